@@ -1,0 +1,238 @@
+/**
+ * Reverse-mode automatic differentiation over ONNX graphs. `buildGradientGraph` returns a model
+ * that computes the requested forward tensors and the gradients of a scalar objective in one
+ * onnxruntime session. Only the part of the graph between the `wrt` tensors and the objective is
+ * differentiated; rules (one per op, in ./rules) emit the backward nodes.
+ */
+import { nearestNames, tensorNames, topologicalOrder } from '../onnx/graph.js';
+import { cloneModel, defaultOpset, type Model, type Node } from '../onnx/model.js';
+import { pruneDeadNodes, type StaticModel } from '../onnx/static.js';
+import type { Tensor } from '../onnx/tensor.js';
+import { Emitter } from './emitter.js';
+import { type GradientRule, RELU_RULES, type ReluRule, type RuleContext } from './rule.js';
+import { GRADIENT_RULES } from './rules/index.js';
+
+/**
+ * One term of the objective: Σ_i w_i · t_i (`power` 1) or Σ_i w_i · t_i² (`power` 2).
+ * `weights` 'feed' makes the weights a graph input named `seedName(tensor)` (fed at run time, so
+ * one compiled graph serves every class or channel); a Tensor bakes them in.
+ */
+export interface ObjectiveTerm {
+  tensor: string;
+  weights?: 'feed' | Tensor;
+  power?: 1 | 2;
+}
+
+export interface GradientSpec {
+  /** The scalar objective is the sum of these terms. */
+  objective: ObjectiveTerm[];
+  /** Tensors (graph inputs, intermediates, initializers) to differentiate with respect to. */
+  wrt: string[];
+  /** Forward tensors to return as well (default: the model's outputs). */
+  outputs?: string[];
+  /** Backward rule for ReLU-family ops (default 'vanilla'). */
+  reluRule?: ReluRule;
+}
+
+export const seedName = (tensor: string): string => `${tensor}::seed`;
+export const gradName = (tensor: string): string => `${tensor}::grad`;
+
+const FLOAT = new Set(['float32']);
+
+/** Backward graphs use Slice with inputs (opset 10) and Where (opset 9). */
+export const MIN_OPSET = 10;
+
+const RULES = new Map<string, GradientRule>(GRADIENT_RULES.map((r) => [r.opType, r]));
+
+/** Op types that have a gradient rule. */
+export function supportedOps(): string[] {
+  return [...RULES.keys()].sort();
+}
+
+/**
+ * Build the forward+backward model.
+ *
+ * @example
+ * ```ts
+ * const s = await makeStatic(model, [1, 3, 32, 32], nodeBackend());
+ * const g = buildGradientGraph(s, { objective: [{ tensor: 'logits' }], wrt: ['image'] });
+ * // inputs: image, 'logits::seed'; outputs: logits, 'image::grad'
+ * ```
+ */
+export function buildGradientGraph(source: StaticModel, spec: GradientSpec): Model {
+  const model = cloneModel(source.model);
+  const g = model.graph;
+  const types = source.types;
+  const opset = defaultOpset(model);
+  if (opset < MIN_OPSET) {
+    throw new Error(
+      `model uses opset ${opset}; gradients need opset ${MIN_OPSET} or later (re-export, or convert with onnx.version_converter)`,
+    );
+  }
+  const reluRule = spec.reluRule ?? 'vanilla';
+  if (!RELU_RULES.includes(reluRule)) {
+    throw new Error(`reluRule "${reluRule}" is not one of ${RELU_RULES.join(', ')}`);
+  }
+  const known = tensorNames(g);
+  const knownSet = new Set(known);
+  const check = (name: string, role: string) => {
+    if (!knownSet.has(name)) {
+      throw new Error(`${role} tensor "${name}" not found; nearest: ${nearestNames(name, known).join(', ')}`);
+    }
+    const t = types.get(name);
+    if (role !== 'output' && t && !FLOAT.has(t.dtype)) {
+      throw new Error(`${role} tensor "${name}" is ${t.dtype}; gradients need float32`);
+    }
+  };
+  if (spec.objective.length === 0) throw new Error('objective: give at least one term');
+  if (spec.wrt.length === 0) throw new Error('wrt: give at least one tensor');
+  for (const o of spec.objective) check(o.tensor, 'objective');
+  for (const w of spec.wrt) check(w, 'wrt');
+  for (const o of spec.outputs ?? []) check(o, 'output');
+
+  const order = topologicalOrder(g);
+  const isFloat = (t: string) => !!t && FLOAT.has(types.get(t)?.dtype ?? '');
+
+  // Tensors that depend on a wrt tensor, and tensors the objective depends on.
+  const fromWrt = new Set(spec.wrt);
+  for (const n of order) {
+    if (n.inputs.some((i) => fromWrt.has(i))) for (const o of n.outputs) if (isFloat(o)) fromWrt.add(o);
+  }
+  const toObjective = new Set(spec.objective.map((o) => o.tensor));
+  for (let k = order.length - 1; k >= 0; k--) {
+    const n = order[k];
+    if (n.outputs.some((o) => toObjective.has(o)))
+      for (const i of n.inputs) if (isFloat(i)) toObjective.add(i);
+  }
+  const active = (t: string) => fromWrt.has(t) && toObjective.has(t);
+
+  const emit = new Emitter(opset);
+  const contributions = new Map<string, string[]>();
+  const contribute = (t: string, grad: string) => {
+    const list = contributions.get(t);
+    if (list) list.push(grad);
+    else contributions.set(t, [grad]);
+  };
+  const accumulated = new Map<string, string>();
+  const gradientOf = (t: string): string | undefined => {
+    const done = accumulated.get(t);
+    if (done) return done;
+    const list = contributions.get(t);
+    if (!list) return undefined;
+    const sum = emit.sum(list);
+    accumulated.set(t, sum);
+    return sum;
+  };
+
+  // Seeds: d(objective)/d(tensor) = w (power 1) or 2·w·t (power 2).
+  for (const term of spec.objective) {
+    const dims = types.get(term.tensor)!.dims;
+    let w: string;
+    if (term.weights === undefined || term.weights === 'feed') {
+      w = seedName(term.tensor);
+      if (!g.inputs.some((i) => i.name === w)) g.inputs.push({ name: w, dtype: 'float32', shape: dims });
+    } else {
+      const t = term.weights;
+      if (t.dims.length !== dims.length || t.dims.some((d, i) => d !== dims[i])) {
+        throw new Error(`objective "${term.tensor}": weights have shape [${t.dims}], tensor has [${dims}]`);
+      }
+      w = emit.constant(t, 'seed');
+    }
+    contribute(term.tensor, term.power === 2 ? emit.mul(emit.mul(w, term.tensor), emit.scalar(2)) : w);
+  }
+
+  for (let k = order.length - 1; k >= 0; k--) {
+    const node = order[k];
+    if (!node.outputs.some(active) || !node.inputs.some(active)) continue;
+    const rule = RULES.get(node.domain ? `${node.domain}::${node.opType}` : node.opType);
+    if (!rule) {
+      throw new Error(
+        `no gradient rule for op ${node.opType}${node.domain ? ` (domain ${node.domain})` : ''} at node "${node.name}"; ` +
+          `supported ops: ${supportedOps().join(', ')}`,
+      );
+    }
+    rule.emit(
+      makeContext(node, emit, opset, reluRule, types, g.initializers, active, gradientOf, contribute),
+    );
+  }
+
+  // Outputs: forward tensors, then one gradient per wrt tensor.
+  const forward = spec.outputs ?? source.model.graph.outputs.map((o) => o.name);
+  g.outputs = forward.map((name) => ({ name, dtype: types.get(name)?.dtype, shape: types.get(name)?.dims }));
+  for (const w of spec.wrt) {
+    const dims = types.get(w)!.dims;
+    const grad = gradientOf(w) ?? emit.zeros(dims);
+    emit.nodes.push({
+      name: `${gradName(w)}/out`,
+      opType: 'Identity',
+      domain: '',
+      inputs: [grad],
+      outputs: [gradName(w)],
+      attrs: {},
+    });
+    g.outputs.push({ name: gradName(w), dtype: 'float32', shape: dims });
+  }
+  g.nodes.push(...emit.nodes);
+  for (const [name, t] of emit.initializers) g.initializers.set(name, t);
+  pruneDeadNodes(model);
+  return model;
+}
+
+function makeContext(
+  node: Node,
+  emit: Emitter,
+  opset: number,
+  reluRule: ReluRule,
+  types: StaticModel['types'],
+  initializers: Map<string, Tensor>,
+  active: (t: string) => boolean,
+  gradientOf: (t: string) => string | undefined,
+  contribute: (t: string, grad: string) => void,
+): RuleContext {
+  const attr = (name: string) => node.attrs[name];
+  const fail = (reason: string) =>
+    new Error(`gradient of op ${node.opType} at node "${node.name}": ${reason}`);
+  const shape = (t: string): number[] => {
+    const ty = types.get(t);
+    if (!ty) throw fail(`no static shape for tensor "${t}"`);
+    return ty.dims;
+  };
+  return {
+    node,
+    emit,
+    opset,
+    reluRule,
+    x: (i) => node.inputs[i],
+    y: (i) => node.outputs[i],
+    hasInput: (i) => !!node.inputs[i],
+    hasDy: (i) => !!node.outputs[i] && gradientOf(node.outputs[i]) !== undefined,
+    dy: (i) => gradientOf(node.outputs[i]) ?? emit.zeros(shape(node.outputs[i])),
+    needsDx: (i) => !!node.inputs[i] && active(node.inputs[i]),
+    dx: (i, grad) => {
+      if (node.inputs[i] && active(node.inputs[i])) contribute(node.inputs[i], grad);
+    },
+    dxBroadcast: (i, grad, from) => {
+      const input = node.inputs[i];
+      if (input && active(input)) contribute(input, emit.unbroadcast(grad, from, shape(input)));
+    },
+    shape,
+    constant: (t) => initializers.get(t),
+    int: (name, d) => {
+      const a = attr(name);
+      return a?.type === 'int' ? a.value : d;
+    },
+    ints: (name, d) => {
+      const a = attr(name);
+      return a?.type === 'ints' ? a.value : d;
+    },
+    float: (name, d) => {
+      const a = attr(name);
+      return a?.type === 'float' ? a.value : a?.type === 'int' ? a.value : d;
+    },
+    string: (name, d) => {
+      const a = attr(name);
+      return a?.type === 'string' ? a.value : d;
+    },
+    unsupported: fail,
+  };
+}

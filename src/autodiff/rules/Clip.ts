@@ -1,0 +1,34 @@
+// dX = dY · [min < Y < max]   (ReLU6 and other Clip(0, m) follow the ReLU rule option)
+import { toNumbers } from '../../onnx/tensor.js';
+import type { GradientRule } from '../rule.js';
+import { reluFamilyBackward } from './shared/reluFamily.js';
+
+export const Clip: GradientRule = {
+  opType: 'Clip',
+  emit(c) {
+    if (!c.needsDx(0)) return;
+    const e = c.emit;
+    const bound = (i: number, attr: string, d: number): number | undefined => {
+      if (c.opset < 11) return c.float(attr, d);
+      if (!c.hasInput(i)) return d;
+      const t = c.constant(c.x(i));
+      if (!t) throw c.unsupported(`Clip ${attr} must be a constant for its gradient (input "${c.x(i)}")`);
+      return toNumbers(t)[0];
+    };
+    const lo = bound(1, 'min', -Infinity)!;
+    const hi = bound(2, 'max', Infinity)!;
+    const y = c.y(0);
+    const conds: string[] = [];
+    if (Number.isFinite(lo)) conds.push(e.op('Greater', [y, e.scalar(lo)]));
+    if (Number.isFinite(hi)) conds.push(e.op('Less', [y, e.scalar(hi)]));
+    const dy = c.dy(0);
+    if (conds.length === 0) {
+      c.dx(0, dy);
+      return;
+    }
+    const pass = conds.length === 1 ? conds[0] : e.op('And', conds);
+    // Clip(0, m) is a ReLU with a ceiling (ReLU6): the ReLU rule option applies.
+    if (lo === 0) c.dx(0, reluFamilyBackward(c, pass, dy));
+    else c.dx(0, e.where(pass, dy, e.scalar(0)));
+  },
+};

@@ -1,0 +1,9 @@
+// dX = Reshape(dY, shape(X))
+import type { GradientRule } from '../rule.js';
+
+export const Flatten: GradientRule = {
+  opType: 'Flatten',
+  emit(c) {
+    c.dx(0, c.emit.reshape(c.dy(0), c.shape(c.x(0))));
+  },
+};

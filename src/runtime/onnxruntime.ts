@@ -1,0 +1,93 @@
+/**
+ * An InferenceBackend over any onnxruntime JavaScript binding (onnxruntime-node, onnxruntime-web):
+ * both share onnxruntime-common's API, so only the module differs.
+ */
+import type { DType, Tensor, TensorData } from '../onnx/tensor.js';
+import type { InferenceBackend, InferenceSession, SessionOptions } from './backend.js';
+
+/** The part of onnxruntime-common's API convlens uses. */
+export interface OrtModule {
+  InferenceSession: {
+    create(model: Uint8Array, options?: Record<string, unknown>): Promise<OrtSession>;
+  };
+  Tensor: new (type: string, data: unknown, dims: readonly number[]) => OrtTensor;
+  listSupportedBackends?: () => { name: string }[];
+}
+interface OrtTensor {
+  type: string;
+  dims: readonly number[];
+  data: unknown;
+}
+interface OrtSession {
+  inputNames: readonly string[];
+  outputNames: readonly string[];
+  run(feeds: Record<string, OrtTensor>, fetches?: readonly string[]): Promise<Record<string, OrtTensor>>;
+  release(): Promise<void>;
+}
+
+const ORT_TYPE: Record<DType, string> = {
+  float32: 'float32',
+  float64: 'float64',
+  float16: 'float16',
+  int8: 'int8',
+  uint8: 'uint8',
+  int16: 'int16',
+  uint16: 'uint16',
+  int32: 'int32',
+  uint32: 'uint32',
+  int64: 'int64',
+  uint64: 'uint64',
+  bool: 'bool',
+};
+const FROM_ORT = new Map(Object.entries(ORT_TYPE).map(([k, v]) => [v, k as DType]));
+
+export class OrtBackend implements InferenceBackend {
+  readonly availableProviders: readonly string[];
+
+  constructor(
+    readonly name: string,
+    private readonly ort: OrtModule,
+    providers: readonly string[],
+  ) {
+    this.availableProviders = providers;
+  }
+
+  async createSession(model: Uint8Array, options: SessionOptions = {}): Promise<InferenceSession> {
+    const providers = options.executionProviders ?? ['cpu'];
+    for (const p of providers) {
+      if (!this.availableProviders.includes(p)) {
+        throw new Error(
+          `execution provider "${p}" is not available in ${this.name}; available: ${this.availableProviders.join(', ')}`,
+        );
+      }
+    }
+    const session = await this.ort.InferenceSession.create(model, {
+      executionProviders: providers,
+      graphOptimizationLevel: options.graphOptimization ?? 'all',
+      ...(options.threads ? { intraOpNumThreads: options.threads, interOpNumThreads: 1 } : {}),
+    });
+    const ort = this.ort;
+    return {
+      inputNames: session.inputNames,
+      outputNames: session.outputNames,
+      async run(feeds, outputs) {
+        const ortFeeds: Record<string, OrtTensor> = {};
+        for (const [k, t] of Object.entries(feeds)) {
+          const data = t.dtype === 'bool' ? new Uint8Array(t.data as Uint8Array) : t.data;
+          ortFeeds[k] = new ort.Tensor(ORT_TYPE[t.dtype], data, t.dims);
+        }
+        const result = await session.run(ortFeeds, outputs ?? session.outputNames);
+        const out: Record<string, Tensor> = {};
+        for (const [k, t] of Object.entries(result)) {
+          const dtype = FROM_ORT.get(t.type);
+          if (!dtype) throw new Error(`output "${k}" has type ${t.type}, which convlens does not read`);
+          const data =
+            dtype === 'bool' ? Uint8Array.from(t.data as ArrayLike<number>) : (t.data as TensorData);
+          out[k] = { dtype, dims: [...t.dims], data };
+        }
+        return out;
+      },
+      release: () => session.release(),
+    };
+  }
+}
