@@ -49,10 +49,21 @@ export interface GradientCheckOptions {
   reluRule?: ReluRule;
   directions?: number;
   seed?: number;
+  /**
+   * Finite-difference step along the unit direction (default 1e-6 in float64, 0.05 in float32).
+   * Whole networks want smaller steps so that no ReLU or max-pool kink is crossed.
+   */
+  step?: number;
+  /**
+   * Also check along the analytic gradient itself (derivative ‖g‖, the largest possible signal):
+   * on whole float32 networks a random direction's derivative (≈ ‖g‖/√n) drowns in rounding noise.
+   */
+  alongGradient?: boolean;
 }
 
 export interface DirectionCheck {
   wrt: string;
+  direction: 'random' | 'gradient';
   analytic: number;
   numeric: number;
   relativeError: number;
@@ -178,19 +189,29 @@ export async function checkGradients(
   for (const w of wrt) {
     const grad = gradients[w].data as Float32Array;
     const n = grad.length;
-    for (let d = 0; d < (options.directions ?? 3); d++) {
-      const v = Float64Array.from(rng.normals(n));
+    const directions = (options.directions ?? 3) + (options.alongGradient ? 1 : 0);
+    for (let d = 0; d < directions; d++) {
+      const direction = options.alongGradient && d === 0 ? 'gradient' : 'random';
+      const v = direction === 'gradient' ? Float64Array.from(grad) : Float64Array.from(rng.normals(n));
       const norm = l2(v);
       for (let i = 0; i < n; i++) v[i] /= norm;
       let analytic = 0;
       for (let i = 0; i < n; i++) analytic += grad[i] * v[i];
       const numeric =
         precision === 'float64'
-          ? await central(w, v, 1e-6)
-          : (4 * (await central(w, v, 0.025)) - (await central(w, v, 0.05))) / 3;
+          ? await central(w, v, options.step ?? 1e-6)
+          : (4 * (await central(w, v, (options.step ?? 0.05) / 2)) -
+              (await central(w, v, options.step ?? 0.05))) /
+            3;
       const gradNorm = l2(grad);
       const scale = Math.max(Math.abs(analytic), Math.abs(numeric), 1e-3 * gradNorm, 1e-6);
-      checks.push({ wrt: w, analytic, numeric, relativeError: Math.abs(analytic - numeric) / scale });
+      checks.push({
+        wrt: w,
+        direction,
+        analytic,
+        numeric,
+        relativeError: Math.abs(analytic - numeric) / scale,
+      });
     }
   }
   await session.release();

@@ -14,7 +14,7 @@
  */
 import { Random } from '../maths/random.js';
 import type { Attribute, Model, Node } from './model.js';
-import { type DType, float32, type Tensor } from './tensor.js';
+import { type DType, float32, int64, type Tensor } from './tensor.js';
 
 /** A plain attribute value; numbers become ints unless the name is a float attribute (or pass an Attribute). */
 export type AttrInput = number | string | number[] | string[] | Tensor | Attribute;
@@ -270,6 +270,53 @@ export class GraphBuilder {
 
   concat(xs: string[], axis = 1): string {
     return this.op1('Concat', xs, { axis });
+  }
+
+  /**
+   * Flatten as PyTorch exports `x.view(x.size(0), -1)`: Shape → Gather → Unsqueeze → Concat →
+   * Reshape, a dynamic chain that makeStatic folds.
+   */
+  torchFlatten(x: string): string {
+    const shape = this.op1('Shape', [x]);
+    const batch = this.op1('Gather', [shape, this.param(this.fresh('zero'), int64([0], []))], { axis: 0 });
+    const unsq =
+      this.opset >= 13
+        ? this.op1('Unsqueeze', [batch, this.param(this.fresh('axes'), int64([0]))])
+        : this.op1('Unsqueeze', [batch], { axes: [0] });
+    const target = this.op1('Concat', [unsq, this.param(this.fresh('minus1'), int64([-1]))], { axis: 0 });
+    return this.op1('Reshape', [x, target]);
+  }
+
+  /** LayerNormalization over the last axis (opset ≥ 17), with scale 1 ± noise and small bias. */
+  layerNorm(x: string, size: number, epsilon = 1e-6): string {
+    const r = this.rng;
+    const scale = this.param(
+      this.fresh('ln_scale'),
+      float32(Array.from({ length: size }, () => r.uniform(0.8, 1.2))),
+    );
+    const bias = this.param(
+      this.fresh('ln_bias'),
+      float32(Array.from({ length: size }, () => r.uniform(-0.1, 0.1))),
+    );
+    return this.op1('LayerNormalization', [x, scale, bias], { axis: -1, epsilon });
+  }
+
+  /** GELU as PyTorch exports it before opset 20: x · ½ · (1 + erf(x / √2)). */
+  gelu(x: string): string {
+    const c = (v: number) => this.param(this.fresh('c'), float32([v], []));
+    const erf = this.op1('Erf', [this.op1('Div', [x, c(Math.SQRT2)])]);
+    return this.op1('Mul', [this.op1('Mul', [x, this.op1('Add', [erf, c(1)])]), c(0.5)]);
+  }
+
+  /** Linear layer on the last axis: MatMul(x, W[in, out]) + b. */
+  linear(x: string, inSize: number, outSize: number): string {
+    const w = this.randn('lin_w', [inSize, outSize], Math.sqrt(1 / inSize));
+    const b = this.randn('lin_b', [outSize], 0.05);
+    return this.op1('Add', [this.op1('MatMul', [x, w]), b]);
+  }
+
+  transpose(x: string, perm: number[]): string {
+    return this.op1('Transpose', [x], { perm });
   }
 
   /** Build the model with the given graph outputs (types and shapes are left for inference). */

@@ -1,0 +1,159 @@
+/** The convlens command line. */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { checkGradients } from '../autodiff/gradcheck.js';
+import { readModelFile } from '../node.js';
+import type { Model } from '../onnx/model.js';
+import { ConvlensModel } from '../runtime/model.js';
+import { nodeBackend } from '../runtime/node.js';
+import { smallFamilies } from '../zoo/families.js';
+
+const ZOO = 'zoo:';
+
+/** A model from a file, or `zoo:NAME` for a built-in reference architecture (random weights). */
+function resolveModel(spec: string): { model: Model; inputShape?: number[] } {
+  if (spec.startsWith(ZOO)) {
+    const name = spec.slice(ZOO.length);
+    const family = smallFamilies().find((f) => f.name === name);
+    if (!family) {
+      throw new Error(
+        `unknown zoo model "${name}"; available: ${smallFamilies()
+          .map((f) => ZOO + f.name)
+          .join(', ')}`,
+      );
+    }
+    return { model: family.model, inputShape: [1, ...family.inputShape.slice(1)] };
+  }
+  return { model: readModelFile(spec) };
+}
+
+function parseSize(value: string): number[] {
+  const parts = value.split(/[,x]/).map(Number);
+  if (parts.length < 1 || parts.length > 2 || parts.some((p) => !Number.isInteger(p) || p <= 0)) {
+    throw new InvalidArgumentError(`expected H,W or S (positive integers), got "${value}"`);
+  }
+  return parts.length === 1 ? [parts[0], parts[0]] : parts;
+}
+
+function inputShapeFor(
+  m: ConvlensModel,
+  zooShape: number[] | undefined,
+  size: number[] | undefined,
+  batch: number,
+): number[] {
+  if (zooShape && !size) return [batch, ...zooShape.slice(1)];
+  const input = m.model.graph.inputs[0];
+  const dims = input.shape ?? [];
+  if (!size) return [batch, ...m.declaredShape().slice(1)];
+  if (dims.length !== 4)
+    throw new Error(`--size applies to NCHW inputs; input "${input.name}" has rank ${dims.length}`);
+  const channels = typeof dims[1] === 'number' ? dims[1] : 3;
+  return [batch, channels, ...size];
+}
+
+const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
+
+export function buildProgram(): Command {
+  const program = new Command('convlens')
+    .description(
+      'Open up convolutional neural networks: gradients, attributions and visualisations for any ONNX CNN.',
+    )
+    .version('0.1.0')
+    .showHelpAfterError();
+
+  program
+    .command('layers')
+    .description('list the tensors a method can target, with op types and shapes')
+    .addOption(new Option('-m, --model <path>', 'ONNX model file, or zoo:NAME').default('zoo:resnet'))
+    .option('-s, --size <H,W>', 'input height and width (for models with dynamic sizes)', parseSize)
+    .option('--json', 'print JSON')
+    .action(async (opts: { model: string; size?: number[]; json?: boolean }) => {
+      const { model, inputShape } = resolveModel(opts.model);
+      const m = new ConvlensModel(model, nodeBackend());
+      const layers = await m.layers(inputShapeFor(m, inputShape, opts.size, 1));
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(layers, null, 2)}\n`);
+      } else {
+        const width = Math.max(6, ...layers.map((l) => l.tensor.length)) + 2;
+        process.stdout.write(`${pad('tensor', width)}${pad('op', 22)}shape\n`);
+        for (const l of layers)
+          process.stdout.write(`${pad(l.tensor, width)}${pad(l.opType, 22)}[${l.shape.join(', ')}]\n`);
+      }
+      await m.release();
+    });
+
+  program
+    .command('check')
+    .description(
+      "verify convlens's gradients of a model against finite differences (default: every zoo architecture)",
+    )
+    .option('-m, --model <path>', 'ONNX model file, or zoo:NAME')
+    .option('-s, --size <H,W>', 'input height and width', parseSize)
+    .option('--json', 'print JSON')
+    .action(async (opts: { model?: string; size?: number[]; json?: boolean }) => {
+      const targets = opts.model
+        ? [{ name: opts.model, ...resolveModel(opts.model) }]
+        : smallFamilies().map((f) => ({ name: ZOO + f.name, model: f.model, inputShape: f.inputShape }));
+      const rows = [];
+      let failed = 0;
+      for (const t of targets) {
+        const m = new ConvlensModel(t.model, nodeBackend());
+        const shape = inputShapeFor(m, t.inputShape, opts.size, 1);
+        const started = performance.now();
+        const r = await checkGradients(t.model, nodeBackend(), {
+          inputShapes: shape,
+          wrt: [m.inputNames[0]],
+          directions: 2,
+          alongGradient: true,
+          step: 0.005,
+        });
+        const along = r.checks.find((c) => c.direction === 'gradient')!;
+        const random = Math.max(
+          ...r.checks.filter((c) => c.direction === 'random').map((c) => c.relativeError),
+        );
+        // Random directions sit near float32 rounding noise on whole networks: shown, not judged.
+        const ok = along.relativeError < 1e-2;
+        if (!ok) failed++;
+        rows.push({
+          model: t.name,
+          input: shape,
+          alongGradientError: along.relativeError,
+          randomDirectionError: random,
+          precision: r.precision,
+          ok,
+          ms: Math.round(performance.now() - started),
+        });
+      }
+      if (opts.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+      else {
+        process.stdout.write(
+          `${pad('model', 20)}${pad('input', 18)}${pad('along ∇ err', 14)}${pad('random err', 13)}result\n`,
+        );
+        for (const r of rows) {
+          process.stdout.write(
+            `${pad(r.model, 20)}${pad(`[${r.input.join(',')}]`, 18)}${pad(r.alongGradientError.toExponential(1), 14)}${pad(
+              r.randomDirectionError.toExponential(1),
+              13,
+            )}${r.ok ? 'ok' : 'FAIL'}\n`,
+          );
+        }
+        process.stdout.write(
+          '\nErrors are relative, input gradient vs central finite differences (float32 forward, see README).\n',
+        );
+      }
+      if (failed) process.exitCode = 1;
+    });
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (e) {
+    process.stderr.write(`convlens: ${(e as Error).message}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,63 @@
+/** Node.js edge: models from and to files (with external data beside them), on onnxruntime-node. */
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { decodeModel, type EncodeOptions, encodeModel, type Model } from './onnx/model.js';
+import type { InferenceBackend, SessionOptions } from './runtime/backend.js';
+import { ConvlensModel } from './runtime/model.js';
+import { nodeBackend } from './runtime/node.js';
+
+/** Read an ONNX file into the graph IR; external-data files are read from beside it. */
+export function readModelFile(path: string): Model {
+  const full = resolve(path);
+  if (!existsSync(full)) throw new Error(`model file "${path}" does not exist`);
+  const dir = dirname(full);
+  return decodeModel(readFileSync(full), {
+    source: `"${path}"`,
+    readExternal: (location) => {
+      const file = join(dir, location);
+      if (!existsSync(file))
+        throw new Error(`"${path}": external data file "${location}" not found beside the model`);
+      return readFileSync(file);
+    },
+  });
+}
+
+/** Write the IR as an ONNX file (atomically: a temporary file renamed into place). */
+export function writeModelFile(path: string, model: Model, options: EncodeOptions = {}): void {
+  const { bytes, external } = encodeModel(model, options);
+  if (external && options.externalData) {
+    const extPath = join(dirname(resolve(path)), options.externalData.location);
+    writeFileSync(`${extPath}.tmp`, external);
+    renameSync(`${extPath}.tmp`, extPath);
+  }
+  writeFileSync(`${path}.tmp`, bytes);
+  renameSync(`${path}.tmp`, path);
+}
+
+export interface LoadOptions extends SessionOptions {
+  backend?: InferenceBackend;
+}
+
+/**
+ * Load an ONNX model (a path, ONNX bytes, or an IR model) for inference and gradients.
+ *
+ * @example
+ * ```ts
+ * import { loadModel, classSeed } from 'convlens';
+ * const m = await loadModel('model.onnx', { threads: 2 });
+ * console.table(await m.layers([1, 3, 224, 224]));
+ * ```
+ */
+export async function loadModel(
+  source: string | Uint8Array | Model,
+  options: LoadOptions = {},
+): Promise<ConvlensModel> {
+  const { backend, ...session } = options;
+  const model =
+    typeof source === 'string'
+      ? readModelFile(source)
+      : source instanceof Uint8Array
+        ? decodeModel(source)
+        : source;
+  return new ConvlensModel(model, backend ?? nodeBackend(), session);
+}

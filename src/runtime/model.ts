@@ -1,0 +1,221 @@
+/**
+ * The public model handle: forward runs with any intermediate tensor fetched, and gradients of
+ * any seeded objective, with static graphs, sessions and compiled gradient graphs cached per
+ * input shape and request.
+ */
+import { buildGradientGraph, type GradientSpec, gradName, seedName } from '../autodiff/engine.js';
+import type { ReluRule } from '../autodiff/rule.js';
+import { nearestNames, producers, tensorNames, topologicalOrder } from '../onnx/graph.js';
+import { cloneModel, encodeModel, type Model } from '../onnx/model.js';
+import { makeStatic, type StaticModel } from '../onnx/static.js';
+import type { DType, Tensor } from '../onnx/tensor.js';
+import type { InferenceBackend, InferenceSession, SessionOptions } from './backend.js';
+
+/** A tensor a user can target: a graph input or a node output. */
+export interface LayerInfo {
+  tensor: string;
+  /** Producing node (absent for graph inputs). */
+  node?: string;
+  opType: string;
+  dtype: DType;
+  shape: number[];
+}
+
+export interface ObjectiveWeights {
+  tensor: string;
+  /** Weights with the tensor's shape (see classSeed, channelSeed, onesSeed). */
+  weights: Tensor;
+  power?: 1 | 2;
+}
+
+export interface GradientRequest {
+  objective: ObjectiveWeights[];
+  /** Tensors to differentiate with respect to (default: the model's first input). */
+  wrt?: string[];
+  /** Forward tensors to return too (default: the model's outputs). */
+  outputs?: string[];
+  reluRule?: ReluRule;
+}
+
+export interface GradientResult {
+  outputs: Record<string, Tensor>;
+  gradients: Record<string, Tensor>;
+}
+
+type Feeds = Tensor | Record<string, Tensor>;
+
+export class ConvlensModel {
+  private readonly statics = new Map<string, Promise<StaticModel>>();
+  private readonly sessions = new Map<string, Promise<InferenceSession>>();
+
+  constructor(
+    readonly model: Model,
+    readonly backend: InferenceBackend,
+    readonly sessionOptions: SessionOptions = {},
+  ) {}
+
+  get inputNames(): string[] {
+    return this.model.graph.inputs.map((i) => i.name);
+  }
+
+  get outputNames(): string[] {
+    return this.model.graph.outputs.map((o) => o.name);
+  }
+
+  /** The model made static for these input shapes (cached). */
+  prepare(shapes: Record<string, number[]>): Promise<StaticModel> {
+    const key = JSON.stringify(shapes);
+    let s = this.statics.get(key);
+    if (!s) {
+      s = makeStatic(this.model, shapes, this.backend);
+      s.catch(() => this.statics.delete(key));
+      this.statics.set(key, s);
+    }
+    return s;
+  }
+
+  /**
+   * Every targetable tensor in topological order with its shape for the given input shape
+   * (default: the model's declared input shape, batch 1 where symbolic).
+   */
+  async layers(inputShape?: number[]): Promise<LayerInfo[]> {
+    const shape = inputShape ?? this.declaredShape();
+    const s = await this.prepare({ [this.inputNames[0]]: shape });
+    const out: LayerInfo[] = this.model.graph.inputs.map((i) => ({
+      tensor: i.name,
+      opType: 'Input',
+      dtype: s.types.get(i.name)!.dtype,
+      shape: s.types.get(i.name)!.dims,
+    }));
+    // Nodes of the original graph, so folded shape arithmetic is listed too.
+    const prod = producers(this.model.graph);
+    for (const n of topologicalOrder(this.model.graph)) {
+      for (const o of n.outputs) {
+        const t = s.types.get(o);
+        if (o && t && prod.get(o) === n)
+          out.push({ tensor: o, node: n.name, opType: n.opType, dtype: t.dtype, shape: t.dims });
+      }
+    }
+    return out;
+  }
+
+  /** The declared shape of the first input with symbolic batch set to 1; throws when spatial sizes are unknown. */
+  declaredShape(): number[] {
+    const input = this.model.graph.inputs[0];
+    const dims = input.shape ?? [];
+    return dims.map((d, i) => {
+      if (typeof d === 'number') return d;
+      if (i === 0) return 1;
+      throw new Error(
+        `input "${input.name}" has dynamic size on axis ${i} ("${d ?? '?'}"); give an input size (e.g. --size 224,224)`,
+      );
+    });
+  }
+
+  /** Run the forward pass, fetching the model outputs or any intermediate tensors. */
+  async run(input: Feeds, options: { outputs?: string[] } = {}): Promise<Record<string, Tensor>> {
+    const feeds = this.feeds(input);
+    const outputs = options.outputs ?? this.outputNames;
+    this.checkTensors(outputs);
+    const key = `forward|${JSON.stringify(outputs)}`;
+    const session = await this.session(key, async () => {
+      const m = cloneModel(this.model);
+      m.graph.outputs = outputs.map((name) => m.graph.outputs.find((o) => o.name === name) ?? { name });
+      return encodeModel(m).bytes;
+    });
+    return session.run(feeds, outputs);
+  }
+
+  /**
+   * Gradients of Σ_terms Σ_i w_i · t_i^power with respect to `wrt`, plus the forward outputs.
+   *
+   * @example
+   * ```ts
+   * const m = await loadModel('resnet18.onnx');
+   * const x = float32(pixels, [1, 3, 224, 224]);
+   * const { gradients } = await m.gradients(x, {
+   *   objective: [{ tensor: 'logits', weights: classSeed([1, 1000], 281) }],
+   * });
+   * const saliency = gradients['input']; // d logit[281] / d input
+   * ```
+   */
+  async gradients(input: Feeds, request: GradientRequest): Promise<GradientResult> {
+    const feeds = this.feeds(input);
+    const shapes = Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, t.dims]));
+    const wrt = request.wrt ?? [this.inputNames[0]];
+    const outputs = request.outputs ?? this.outputNames;
+    const spec: GradientSpec = {
+      objective: request.objective.map((o) => ({ tensor: o.tensor, weights: 'feed', power: o.power ?? 1 })),
+      wrt,
+      outputs,
+      reluRule: request.reluRule ?? 'vanilla',
+    };
+    const key = `grad|${JSON.stringify(shapes)}|${JSON.stringify(spec)}`;
+    const session = await this.session(
+      key,
+      async () => encodeModel(buildGradientGraph(await this.prepare(shapes), spec)).bytes,
+    );
+    const s = await this.prepare(shapes);
+    const seedFeeds: Record<string, Tensor> = {};
+    for (const o of request.objective) {
+      const dims = s.types.get(o.tensor)!.dims;
+      if (o.weights.dims.length !== dims.length || o.weights.dims.some((d, i) => d !== dims[i])) {
+        throw new Error(
+          `objective "${o.tensor}": weights have shape [${o.weights.dims}], the tensor has [${dims}]`,
+        );
+      }
+      seedFeeds[seedName(o.tensor)] = o.weights;
+    }
+    const result = await session.run({ ...feeds, ...seedFeeds }, [...outputs, ...wrt.map(gradName)]);
+    const gradients: Record<string, Tensor> = {};
+    for (const w of wrt) {
+      const g = result[gradName(w)];
+      const data = g.data as Float32Array;
+      for (let i = 0; i < data.length; i++) {
+        if (!Number.isFinite(data[i]))
+          throw new Error(`gradient of "${w}" has a non-finite value at flat index ${i}`);
+      }
+      gradients[w] = g;
+    }
+    return { outputs: Object.fromEntries(outputs.map((o) => [o, result[o]])), gradients };
+  }
+
+  /** Release every cached session. */
+  async release(): Promise<void> {
+    const all = [...this.sessions.values()];
+    this.sessions.clear();
+    this.statics.clear();
+    await Promise.all(all.map(async (s) => (await s).release()));
+  }
+
+  private session(key: string, build: () => Promise<Uint8Array>): Promise<InferenceSession> {
+    let s = this.sessions.get(key);
+    if (!s) {
+      s = build().then((bytes) => this.backend.createSession(bytes, this.sessionOptions));
+      s.catch(() => this.sessions.delete(key));
+      this.sessions.set(key, s);
+    }
+    return s;
+  }
+
+  private feeds(input: Feeds): Record<string, Tensor> {
+    const feeds =
+      'dtype' in input && 'dims' in input
+        ? { [this.inputNames[0]]: input as Tensor }
+        : (input as Record<string, Tensor>);
+    for (const name of this.inputNames) {
+      if (!feeds[name])
+        throw new Error(`missing input "${name}"; the model takes ${this.inputNames.join(', ')}`);
+    }
+    return feeds;
+  }
+
+  private checkTensors(names: string[]): void {
+    const all = tensorNames(this.model.graph);
+    const known = new Set(all);
+    for (const n of names) {
+      if (!known.has(n))
+        throw new Error(`tensor "${n}" not found; nearest: ${nearestNames(n, all).join(', ')}`);
+    }
+  }
+}
