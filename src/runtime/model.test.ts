@@ -1,0 +1,147 @@
+import { describe, expect, it } from 'vitest';
+import { channelSeed, classSeed, onesSeed } from '../autodiff/seeds.js';
+import { loadModel } from '../node.js';
+import { GraphBuilder } from '../onnx/builder.js';
+import { encodeModel } from '../onnx/model.js';
+import { float32 } from '../onnx/tensor.js';
+
+/** logits = W·x + b on a flattened [N, 2, 2, 2] input: the input gradient of logit k is W[k]. */
+function linearModel() {
+  const b = new GraphBuilder();
+  b.input('image', ['batch', 2, 2, 2]);
+  const w = float32(
+    Array.from({ length: 24 }, (_, i) => (i % 7) - 3 + i / 10),
+    [3, 8],
+  );
+  const logits = b.gemm(b.flatten('image'), { in: 8, out: 3, weight: w });
+  return { model: b.build([logits]), w: w.data as Float32Array, logits };
+}
+
+describe('ConvlensModel', () => {
+  it('a linear model’s input gradient equals its weight row, per sample and class', async () => {
+    const { model, w, logits } = linearModel();
+    const m = await loadModel(encodeModel(model).bytes);
+    const x = float32(
+      Array.from({ length: 16 }, (_, i) => Math.sin(i)),
+      [2, 2, 2, 2],
+    );
+    const r = await m.gradients(x, { objective: [{ tensor: logits, weights: classSeed([2, 3], [2, 0]) }] });
+    const g = r.gradients['image'].data as Float32Array;
+    expect(Array.from(g.slice(0, 8))).toEqual(Array.from(w.slice(16, 24)));
+    expect(Array.from(g.slice(8, 16))).toEqual(Array.from(w.slice(0, 8)));
+    expect(r.outputs[logits].dims).toEqual([2, 3]);
+    await m.release();
+  });
+
+  it('differentiates intermediate tensors and sums of squares, and fetches intermediates', async () => {
+    const b = new GraphBuilder({ seed: 2 });
+    b.input('x', [1, 1, 4, 4]);
+    const h = b.conv('x', { in: 1, out: 2, kernel: 1, weight: float32([2, -1], [2, 1, 1, 1]), bias: false });
+    const y = b.relu(h);
+    const m = await loadModel(b.build([y]));
+    const x = float32(
+      Array.from({ length: 16 }, (_, i) => i - 7.5),
+      [1, 1, 4, 4],
+    );
+    // objective = Σ y², wrt the conv output h: dh = 2·y·[h > 0] = 2·relu(h).
+    const r = await m.gradients(x, {
+      objective: [{ tensor: y, weights: onesSeed([1, 2, 4, 4]), power: 2 }],
+      wrt: [h],
+    });
+    const fwd = await m.run(x, { outputs: [h] });
+    const hv = fwd[h].data as Float32Array;
+    expect(Array.from(r.gradients[h].data as Float32Array)).toEqual(
+      Array.from(hv, (v) => 2 * Math.max(v, 0)),
+    );
+    // objective = channel 1 of y: d/dx = −1 where channel 1 is active (x < 0).
+    const c = await m.gradients(x, { objective: [{ tensor: y, weights: channelSeed([1, 2, 4, 4], 1) }] });
+    expect(Array.from(c.gradients['x'].data as Float32Array)).toEqual(
+      Array.from(x.data as Float32Array, (v) => (v < 0 ? -1 : 0)),
+    );
+    await m.release();
+  });
+
+  it('applies the ReLU rule per call: vanilla, deconvnet, guided', async () => {
+    const b = new GraphBuilder();
+    b.input('x', [1, 4]);
+    const y = b.relu('x');
+    const m = await loadModel(b.build([y]));
+    const x = float32([-1, -2, 3, 4], [1, 4]);
+    const seed = float32([1, -1, -1, 2], [1, 4]);
+    const run = async (reluRule: 'vanilla' | 'deconvnet' | 'guided') =>
+      Array.from(
+        (await m.gradients(x, { objective: [{ tensor: y, weights: seed }], reluRule })).gradients['x']
+          .data as Float32Array,
+      );
+    expect(await run('vanilla')).toEqual([0, 0, -1, 2]);
+    expect(await run('deconvnet')).toEqual([1, 0, 0, 2]);
+    expect(await run('guided')).toEqual([0, 0, 0, 2]);
+    // and again vanilla: nothing global was left behind.
+    expect(await run('vanilla')).toEqual([0, 0, -1, 2]);
+    await m.release();
+  });
+
+  it.each([
+    [
+      'Clip as ReLU6',
+      (b: GraphBuilder) => b.relu6('x'),
+      [-1, 2, 7, 5],
+      [0, 0, 0, 2],
+      [1, 0, 0, 2],
+      [0, -1, 0, 2],
+    ],
+    [
+      'LeakyRelu',
+      (b: GraphBuilder) => b.op1('LeakyRelu', ['x'], { alpha: 0.5 }),
+      [-1, 2, -3, 5],
+      [0.5, 0, 0, 2],
+      [1, -0.5, -0.5, 2],
+      [0.5, -1, -0.5, 2],
+    ],
+  ])('%s follows the ReLU rule option', async (_, op, xs, guided, deconvnet, vanilla) => {
+    const b = new GraphBuilder({ opset: 13 });
+    b.input('x', [1, 4]);
+    const y = op(b);
+    const m = await loadModel(b.build([y]));
+    const seed = float32([1, -1, -1, 2], [1, 4]);
+    const run = async (reluRule: 'vanilla' | 'deconvnet' | 'guided') =>
+      Array.from(
+        (await m.gradients(float32(xs, [1, 4]), { objective: [{ tensor: y, weights: seed }], reluRule }))
+          .gradients['x'].data as Float32Array,
+      );
+    expect(await run('vanilla')).toEqual(vanilla);
+    expect(await run('deconvnet')).toEqual(deconvnet);
+    expect(await run('guided')).toEqual(guided);
+    await m.release();
+  });
+
+  it('names unknown tensors, ops without rules, and bad seeds', async () => {
+    const { model, logits } = linearModel();
+    const m = await loadModel(model);
+    const x = float32(new Array(8).fill(1), [1, 2, 2, 2]);
+    await expect(m.run(x, { outputs: ['logitz'] })).rejects.toThrow(/tensor "logitz" not found; nearest:/);
+    await expect(
+      m.gradients(x, { objective: [{ tensor: logits, weights: classSeed([1, 4], 0) }] }),
+    ).rejects.toThrow(/weights have shape \[1,4\], the tensor has \[1,3\]/);
+    expect(() => classSeed([1, 3], 3)).toThrow(/class 3 is outside 0..2/);
+
+    const b = new GraphBuilder();
+    b.input('x', [1, 4]);
+    const y = b.op1('Sin', ['x']);
+    const s = await loadModel(b.build([y]));
+    await expect(
+      s.gradients(float32([1, 2, 3, 4], [1, 4]), { objective: [{ tensor: y, weights: onesSeed([1, 4]) }] }),
+    ).rejects.toThrow(/no gradient rule for op Sin at node "sin_0"; supported ops: Abs, Add,/);
+  });
+
+  it('lists layers with shapes for a given input size', async () => {
+    const { model } = linearModel();
+    const m = await loadModel(model);
+    const layers = await m.layers([4, 2, 2, 2]);
+    expect(layers.map((l) => [l.opType, l.shape])).toEqual([
+      ['Input', [4, 2, 2, 2]],
+      ['Flatten', [4, 8]],
+      ['Gemm', [4, 3]],
+    ]);
+  });
+});
