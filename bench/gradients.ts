@@ -44,7 +44,10 @@ for (const [name, model] of [
     const layer = gap.inputs[0];
     const objective = [{ tensor: logits, weights: classSeed([n, 1000], 3) }];
     const reps = n === 1 ? 15 : 5;
-    const fwd = await time(() => m.run(x), reps);
+    // Baseline: the forward pass of the same static graph the gradient graph is built from.
+    const forward = new ConvlensModel(s.model, nodeBackend(), { threads });
+    const fwd = await time(() => forward.run(x), reps);
+    await forward.release();
     const input = await time(() => m.gradients(x, { objective, wrt: ['input'] }), reps);
     const layerOnly = await time(() => m.gradients(x, { objective, wrt: [layer] }), reps);
     rows.push([
