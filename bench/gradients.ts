@@ -6,7 +6,6 @@
  */
 import { classSeed } from '../src/autodiff/seeds.js';
 import { Random } from '../src/maths/random.js';
-import { makeStatic } from '../src/onnx/static.js';
 import { float32 } from '../src/onnx/tensor.js';
 import { ConvlensModel } from '../src/runtime/model.js';
 import { nodeBackend } from '../src/runtime/node.js';
@@ -38,7 +37,7 @@ for (const [name, model] of [
   for (const n of batches) {
     const shape = [n, 3, 224, 224];
     const x = float32(new Random(1).normals(n * 3 * 224 * 224), shape);
-    const s = await makeStatic(model, shape, nodeBackend());
+    const s = await m.prepare({ input: shape });
     const logits = model.graph.outputs[0].name;
     const gap = s.model.graph.nodes.find((node) => node.opType === 'GlobalAveragePool')!;
     const layer = gap.inputs[0];

@@ -77,7 +77,21 @@ export interface GradientCheckResult {
   gradients: Record<string, Tensor>;
 }
 
-function toFloat64(model: Model, wrt: string[]): Model {
+/** A copy of the model whose `wrt` initializers are graph inputs, so they can be perturbed per run. */
+function liftToInputs(model: Model, wrt: string[]): Model {
+  const m = cloneModel(model);
+  for (const w of wrt) {
+    const t = m.graph.initializers.get(w);
+    if (t) {
+      m.graph.initializers.delete(w);
+      m.graph.inputs.push({ name: w, dtype: t.dtype, shape: t.dims });
+    }
+  }
+  return m;
+}
+
+/** The same model computing in float64 (inputs, initializers, outputs, Cast targets, tensor attributes). */
+function toFloat64(model: Model): Model {
   const m = cloneModel(model);
   const g = m.graph;
   const asDouble = (t: Tensor): Tensor =>
@@ -85,13 +99,6 @@ function toFloat64(model: Model, wrt: string[]): Model {
       ? { dtype: 'float64', dims: t.dims, data: Float64Array.from(t.data as Float32Array) }
       : t;
   for (const [k, t] of g.initializers) g.initializers.set(k, asDouble(t));
-  for (const w of wrt) {
-    const t = g.initializers.get(w);
-    if (t) {
-      g.initializers.delete(w);
-      g.inputs.push({ name: w, dtype: t.dtype, shape: t.dims });
-    }
-  }
   for (const v of [...g.inputs, ...g.outputs]) if (v.dtype === 'float32') v.dtype = 'float64';
   g.valueInfo = new Map();
   for (const n of g.nodes) {
@@ -144,22 +151,14 @@ export async function checkGradients(
 
   // Forward model for the finite differences: wrt initializers become inputs.
   let precision: 'float64' | 'float32' = 'float64';
-  const forward = cloneModel(s.model);
+  const forward = liftToInputs(s.model, wrt);
   forward.graph.outputs = [{ name: objective }];
   let session: InferenceSession;
   try {
-    session = await backend.createSession(encodeModel(toFloat64(forward, wrt)).bytes);
+    session = await backend.createSession(encodeModel(toFloat64(forward)).bytes);
   } catch {
     precision = 'float32';
-    const f32 = cloneModel(forward);
-    for (const w of wrt) {
-      const t = f32.graph.initializers.get(w);
-      if (t) {
-        f32.graph.initializers.delete(w);
-        f32.graph.inputs.push({ name: w, dtype: t.dtype, shape: t.dims });
-      }
-    }
-    session = await backend.createSession(encodeModel(f32).bytes);
+    session = await backend.createSession(encodeModel(forward).bytes);
   }
   const base: Record<string, Float64Array> = {};
   for (const w of wrt) {

@@ -120,6 +120,12 @@ export class GraphBuilder {
     return name;
   }
 
+  /** A float32 vector initializer of `size` samples uniform in [lo, hi). */
+  uniformParam(prefix: string, size: number, lo: number, hi: number): string {
+    const r = this.rng;
+    return this.param(this.fresh(prefix), float32(Array.from({ length: size }, () => r.uniform(lo, hi))));
+  }
+
   /** A float32 initializer of normal samples with the given standard deviation. */
   randn(prefix: string, dims: number[], std: number): string {
     const n = dims.reduce((a, b) => a * b, 1);
@@ -190,23 +196,10 @@ export class GraphBuilder {
 
   /** Inference-mode BatchNormalization with random (or given) statistics. */
   batchNorm(x: string, channels: number, epsilon = 1e-5): string {
-    const r = this.rng;
-    const scale = this.param(
-      this.fresh('bn_scale'),
-      float32(Array.from({ length: channels }, () => r.uniform(0.5, 1.5))),
-    );
-    const bias = this.param(
-      this.fresh('bn_bias'),
-      float32(Array.from({ length: channels }, () => r.uniform(-0.2, 0.2))),
-    );
-    const mean = this.param(
-      this.fresh('bn_mean'),
-      float32(Array.from({ length: channels }, () => r.uniform(-0.2, 0.2))),
-    );
-    const v = this.param(
-      this.fresh('bn_var'),
-      float32(Array.from({ length: channels }, () => r.uniform(0.5, 2))),
-    );
+    const scale = this.uniformParam('bn_scale', channels, 0.5, 1.5);
+    const bias = this.uniformParam('bn_bias', channels, -0.2, 0.2);
+    const mean = this.uniformParam('bn_mean', channels, -0.2, 0.2);
+    const v = this.uniformParam('bn_var', channels, 0.5, 2);
     return this.op1('BatchNormalization', [x, scale, bias, mean, v], { epsilon });
   }
 
@@ -289,15 +282,8 @@ export class GraphBuilder {
 
   /** LayerNormalization over the last axis (opset ≥ 17), with scale 1 ± noise and small bias. */
   layerNorm(x: string, size: number, epsilon = 1e-6): string {
-    const r = this.rng;
-    const scale = this.param(
-      this.fresh('ln_scale'),
-      float32(Array.from({ length: size }, () => r.uniform(0.8, 1.2))),
-    );
-    const bias = this.param(
-      this.fresh('ln_bias'),
-      float32(Array.from({ length: size }, () => r.uniform(-0.1, 0.1))),
-    );
+    const scale = this.uniformParam('ln_scale', size, 0.8, 1.2);
+    const bias = this.uniformParam('ln_bias', size, -0.1, 0.1);
     return this.op1('LayerNormalization', [x, scale, bias], { axis: -1, epsilon });
   }
 

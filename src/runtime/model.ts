@@ -5,7 +5,7 @@
  */
 import { buildGradientGraph, type GradientSpec, gradName, seedName } from '../autodiff/engine.js';
 import type { ReluRule } from '../autodiff/rule.js';
-import { nearestNames, producers, tensorNames, topologicalOrder } from '../onnx/graph.js';
+import { nearestNames, tensorNames, topologicalOrder } from '../onnx/graph.js';
 import { cloneModel, encodeModel, type Model } from '../onnx/model.js';
 import { makeStatic, type StaticModel } from '../onnx/static.js';
 import type { DType, Tensor } from '../onnx/tensor.js';
@@ -88,12 +88,10 @@ export class ConvlensModel {
       shape: s.types.get(i.name)!.dims,
     }));
     // Nodes of the original graph, so folded shape arithmetic is listed too.
-    const prod = producers(this.model.graph);
     for (const n of topologicalOrder(this.model.graph)) {
       for (const o of n.outputs) {
         const t = s.types.get(o);
-        if (o && t && prod.get(o) === n)
-          out.push({ tensor: o, node: n.name, opType: n.opType, dtype: t.dtype, shape: t.dims });
+        if (o && t) out.push({ tensor: o, node: n.name, opType: n.opType, dtype: t.dtype, shape: t.dims });
       }
     }
     return out;
@@ -150,22 +148,20 @@ export class ConvlensModel {
       outputs,
       reluRule: request.reluRule ?? 'vanilla',
     };
-    const key = `grad|${JSON.stringify(shapes)}|${JSON.stringify(spec)}`;
-    const session = await this.session(
-      key,
-      async () => encodeModel(buildGradientGraph(await this.prepare(shapes), spec)).bytes,
-    );
     const s = await this.prepare(shapes);
     const seedFeeds: Record<string, Tensor> = {};
     for (const o of request.objective) {
-      const dims = s.types.get(o.tensor)!.dims;
-      if (o.weights.dims.length !== dims.length || o.weights.dims.some((d, i) => d !== dims[i])) {
+      // Unknown tensors are reported by buildGradientGraph, with the nearest names.
+      const dims = s.types.get(o.tensor)?.dims;
+      if (dims && (o.weights.dims.length !== dims.length || o.weights.dims.some((d, i) => d !== dims[i]))) {
         throw new Error(
           `objective "${o.tensor}": weights have shape [${o.weights.dims}], the tensor has [${dims}]`,
         );
       }
       seedFeeds[seedName(o.tensor)] = o.weights;
     }
+    const key = `grad|${JSON.stringify(shapes)}|${JSON.stringify(spec)}`;
+    const session = await this.session(key, async () => encodeModel(buildGradientGraph(s, spec)).bytes);
     const result = await session.run({ ...feeds, ...seedFeeds }, [...outputs, ...wrt.map(gradName)]);
     const gradients: Record<string, Tensor> = {};
     for (const w of wrt) {
