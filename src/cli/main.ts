@@ -1,38 +1,12 @@
 /** The convlens command line. */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { checkGradients } from '../autodiff/gradcheck.js';
-import { readModelFile } from '../node.js';
-import type { Model } from '../onnx/model.js';
 import { ConvlensModel } from '../runtime/model.js';
 import { nodeBackend } from '../runtime/node.js';
 import { smallFamilies } from '../zoo/families.js';
-
-const ZOO = 'zoo:';
-
-/** A model from a file, or `zoo:NAME` for a built-in reference architecture (random weights). */
-function resolveModel(spec: string): { model: Model; inputShape?: number[] } {
-  if (spec.startsWith(ZOO)) {
-    const name = spec.slice(ZOO.length);
-    const family = smallFamilies().find((f) => f.name === name);
-    if (!family) {
-      throw new Error(
-        `unknown zoo model "${name}"; available: ${smallFamilies()
-          .map((f) => ZOO + f.name)
-          .join(', ')}`,
-      );
-    }
-    return { model: family.model, inputShape: [1, ...family.inputShape.slice(1)] };
-  }
-  return { model: readModelFile(spec) };
-}
-
-function parseSize(value: string): number[] {
-  const parts = value.split(/[,x]/).map(Number);
-  if (parts.length < 1 || parts.length > 2 || parts.some((p) => !Number.isInteger(p) || p <= 0)) {
-    throw new InvalidArgumentError(`expected H,W or S (positive integers), got "${value}"`);
-  }
-  return parts.length === 1 ? [parts[0], parts[0]] : parts;
-}
+import { pad, parseSize, resolveModel, ZOO } from './common.js';
+import { addPredictCommands } from './predict.js';
+import { addTrainCommands } from './train.js';
 
 function inputShapeFor(
   m: ConvlensModel,
@@ -49,8 +23,6 @@ function inputShapeFor(
   const channels = typeof dims[1] === 'number' ? dims[1] : 3;
   return [batch, channels, ...size];
 }
-
-const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
 
 export function buildProgram(): Command {
   const program = new Command('convlens')
@@ -142,6 +114,8 @@ export function buildProgram(): Command {
       }
       if (failed) process.exitCode = 1;
     });
+  addTrainCommands(program);
+  addPredictCommands(program);
   return program;
 }
 

@@ -305,6 +305,20 @@ export class GraphBuilder {
     return this.op1('Transpose', [x], { perm });
   }
 
+  /** Rename a tensor (and the node producing it) so users can address it, e.g. 'conv1', 'logits'. */
+  named(x: string, name: string): string {
+    if (this.nodes.some((n) => n.outputs.includes(name)) || this.initializers.has(name))
+      throw new Error(`builder: tensor "${name}" already exists`);
+    for (const n of this.nodes) {
+      n.inputs = n.inputs.map((i) => (i === x ? name : i));
+      if (n.outputs.includes(x)) {
+        n.outputs = n.outputs.map((o) => (o === x ? name : o));
+        n.name = name;
+      }
+    }
+    return name;
+  }
+
   /** Build the model with the given graph outputs (types and shapes are left for inference). */
   build(outputs: string[], metadata: Record<string, string> = {}): Model {
     return {

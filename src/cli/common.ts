@@ -1,0 +1,216 @@
+/** Helpers shared by the CLI verbs: model resolution, option parsers, the model card from flags, progress. */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SingleBar } from 'cli-progress';
+import { type Command, InvalidArgumentError } from 'commander';
+import { type ModelCard, readCard } from '../data/card.js';
+import {
+  NORMALIZATIONS,
+  type NormalizationName,
+  type Preprocessing,
+  RESIZE_MODES,
+  type ResizeMode,
+  validatePreprocessing,
+} from '../data/preprocess.js';
+import { readModelFile } from '../node.js';
+import type { Model } from '../onnx/model.js';
+import type { TrainProgress } from '../train/trainer.js';
+import { smallFamilies } from '../zoo/families.js';
+
+export const ZOO = 'zoo:';
+export const SHIPPED_MODELS = ['digits-gap', 'shapes-gap', 'shapes-vgg'] as const;
+
+/** The package's models/ folder (found upward from this file, for both src/ under tsx and dist/). */
+export function modelsDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    if (existsSync(join(dir, 'package.json'))) return join(dir, 'models');
+    dir = dirname(dir);
+  }
+  throw new Error('convlens: cannot find the package folder holding models/');
+}
+
+/** A model path, a shipped model's name (models/NAME.onnx), or `zoo:NAME` (random weights). */
+export function resolveModel(spec: string): { model: Model; inputShape?: number[]; path?: string } {
+  if (spec.startsWith(ZOO)) {
+    const name = spec.slice(ZOO.length);
+    const family = smallFamilies().find((f) => f.name === name);
+    if (!family) {
+      throw new Error(
+        `unknown zoo model "${name}"; available: ${smallFamilies()
+          .map((f) => ZOO + f.name)
+          .join(', ')}`,
+      );
+    }
+    return { model: family.model, inputShape: [1, ...family.inputShape.slice(1)] };
+  }
+  if ((SHIPPED_MODELS as readonly string[]).includes(spec) && !existsSync(spec)) {
+    const path = join(modelsDir(), `${spec}.onnx`);
+    return { model: readModelFile(path), path };
+  }
+  return { model: readModelFile(spec), path: spec };
+}
+
+export function parseSize(value: string): number[] {
+  const parts = value.split(/[,x]/).map(Number);
+  if (parts.length < 1 || parts.length > 2 || parts.some((p) => !Number.isInteger(p) || p <= 0)) {
+    throw new InvalidArgumentError(`expected H,W or S (positive integers), got "${value}"`);
+  }
+  return parts.length === 1 ? [parts[0], parts[0]] : parts;
+}
+
+export function parseNumbers(value: string): number[] {
+  const parts = value.split(',').map(Number);
+  if (parts.some((p) => !Number.isFinite(p)))
+    throw new InvalidArgumentError(`expected comma-separated numbers, got "${value}"`);
+  return parts;
+}
+
+export function parsePositiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
+  return n;
+}
+
+export function parsePositive(value: string): number {
+  const n = Number(value);
+  if (!(n > 0) || !Number.isFinite(n))
+    throw new InvalidArgumentError(`expected a positive number, got "${value}"`);
+  return n;
+}
+
+export const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
+
+export interface CardFlags {
+  size?: number[];
+  channels?: string;
+  mean?: number[];
+  std?: number[];
+  normalize?: string;
+  resize?: string;
+  labels?: string;
+}
+
+/** Add the flags that describe how to feed a model without a card (or override its card). */
+export function withCardFlags(cmd: Command): Command {
+  return cmd
+    .option(
+      '-s, --size <H,W>',
+      'input height and width (default: the model card, else the declared input)',
+      parseSize,
+    )
+    .option('--channels <1|3>', 'input channels (default: card or declared input)')
+    .option('--normalize <name>', `named mean/std preset: ${Object.keys(NORMALIZATIONS).join(', ')}`)
+    .option('--mean <m>', 'per-channel mean of pixels in [0,1], e.g. 0.485,0.456,0.406', parseNumbers)
+    .option('--std <s>', 'per-channel std, e.g. 0.229,0.224,0.225', parseNumbers)
+    .option('--resize <mode>', `how images meet the input size: ${RESIZE_MODES.join(', ')}`)
+    .option('--labels <file>', 'class names, one per line');
+}
+
+/**
+ * The model card to use: the model's own card with any flags applied over it, or one made from the
+ * flags and the declared input shape. `classCount` names classes 0..K−1 when no labels are known.
+ */
+export function cardFor(
+  model: Model,
+  flags: CardFlags,
+  classCount?: number,
+): { card: ModelCard; fromFlags: boolean } {
+  const stored = readCard(model);
+  const input = model.graph.inputs[0];
+  const dims = input.shape ?? [];
+  const declared = (i: number) => (typeof dims[i] === 'number' ? (dims[i] as number) : undefined);
+  const size =
+    flags.size ??
+    stored?.preprocessing.size ??
+    (declared(2) && declared(3) ? [declared(2)!, declared(3)!] : undefined);
+  if (!size)
+    throw new Error(
+      `model has no convlens card and input "${input.name}" has no fixed height and width; give --size H,W`,
+    );
+  const channelsText = flags.channels ?? String(stored?.preprocessing.channels ?? declared(1) ?? 3);
+  if (channelsText !== '1' && channelsText !== '3')
+    throw new Error(`--channels must be 1 or 3, got "${channelsText}"`);
+  let mean = flags.mean ?? stored?.preprocessing.mean;
+  let std = flags.std ?? stored?.preprocessing.std;
+  if (flags.normalize) {
+    const preset = NORMALIZATIONS[flags.normalize as NormalizationName];
+    if (!preset)
+      throw new Error(
+        `--normalize "${flags.normalize}" is not one of ${Object.keys(NORMALIZATIONS).join(', ')}`,
+      );
+    mean = flags.mean ?? [...preset.mean];
+    std = flags.std ?? [...preset.std];
+  }
+  const preprocessing: Preprocessing = {
+    size: [size[0], size[1]],
+    channels: Number(channelsText) as 1 | 3,
+    resize: (flags.resize ?? stored?.preprocessing.resize ?? 'exact') as ResizeMode,
+    mean: mean ?? [0],
+    std: std ?? [1],
+  };
+  validatePreprocessing(preprocessing);
+  let classes = stored?.classes;
+  if (flags.labels) {
+    if (!existsSync(flags.labels)) throw new Error(`labels file "${flags.labels}" does not exist`);
+    classes = readFileSync(flags.labels, 'utf8')
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter((l) => l !== '');
+    if (classes.length === 0) throw new Error(`labels file "${flags.labels}" has no labels`);
+  }
+  if (!classes) classes = Array.from({ length: classCount ?? 0 }, (_, i) => String(i));
+  const fromFlags = !stored || Object.values(flags).some((v) => v !== undefined);
+  return {
+    card: { ...(stored ?? { name: input.name }), name: stored?.name ?? 'model', classes, preprocessing },
+    fromFlags,
+  };
+}
+
+/** A progress reporter for training: a live bar on a terminal, one line per epoch otherwise. */
+export function trainingProgress(quiet = false): {
+  onProgress: (e: TrainProgress) => void;
+  stop: () => void;
+} {
+  const tty = process.stderr.isTTY;
+  const bar =
+    tty && !quiet
+      ? new SingleBar({
+          format: 'epoch {epoch}/{epochs} [{bar}] {value}/{total} loss {loss} acc {acc} lr {lr}',
+          stream: process.stderr,
+          hideCursor: true,
+        })
+      : undefined;
+  let started = false;
+  return {
+    onProgress(e) {
+      if (quiet) return;
+      const values = {
+        epoch: e.epoch,
+        epochs: e.epochs,
+        loss: e.loss.toFixed(4),
+        acc: e.accuracy.toFixed(4),
+        lr: e.lr.toExponential(1),
+      };
+      if (e.phase === 'train' && bar) {
+        if (!started || e.step === 1) {
+          if (started) bar.stop();
+          bar.start(e.steps, e.step, values);
+          started = true;
+        } else bar.update(e.step, values);
+      }
+      if (e.phase === 'validate') {
+        if (bar) bar.stop();
+        started = false;
+        process.stderr.write(
+          `epoch ${e.epoch}/${e.epochs}  train loss ${e.loss.toFixed(4)}  val acc ${(100 * e.accuracy).toFixed(2)}%\n`,
+        );
+      }
+    },
+    stop() {
+      if (bar && started) bar.stop();
+    },
+  };
+}

@@ -1,0 +1,200 @@
+/** `convlens predict` and `convlens retrofit`. */
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { type Command, Option } from 'commander';
+import { writeCard } from '../data/card.js';
+import { holdOut } from '../data/dataset.js';
+import { decodeImage, loadDatasetSplits } from '../data/node.js';
+import { normalizeInto } from '../data/preprocess.js';
+import { writeModelFile } from '../node.js';
+import { producers } from '../onnx/graph.js';
+import { float32 } from '../onnx/tensor.js';
+import { ConvlensModel } from '../runtime/model.js';
+import { nodeBackend } from '../runtime/node.js';
+import { evaluate } from '../train/evaluate.js';
+import { appendGapHead, checkFeatureMap, lastConvParameters } from '../train/retrofit.js';
+import { train } from '../train/trainer.js';
+import {
+  type CardFlags,
+  cardFor,
+  pad,
+  parsePositive,
+  parsePositiveInt,
+  resolveModel,
+  trainingProgress,
+  withCardFlags,
+} from './common.js';
+
+/** Softmax of a row of logits. */
+export function softmax(logits: ArrayLike<number>): Float64Array {
+  let max = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < logits.length; i++) max = Math.max(max, logits[i]);
+  const out = new Float64Array(logits.length);
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) sum += out[i] = Math.exp(logits[i] - max);
+  for (let i = 0; i < out.length; i++) out[i] /= sum;
+  return out;
+}
+
+export function addPredictCommands(program: Command): void {
+  withCardFlags(
+    program
+      .command('predict')
+      .description('classify images: top-k classes with probabilities')
+      .option('-m, --model <model>', 'ONNX file or shipped model name', 'shapes-gap')
+      .requiredOption('-i, --image <files...>', 'image files'),
+  )
+    .option('-k, --top <k>', 'how many classes to list', parsePositiveInt, 5)
+    .option('--json', 'print JSON')
+    .action(async (flags: CardFlags & { model: string; image: string[]; top: number; json?: boolean }) => {
+      const { model } = resolveModel(flags.model);
+      const { card } = cardFor(model, flags);
+      const p = card.preprocessing;
+      const m = new ConvlensModel(model, nodeBackend());
+      const logitsName = card.tensors?.logits ?? m.outputNames[0];
+      // A model that ends in Softmax already gives probabilities.
+      const givesProbabilities = producers(model.graph).get(logitsName)?.opType === 'Softmax';
+      const results = [];
+      for (const file of flags.image) {
+        const image = await decodeImage(file, p);
+        const input = new Float32Array(image.length);
+        normalizeInto(image, p.channels, p, input);
+        const out = (await m.run(float32(input, [1, p.channels, ...p.size]), { outputs: [logitsName] }))[
+          logitsName
+        ];
+        const scores = out.data as Float32Array;
+        const probs = givesProbabilities ? Float64Array.from(scores) : softmax(scores);
+        const names =
+          card.classes.length === probs.length ? card.classes : Array.from(probs, (_, i) => String(i));
+        const top = Array.from(probs, (prob, index) => ({ index, label: names[index], probability: prob }))
+          .sort((a, b) => b.probability - a.probability)
+          .slice(0, flags.top);
+        results.push({ image: file, top });
+      }
+      await m.release();
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify({ model: flags.model, predictions: results }, null, 2)}\n`);
+        return;
+      }
+      for (const r of results) {
+        process.stdout.write(`${r.image}\n`);
+        for (const t of r.top)
+          process.stdout.write(`  ${pad(t.label, 14)}${(100 * t.probability).toFixed(2).padStart(6)}%\n`);
+      }
+    });
+
+  withCardFlags(
+    program
+      .command('retrofit')
+      .description(
+        'make a CNN CAM-ready: cut after conv layer L, append global average pooling and a new linear classifier, train the head',
+      )
+      .requiredOption('-m, --model <model>', 'ONNX file or shipped model name')
+      .requiredOption('-l, --layer <tensor>', 'the conv feature map to keep (see convlens layers)')
+      .requiredOption('-d, --data <data>', 'mnist, shapes, or an image folder with class subfolders')
+      .requiredOption('-o, --out <file>', 'output ONNX file'),
+  )
+    .option('--epochs <n>', 'epochs', parsePositiveInt, 6)
+    .option('--lr <x>', 'peak learning rate (Adam)', parsePositive, 1e-2)
+    .option('--fine-tune', 'also train the last conv layer before the feature map')
+    .addOption(new Option('--batch <n>', 'batch size').argParser(parsePositiveInt).default(64))
+    .option('-q, --quiet', 'no progress output')
+    .option('--json', 'print JSON')
+    .action(
+      async (
+        flags: CardFlags & {
+          model: string;
+          layer: string;
+          data: string;
+          out: string;
+          epochs: number;
+          lr: number;
+          fineTune?: boolean;
+          batch: number;
+          quiet?: boolean;
+          json?: boolean;
+        },
+      ) => {
+        const { model } = resolveModel(flags.model);
+        const { card } = cardFor(model, flags);
+        const p = card.preprocessing;
+        const backend = nodeBackend();
+        const original = new ConvlensModel(model, backend);
+        const layers = await original.layers([1, p.channels, ...p.size]);
+        const channels = checkFeatureMap(layers, flags.layer);
+        if (existsSync(flags.out) && flags.out === flags.model)
+          throw new Error(`--out "${flags.out}" would overwrite the input model`);
+        const splits = await loadDatasetSplits(flags.data, p);
+        const classes = splits.train.classes;
+        const logitsName = card.tensors?.logits ?? original.outputNames[0];
+        const outDims = layers.find((l) => l.tensor === logitsName)?.shape;
+        const comparable = outDims?.length === 2 && outDims[1] === classes.length;
+        const before = comparable
+          ? (await evaluate(original, splits.test, p, { logits: logitsName })).accuracy
+          : undefined;
+        await original.release();
+
+        const head = appendGapHead(model, flags.layer, channels, classes.length);
+        const trainable = [
+          head.weight,
+          head.bias,
+          ...(flags.fineTune ? lastConvParameters(head.model, flags.layer) : []),
+        ];
+        const { kept, heldOut } = holdOut(splits.train, 0.1);
+        const progress = trainingProgress(flags.quiet || flags.json);
+        const result = await train(
+          head.model,
+          kept,
+          {
+            preprocessing: p,
+            logits: head.logits,
+            epochs: flags.epochs,
+            batchSize: flags.batch,
+            optimizer: { type: 'adam', lr: flags.lr, weightDecay: 0 },
+            trainable,
+            validation: heldOut,
+            seed: 0,
+            onProgress: progress.onProgress,
+          },
+          backend,
+        );
+        progress.stop();
+        const retrofitted = new ConvlensModel(result.model, backend);
+        const after = await evaluate(retrofitted, splits.test, p, { logits: head.logits });
+        await retrofitted.release();
+        writeCard(result.model, {
+          ...card,
+          name: `${card.name}-gap`,
+          classes: [...classes],
+          tensors: { input: result.model.graph.inputs[0].name, logits: head.logits, features: head.features },
+          dataset: flags.data,
+          testAccuracy: after.accuracy,
+          testSamples: after.total,
+          recipe: `retrofit of ${flags.model} at ${flags.layer}`,
+          seed: 0,
+          training: {
+            epochs: flags.epochs,
+            lr: flags.lr,
+            fineTune: !!flags.fineTune,
+            trainable,
+            bestEpoch: result.bestEpoch,
+          },
+        });
+        mkdirSync(dirname(flags.out), { recursive: true });
+        writeModelFile(flags.out, result.model);
+        const report = {
+          out: flags.out,
+          layer: flags.layer,
+          accuracyBefore: before ?? null,
+          accuracyAfter: after.accuracy,
+          testSamples: after.total,
+        };
+        if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+        else
+          process.stdout.write(
+            `wrote ${flags.out}: ${flags.layer} → GAP → linear(${channels} → ${classes.length})\n` +
+              `test accuracy before ${before === undefined ? 'n/a (different classes)' : `${(100 * before).toFixed(2)}%`}, after ${(100 * after.accuracy).toFixed(2)}% (${after.total} images)\n`,
+          );
+      },
+    );
+}

@@ -1,0 +1,62 @@
+/**
+ * The model card, kept in the ONNX file's metadata_props under `convlens.card` (JSON), so convlens
+ * knows how to feed any model it trained and what its classes are. A user's model gets the same
+ * card from flags (--size, --mean, --std, --labels).
+ */
+import type { Model } from '../onnx/model.js';
+import { type Preprocessing, validatePreprocessing } from './preprocess.js';
+
+export const CARD_KEY = 'convlens.card';
+
+export interface ModelCard {
+  name: string;
+  classes: string[];
+  preprocessing: Preprocessing;
+  /** Tensor names: the model input, the logits, and (for CAM) the last conv feature map. */
+  tensors?: { input?: string; logits?: string; features?: string };
+  dataset?: string;
+  /** Accuracy on the dataset's test split, in [0, 1], with the number of test samples. */
+  testAccuracy?: number;
+  testSamples?: number;
+  recipe?: string;
+  seed?: number;
+  /** Free-form training settings (epochs, optimiser, learning rate, ...). */
+  training?: Record<string, unknown>;
+}
+
+/** Check a card's fields; throws naming the bad one. */
+export function validateCard(card: ModelCard, source = 'model card'): ModelCard {
+  if (typeof card !== 'object' || card === null) throw new Error(`${source}: not an object`);
+  if (typeof card.name !== 'string' || card.name === '')
+    throw new Error(`${source}: name must be a non-empty string`);
+  if (
+    !Array.isArray(card.classes) ||
+    card.classes.length === 0 ||
+    card.classes.some((c) => typeof c !== 'string')
+  )
+    throw new Error(`${source}: classes must be a non-empty list of strings`);
+  validatePreprocessing(card.preprocessing);
+  if (card.testAccuracy !== undefined && !(card.testAccuracy >= 0 && card.testAccuracy <= 1))
+    throw new Error(`${source}: testAccuracy must be in [0, 1], got ${card.testAccuracy}`);
+  return card;
+}
+
+/** The card stored in a model, or undefined when it has none. */
+export function readCard(model: Model): ModelCard | undefined {
+  const text = model.metadata?.[CARD_KEY];
+  if (text === undefined) return undefined;
+  let parsed: ModelCard;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`metadata "${CARD_KEY}" is not valid JSON: ${(e as Error).message}`);
+  }
+  return validateCard(parsed, `metadata "${CARD_KEY}"`);
+}
+
+/** Store a card in a model's metadata (in place). */
+export function writeCard(model: Model, card: ModelCard): Model {
+  validateCard(card);
+  model.metadata = { ...(model.metadata ?? {}), [CARD_KEY]: JSON.stringify(card) };
+  return model;
+}

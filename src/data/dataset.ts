@@ -1,0 +1,137 @@
+/**
+ * Labelled image datasets. Images are CHW float32 in [0, 1] at the dataset's size; the model card's
+ * preprocessing (see ./preprocess.ts) turns them into model inputs.
+ */
+
+/** One drawn object: its class, its visible pixels (H×W, 1 = visible) and their box. */
+export interface ObjectAnnotation {
+  classIndex: number;
+  mask: Uint8Array;
+  /** [x0, y0, x1, y1], end-exclusive, in pixels. */
+  box: [number, number, number, number];
+}
+
+export interface Sample {
+  /** C×H×W, values in [0, 1]. */
+  image: Float32Array;
+  label: number;
+  objects?: ObjectAnnotation[];
+}
+
+export interface Dataset {
+  readonly name: string;
+  readonly classes: readonly string[];
+  readonly channels: number;
+  readonly height: number;
+  readonly width: number;
+  readonly length: number;
+  get(index: number): Sample;
+}
+
+/** A dataset's fixed train and test splits. */
+export interface DatasetSplits {
+  train: Dataset;
+  test: Dataset;
+}
+
+/** A dataset over a list of samples held in memory. */
+export function arrayDataset(
+  meta: Pick<Dataset, 'name' | 'classes' | 'channels' | 'height' | 'width'>,
+  samples: readonly Sample[],
+): Dataset {
+  return { ...meta, length: samples.length, get: (i) => samples[i] };
+}
+
+/** The samples of `data` at `indices`, in that order. */
+export function subset(data: Dataset, indices: readonly number[], name = data.name): Dataset {
+  return {
+    name,
+    classes: data.classes,
+    channels: data.channels,
+    height: data.height,
+    width: data.width,
+    length: indices.length,
+    get: (i) => {
+      if (i < 0 || i >= indices.length)
+        throw new RangeError(`${name}: index ${i} outside 0..${indices.length - 1}`);
+      return data.get(indices[i]);
+    },
+  };
+}
+
+/**
+ * Split off every `1/fraction`-th sample, spread evenly, as a held-out part; deterministic, and
+ * stratified when the data is ordered by class.
+ */
+export function holdOut(data: Dataset, fraction: number): { kept: Dataset; heldOut: Dataset } {
+  if (!(fraction > 0 && fraction < 1))
+    throw new Error(`holdOut: fraction must be in (0, 1), got ${fraction}`);
+  const kept: number[] = [];
+  const held: number[] = [];
+  let acc = 0;
+  for (let i = 0; i < data.length; i++) {
+    acc += fraction;
+    if (acc >= 1) {
+      acc -= 1;
+      held.push(i);
+    } else kept.push(i);
+  }
+  return { kept: subset(data, kept, `${data.name}/train`), heldOut: subset(data, held, `${data.name}/val`) };
+}
+
+/** Count of samples per class. */
+export function classCounts(data: Dataset): number[] {
+  const counts = new Array(data.classes.length).fill(0);
+  for (let i = 0; i < data.length; i++) counts[data.get(i).label]++;
+  return counts;
+}
+
+/** Bilinearly resample a C×H×W image to C×height×width (pixel centres aligned, as align_corners=false). */
+export function resizeImage(
+  image: Float32Array,
+  channels: number,
+  h: number,
+  w: number,
+  height: number,
+  width: number,
+): Float32Array {
+  if (h === height && w === width) return image;
+  const out = new Float32Array(channels * height * width);
+  for (let y = 0; y < height; y++) {
+    const fy = Math.min(h - 1, Math.max(0, ((y + 0.5) * h) / height - 0.5));
+    const y0 = Math.floor(fy);
+    const y1 = Math.min(h - 1, y0 + 1);
+    const ty = fy - y0;
+    for (let x = 0; x < width; x++) {
+      const fx = Math.min(w - 1, Math.max(0, ((x + 0.5) * w) / width - 0.5));
+      const x0 = Math.floor(fx);
+      const x1 = Math.min(w - 1, x0 + 1);
+      const tx = fx - x0;
+      for (let c = 0; c < channels; c++) {
+        const base = c * h * w;
+        const top = image[base + y0 * w + x0] * (1 - tx) + image[base + y0 * w + x1] * tx;
+        const bottom = image[base + y1 * w + x0] * (1 - tx) + image[base + y1 * w + x1] * tx;
+        out[c * height * width + y * width + x] = top * (1 - ty) + bottom * ty;
+      }
+    }
+  }
+  return out;
+}
+
+/** The dataset seen at another size (bilinear), e.g. MNIST for a model that takes 32×32. */
+export function resized(data: Dataset, height: number, width: number): Dataset {
+  if (data.height === height && data.width === width) return data;
+  return {
+    ...data,
+    height,
+    width,
+    get: (i) => {
+      const s = data.get(i);
+      return {
+        ...s,
+        image: resizeImage(s.image, data.channels, data.height, data.width, height, width),
+        objects: undefined,
+      };
+    },
+  };
+}

@@ -1,0 +1,103 @@
+/**
+ * Recipes for the shipped models: architecture, data, preprocessing and training settings, so
+ * `convlens train --recipe NAME` reproduces each model in models/ (deterministic by seed).
+ */
+import { type Preprocessing, preprocessing } from '../data/preprocess.js';
+import type { Model } from '../onnx/model.js';
+import { gapClassifier, vggClassifier } from './architectures.js';
+import type { TrainOptions } from './trainer.js';
+
+export interface Recipe {
+  name: string;
+  description: string;
+  /** Built-in dataset the recipe trains and tests on. */
+  dataset: 'mnist' | 'shapes';
+  architecture: () => Model;
+  preprocessing: Preprocessing;
+  options: Omit<TrainOptions, 'preprocessing' | 'onProgress' | 'validation'>;
+}
+
+const SHAPES_STAGES = [
+  { convs: [16], pool: true },
+  { convs: [32], pool: true },
+  { convs: [64, 64], pool: false },
+];
+
+export const RECIPES: Recipe[] = [
+  {
+    name: 'digits-gap',
+    description: 'MNIST digits, 5 conv layers → global average pooling → linear (CAM-ready)',
+    dataset: 'mnist',
+    architecture: () =>
+      gapClassifier({
+        channels: 1,
+        size: [28, 28],
+        classes: 10,
+        stages: [
+          { convs: [16, 32], pool: true },
+          { convs: [32, 64], pool: true },
+          { convs: [64], pool: false },
+        ],
+        seed: 1,
+      }),
+    preprocessing: preprocessing([28, 28], 1, 'unit'),
+    options: {
+      epochs: 15,
+      batchSize: 64,
+      optimizer: { type: 'adam', lr: 3e-3, weightDecay: 1e-4 },
+      warmupSteps: 100,
+      augmentation: { shift: 2 },
+      seed: 1,
+    },
+  },
+  {
+    name: 'shapes-gap',
+    description: 'shapes 64×64, 4 conv layers → global average pooling → linear (CAM-ready)',
+    dataset: 'shapes',
+    architecture: () =>
+      gapClassifier({ channels: 3, size: [64, 64], classes: 6, stages: SHAPES_STAGES, seed: 2 }),
+    preprocessing: preprocessing([64, 64], 3, 'symmetric'),
+    options: {
+      epochs: 16,
+      batchSize: 64,
+      optimizer: { type: 'adam', lr: 3e-3, weightDecay: 1e-4 },
+      warmupSteps: 100,
+      augmentation: { shift: 4, flip: true },
+      seed: 2,
+    },
+  },
+  {
+    name: 'shapes-vgg',
+    description: 'shapes 64×64, 4 conv layers → flatten → FC 128 → dropout 0.5 → FC (Grad-CAM yes, CAM no)',
+    dataset: 'shapes',
+    architecture: () =>
+      vggClassifier({
+        channels: 3,
+        size: [64, 64],
+        classes: 6,
+        stages: [
+          { convs: [16], pool: true },
+          { convs: [32], pool: true },
+          { convs: [64, 64], pool: true },
+        ],
+        hidden: 128,
+        dropout: 0.5,
+        seed: 3,
+      }),
+    preprocessing: preprocessing([64, 64], 3, 'symmetric'),
+    options: {
+      epochs: 16,
+      batchSize: 64,
+      optimizer: { type: 'adam', lr: 1e-3, weightDecay: 1e-4 },
+      warmupSteps: 100,
+      augmentation: { shift: 4, flip: true },
+      seed: 3,
+    },
+  },
+];
+
+export function findRecipe(name: string): Recipe {
+  const r = RECIPES.find((x) => x.name === name);
+  if (!r) throw new Error(`unknown recipe "${name}"; available: ${RECIPES.map((x) => x.name).join(', ')}`);
+  return r;
+}

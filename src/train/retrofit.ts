@@ -1,0 +1,110 @@
+/**
+ * CAM retrofit: cut a CNN after a conv feature map, append global average pooling and a new linear
+ * classifier, so CAM applies (Zhou et al. 2016, §2: "we perform global average pooling on the
+ * convolutional feature maps and use those as features for a fully-connected layer").
+ */
+
+import { Random } from '../maths/random.js';
+import { nearestNames, producers } from '../onnx/graph.js';
+import { cloneModel, type Model } from '../onnx/model.js';
+import { pruneDeadNodes } from '../onnx/static.js';
+import { float32 } from '../onnx/tensor.js';
+import type { LayerInfo } from '../runtime/model.js';
+
+export interface GapHead {
+  model: Model;
+  /** The feature map CAM weights. */
+  features: string;
+  logits: string;
+  /** The new classifier's weight [classes, channels] and bias. */
+  weight: string;
+  bias: string;
+}
+
+/** Check that `layer` is a spatial feature map [N, C, H, W] with H·W > 1; returns its channel count. */
+export function checkFeatureMap(layers: readonly LayerInfo[], layer: string): number {
+  const info = layers.find((l) => l.tensor === layer);
+  const maps = layers.filter(
+    (l) => l.shape.length === 4 && l.shape[2] * l.shape[3] > 1 && l.opType !== 'Input',
+  );
+  if (!info)
+    throw new Error(
+      `layer "${layer}" not found; nearest: ${nearestNames(
+        layer,
+        layers.map((l) => l.tensor),
+      ).join(', ')}`,
+    );
+  if (info.shape.length !== 4 || info.shape[2] * info.shape[3] <= 1 || info.opType === 'Input') {
+    const near = nearestNames(
+      layer,
+      maps.map((l) => l.tensor),
+    );
+    throw new Error(
+      `layer "${layer}" (${info.opType}, shape [${info.shape.join(', ')}]) is not a conv feature map [N, C, H, W] with H·W > 1; feature maps near it: ${near.join(', ') || 'none'}`,
+    );
+  }
+  return info.shape[1];
+}
+
+/** The model cut after `features` with GAP → Flatten → Gemm(classes) appended (weights ~ U(±1/√C)). */
+export function appendGapHead(
+  model: Model,
+  features: string,
+  channels: number,
+  classes: number,
+  seed = 0,
+): GapHead {
+  const m = cloneModel(model);
+  const g = m.graph;
+  g.outputs = [{ name: features }];
+  pruneDeadNodes(m);
+  const taken = new Set([...g.nodes.flatMap((n) => [...n.inputs, ...n.outputs]), ...g.initializers.keys()]);
+  const fresh = (name: string) => {
+    let n = name;
+    for (let k = 1; taken.has(n); k++) n = `${name}_${k}`;
+    taken.add(n);
+    return n;
+  };
+  const gap = fresh('gap');
+  const pooled = fresh('gap_pooled');
+  const logits = fresh('logits');
+  const weight = fresh('cam_classifier_w');
+  const bias = fresh('cam_classifier_b');
+  const rng = new Random(seed);
+  const bound = 1 / Math.sqrt(channels);
+  g.initializers.set(
+    weight,
+    float32(
+      Array.from({ length: classes * channels }, () => rng.uniform(-bound, bound)),
+      [classes, channels],
+    ),
+  );
+  g.initializers.set(bias, float32(new Float32Array(classes), [classes]));
+  const node = (
+    opType: string,
+    inputs: string[],
+    output: string,
+    attrs: Model['graph']['nodes'][number]['attrs'] = {},
+  ) => g.nodes.push({ name: output, opType, domain: '', inputs, outputs: [output], attrs });
+  node('GlobalAveragePool', [features], pooled);
+  node('Flatten', [pooled], gap, { axis: { type: 'int', value: 1 } });
+  node('Gemm', [gap, weight, bias], logits, { transB: { type: 'int', value: 1 } });
+  g.outputs = [{ name: logits }];
+  return { model: m, features, logits, weight, bias };
+}
+
+/** The weight and bias of the last Conv on the path into `tensor` (for fine-tuning the last block). */
+export function lastConvParameters(model: Model, tensor: string): string[] {
+  const prod = producers(model.graph);
+  const seen = new Set<string>();
+  const stack = [tensor];
+  while (stack.length) {
+    const t = stack.shift()!;
+    const n = prod.get(t);
+    if (!n || seen.has(n.name + t)) continue;
+    seen.add(n.name + t);
+    if (n.opType === 'Conv') return n.inputs.slice(1).filter((i) => i && model.graph.initializers.has(i));
+    stack.push(...n.inputs.filter((i) => i && !model.graph.initializers.has(i)));
+  }
+  return [];
+}
