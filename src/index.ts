@@ -16,6 +16,38 @@ export {
 } from './autodiff/gradcheck.js';
 export { RELU_RULES, type ReluRule } from './autodiff/rule.js';
 export { channelSeed, classSeed, onesSeed } from './autodiff/seeds.js';
+export { type Augmentation, affineImage, augmenter, transformImage } from './data/augment.js';
+export { CARD_KEY, type ModelCard, readCard, validateCard, writeCard } from './data/card.js';
+export {
+  arrayDataset,
+  type Dataset,
+  type DatasetSplits,
+  holdOut,
+  type ObjectAnnotation,
+  resized,
+  resizeImage,
+  type Sample,
+  subset,
+} from './data/dataset.js';
+export { MNIST_CLASSES, mnistSplits } from './data/mnist.js';
+export {
+  BUILTIN_DATASETS,
+  decodeImage,
+  IMAGE_EXTENSIONS,
+  imageFolderSplits,
+  loadDatasetSplits,
+  loadImageFolder,
+  loadMnist,
+} from './data/node.js';
+export {
+  batchTensor,
+  NORMALIZATIONS,
+  normalizeInto,
+  type Preprocessing,
+  preprocessing,
+  RESIZE_MODES,
+} from './data/preprocess.js';
+export { drawShapes, SHAPE_CLASSES, type ShapeObject, shapesDataset, shapesSplits } from './data/shapes.js';
 export { type LoadOptions, loadModel, readModelFile, writeModelFile } from './node.js';
 export { GraphBuilder } from './onnx/builder.js';
 export { consumers, producers, topologicalOrder } from './onnx/graph.js';
@@ -25,3 +57,11 @@ export { type DType, float32, int64, type Tensor } from './onnx/tensor.js';
 export type { InferenceBackend, InferenceSession, SessionOptions } from './runtime/backend.js';
 export { ConvlensModel, type GradientRequest, type GradientResult, type LayerInfo } from './runtime/model.js';
 export { nodeBackend } from './runtime/node.js';
+export { gapClassifier, vggClassifier } from './train/architectures.js';
+export { type Evaluation, evaluate } from './train/evaluate.js';
+export { recipeJob, runTrainJob, type TrainJob } from './train/node.js';
+export { Adam, cosineSchedule, type Optimizer, Sgd } from './train/optimizers.js';
+export { findRecipe, RECIPES, type Recipe } from './train/recipes.js';
+export { appendGapHead, checkFeatureMap, lastConvParameters } from './train/retrofit.js';
+export { type TrainOptions, type TrainProgress, type TrainResult, train } from './train/trainer.js';
+export { buildTrainingGraph, trainableParameters } from './train/trainingGraph.js';

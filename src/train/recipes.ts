@@ -42,11 +42,11 @@ export const RECIPES: Recipe[] = [
       }),
     preprocessing: preprocessing([28, 28], 1, 'unit'),
     options: {
-      epochs: 15,
+      epochs: 18,
       batchSize: 64,
       optimizer: { type: 'adam', lr: 3e-3, weightDecay: 1e-4 },
       warmupSteps: 100,
-      augmentation: { shift: 2 },
+      augmentation: { shift: 2, rotate: 10, zoom: 0.1 },
       seed: 1,
     },
   },

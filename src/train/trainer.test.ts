@@ -37,7 +37,9 @@ describe('training graph', () => {
     const db = [0, 0];
     let loss = 0;
     for (let n = 0; n < 2; n++) {
-      const z = [0, 1].map((k) => W[k * 3] * xs[n * 3] + W[k * 3 + 1] * xs[n * 3 + 1] + W[k * 3 + 2] * xs[n * 3 + 2] + bias[k]);
+      const z = [0, 1].map(
+        (k) => W[k * 3] * xs[n * 3] + W[k * 3 + 1] * xs[n * 3 + 1] + W[k * 3 + 2] * xs[n * 3 + 2] + bias[k],
+      );
       const e = z.map((v) => Math.exp(v - Math.max(...z)));
       const p = e.map((v) => v / (e[0] + e[1]));
       loss -= Math.log(p[labels[n]]) / 2;
@@ -47,18 +49,30 @@ describe('training graph', () => {
         for (let i = 0; i < 3; i++) dW[k * 3 + i] += d * xs[n * 3 + i];
       }
     }
-    expect(Array.from(out[tg.params[0].grad].data as Float32Array).map((v) => +v.toFixed(5))).toEqual(dW.map((v) => +v.toFixed(5)));
-    expect(Array.from(out[tg.params[1].grad].data as Float32Array).map((v) => +v.toFixed(5))).toEqual(db.map((v) => +v.toFixed(5)));
+    expect(Array.from(out[tg.params[0].grad].data as Float32Array).map((v) => +v.toFixed(5))).toEqual(
+      dW.map((v) => +v.toFixed(5)),
+    );
+    expect(Array.from(out[tg.params[1].grad].data as Float32Array).map((v) => +v.toFixed(5))).toEqual(
+      db.map((v) => +v.toFixed(5)),
+    );
     expect(batchStats(out[tg.logprob].data as Float32Array, labels, 2).loss).toBeCloseTo(loss, 5);
     await session.release();
   });
 
   it('turns Dropout into a multiply by a fed mask, and picks weights but not BatchNorm statistics', async () => {
     const model = vggClassifier({
-      channels: 3, size: [16, 16], classes: 4, hidden: 8, dropout: 0.25,
+      channels: 3,
+      size: [16, 16],
+      classes: 4,
+      hidden: 8,
+      dropout: 0.25,
       stages: [{ convs: [4], pool: true }],
     });
-    const tg = await buildTrainingGraph(model, { inputShape: [2, 3, 16, 16], logits: 'logits', trainable: trainableParameters(model) }, backend);
+    const tg = await buildTrainingGraph(
+      model,
+      { inputShape: [2, 3, 16, 16], logits: 'logits', trainable: trainableParameters(model) },
+      backend,
+    );
     expect(tg.masks).toEqual([{ name: 'dropout::dropout_mask', dims: [2, 8], ratio: 0.25 }]);
     expect(tg.model.graph.nodes.some((n) => n.opType === 'Dropout')).toBe(false);
     expect(tg.params.map((p) => p.dims)).toEqual([[4, 3, 3, 3], [4], [8, 256], [8], [4, 8], [4]]);
@@ -75,10 +89,27 @@ describe('training graph', () => {
 describe('train', () => {
   const data = shapesDataset({ length: 16, seed: 5, size: 16 });
   const p = preprocessing([16, 16], 3, 'symmetric');
-  const small = () => gapClassifier({ channels: 3, size: [16, 16], classes: 6, stages: [{ convs: [8], pool: true }, { convs: [16], pool: false }], seed: 4 });
+  const small = () =>
+    gapClassifier({
+      channels: 3,
+      size: [16, 16],
+      classes: 6,
+      stages: [
+        { convs: [8], pool: true },
+        { convs: [16], pool: false },
+      ],
+      seed: 4,
+    });
 
   it('lowers the loss on a fixed batch and is deterministic by seed', async () => {
-    const options = { preprocessing: p, epochs: 60, batchSize: 16, optimizer: { type: 'adam' as const, lr: 0.01 }, validation: data, seed: 9 };
+    const options = {
+      preprocessing: p,
+      epochs: 60,
+      batchSize: 16,
+      optimizer: { type: 'adam' as const, lr: 0.01 },
+      validation: data,
+      seed: 9,
+    };
     const a = await train(small(), data, options, backend);
     expect(a.history).toHaveLength(60);
     expect(a.history[59].loss).toBeLessThan(0.5 * a.history[0].loss);
@@ -86,11 +117,24 @@ describe('train', () => {
     const b = await train(small(), data, options, backend);
     const name = trainableParameters(a.model)[0];
     expect(b.model.graph.initializers.get(name)!.data).toEqual(a.model.graph.initializers.get(name)!.data);
-    expect(a.model.graph.initializers.get(name)!.data).not.toEqual(small().graph.initializers.get(name)!.data);
+    expect(a.model.graph.initializers.get(name)!.data).not.toEqual(
+      small().graph.initializers.get(name)!.data,
+    );
   });
 
   it('keeps the weights of the best validation epoch', async () => {
-    const r = await train(small(), data, { preprocessing: p, epochs: 4, batchSize: 8, optimizer: { type: 'sgd', lr: 0.05, momentum: 0.9 }, validation: data }, backend);
+    const r = await train(
+      small(),
+      data,
+      {
+        preprocessing: p,
+        epochs: 4,
+        batchSize: 8,
+        optimizer: { type: 'sgd', lr: 0.05, momentum: 0.9 },
+        validation: data,
+      },
+      backend,
+    );
     const best = Math.max(...r.history.map((h) => h.valAccuracy));
     expect(r.valAccuracy).toBe(best);
     expect(r.history[r.bestEpoch - 1].valAccuracy).toBe(best);
@@ -101,8 +145,18 @@ describe('train', () => {
       { image: new Float32Array(768), label: 0 },
       { image: new Float32Array(768), label: 1 },
     ]);
-    const options = { preprocessing: p, epochs: 1, batchSize: 2, optimizer: { type: 'adam' as const, lr: 0.01 }, validation: two };
-    await expect(train(small(), two, options, backend)).rejects.toThrow(/dataset "two" has 2 classes; the model's logits have 6/);
-    await expect(train(small(), two, { ...options, epochs: 0 }, backend)).rejects.toThrow(/epochs must be a positive integer/);
+    const options = {
+      preprocessing: p,
+      epochs: 1,
+      batchSize: 2,
+      optimizer: { type: 'adam' as const, lr: 0.01 },
+      validation: two,
+    };
+    await expect(train(small(), two, options, backend)).rejects.toThrow(
+      /dataset "two" has 2 classes; the model's logits have 6/,
+    );
+    await expect(train(small(), two, { ...options, epochs: 0 }, backend)).rejects.toThrow(
+      /epochs must be a positive integer/,
+    );
   });
 });

@@ -1,0 +1,215 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { readCard } from '../data/card.js';
+import { drawShapes } from '../data/shapes.js';
+import { readModelFile } from '../node.js';
+import { main } from './main.js';
+
+/** Run the CLI in-process; returns what it printed and its exit code. */
+async function cli(...args: string[]): Promise<{ out: string; err: string; code: number }> {
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
+  process.exitCode = 0;
+  try {
+    await main(['node', 'convlens', ...args]);
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+  const code = Number(process.exitCode ?? 0);
+  process.exitCode = 0;
+  return { out, err, code };
+}
+
+async function writePng(file: string, image: Float32Array, size: number): Promise<void> {
+  const area = size * size;
+  const px = Buffer.alloc(area * 3);
+  for (let i = 0; i < area; i++)
+    for (let c = 0; c < 3; c++) px[i * 3 + c] = Math.round(image[c * area + i] * 255);
+  await sharp(px, { raw: { width: size, height: size, channels: 3 } })
+    .png()
+    .toFile(file);
+}
+
+let dir: string;
+let folder: string;
+let model: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'convlens-cli-'));
+  // An ImageFolder of two shape classes (circle, square) drawn at 16×16.
+  folder = join(dir, 'data');
+  const wanted: Record<number, string> = { 0: 'circle', 1: 'square' };
+  const counts = [0, 0];
+  for (let i = 0; counts[0] + counts[1] < 20; i++) {
+    const s = drawShapes(4, i, 16, 0.01);
+    const cls = wanted[s.label];
+    if (!cls || counts[s.label] >= 10) continue;
+    mkdirSync(join(folder, cls), { recursive: true });
+    await writePng(join(folder, cls, `${i}.png`), s.image, 16);
+    counts[s.label]++;
+  }
+  model = join(dir, 'model.onnx');
+  const r = await cli(
+    'train',
+    '--data',
+    folder,
+    '--size',
+    '16',
+    '--epochs',
+    '2',
+    '--batch',
+    '8',
+    '--out',
+    model,
+    '--quiet',
+  );
+  expect(r.err).toBe('');
+  expect(r.code).toBe(0);
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('convlens CLI', () => {
+  it('train --data writes a model with a card naming the folder classes and its test accuracy', () => {
+    const card = readCard(readModelFile(model))!;
+    expect(card.classes).toEqual(['circle', 'square']);
+    expect(card.preprocessing.size).toEqual([16, 16]);
+    expect(card.testSamples).toBe(4);
+    expect(card.testAccuracy).toBeGreaterThanOrEqual(0);
+  });
+
+  it('evaluate prints accuracy and a confusion matrix that sums to the test split', async () => {
+    const r = await cli('evaluate', '--model', model, '--data', folder, '--json');
+    expect(r.code).toBe(0);
+    const e = JSON.parse(r.out);
+    expect(e.total).toBe(4);
+    expect(e.confusion.flat().reduce((a: number, b: number) => a + b, 0)).toBe(4);
+    expect(e.correct).toBe(e.confusion[0][0] + e.confusion[1][1]);
+  });
+
+  it('predict lists classes by probability, summing to at most 1', async () => {
+    const image = join(folder, 'circle', readdirSync(join(folder, 'circle'))[0]);
+    const r = await cli('predict', '--model', model, '--image', image, '--top', '2', '--json');
+    expect(r.code).toBe(0);
+    const top = JSON.parse(r.out).predictions[0].top;
+    expect(top.map((t: { label: string }) => t.label).sort()).toEqual(['circle', 'square']);
+    expect(top[0].probability).toBeGreaterThanOrEqual(top[1].probability);
+    expect(top[0].probability + top[1].probability).toBeCloseTo(1, 5);
+  });
+
+  it('retrofit appends GAP + linear after a conv map and reports accuracy before and after', async () => {
+    const out = join(dir, 'retro.onnx');
+    const r = await cli(
+      'retrofit',
+      '--model',
+      model,
+      '--layer',
+      'relu1',
+      '--data',
+      folder,
+      '--out',
+      out,
+      '--epochs',
+      '2',
+      '--json',
+      '--batch',
+      '8',
+    );
+    expect(r.err).toBe('');
+    const report = JSON.parse(r.out);
+    expect(report.accuracyBefore).toBeGreaterThanOrEqual(0);
+    expect(report.accuracyAfter).toBeGreaterThanOrEqual(0);
+    const m = readModelFile(out);
+    const card = readCard(m)!;
+    expect(card.tensors?.features).toBe('relu1');
+    const ops = m.graph.nodes.map((n) => n.opType);
+    expect(ops.slice(-3)).toEqual(['GlobalAveragePool', 'Flatten', 'Gemm']);
+    expect(ops.filter((o) => o === 'Conv')).toHaveLength(1);
+  });
+
+  describe('bad input: a clear error, exit 1, nothing written', () => {
+    it.each([
+      [
+        'an unreadable image',
+        () => ['predict', '--model', model, '--image', join(dir, 'broken.png')],
+        /image ".*broken.png" could not be read/,
+      ],
+      [
+        'a missing image',
+        () => ['predict', '--model', model, '--image', join(dir, 'none.png')],
+        /image ".*none.png" does not exist/,
+      ],
+      [
+        'an empty folder',
+        () => ['train', '--data', join(dir, 'empty'), '--out', join(dir, 'x.onnx')],
+        /holds no images/,
+      ],
+      [
+        'a class-less folder',
+        () => ['train', '--data', join(dir, 'flat'), '--out', join(dir, 'x.onnx')],
+        /has no class subfolders/,
+      ],
+      [
+        'a layer that is not a conv feature map',
+        () => [
+          'retrofit',
+          '--model',
+          model,
+          '--layer',
+          'gap',
+          '--data',
+          folder,
+          '--out',
+          join(dir, 'x.onnx'),
+        ],
+        /layer "gap" \(Flatten, shape \[1, 64\]\) is not a conv feature map/,
+      ],
+      [
+        'an unknown layer',
+        () => [
+          'retrofit',
+          '--model',
+          model,
+          '--layer',
+          'relu9',
+          '--data',
+          folder,
+          '--out',
+          join(dir, 'x.onnx'),
+        ],
+        /layer "relu9" not found; nearest: relu1/,
+      ],
+      [
+        'an unknown dataset',
+        () => ['evaluate', '--model', model, '--data', join(dir, 'nowhere')],
+        /neither a built-in dataset \(mnist, shapes\) nor an existing folder/,
+      ],
+      [
+        'an unknown recipe',
+        () => ['train', '--recipe', 'cats'],
+        /Allowed choices are digits-gap, shapes-gap, shapes-vgg/,
+      ],
+    ])('%s', async (_, args, message) => {
+      writeFileSync(join(dir, 'broken.png'), 'not an image');
+      mkdirSync(join(dir, 'empty'), { recursive: true });
+      mkdirSync(join(dir, 'flat'), { recursive: true });
+      writeFileSync(
+        join(dir, 'flat', 'a.png'),
+        await sharp({ create: { width: 4, height: 4, channels: 3, background: '#808080' } })
+          .png()
+          .toBuffer(),
+      );
+      const r = await cli(...args());
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(message);
+      expect(existsSync(join(dir, 'x.onnx'))).toBe(false);
+      expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    });
+  });
+});
