@@ -96,7 +96,11 @@ export function addPredictCommands(program: Command): void {
   )
     .option('--epochs <n>', 'epochs', parsePositiveInt, 6)
     .option('--lr <x>', 'peak learning rate (Adam)', parsePositive, 1e-2)
-    .option('--fine-tune', 'also train the last conv layer before the feature map')
+    .option(
+      '--fine-tune [n]',
+      'train the last n conv layers before the feature map with the head (n default 1)',
+      parsePositiveInt,
+    )
     .addOption(new Option('--batch <n>', 'batch size').argParser(parsePositiveInt).default(64))
     .option('-q, --quiet', 'no progress output')
     .option('--json', 'print JSON')
@@ -109,7 +113,7 @@ export function addPredictCommands(program: Command): void {
           out: string;
           epochs: number;
           lr: number;
-          fineTune?: boolean;
+          fineTune?: number | true;
           batch: number;
           quiet?: boolean;
           json?: boolean;
@@ -135,11 +139,10 @@ export function addPredictCommands(program: Command): void {
         await original.release();
 
         const head = appendGapHead(model, flags.layer, channels, classes.length);
-        const trainable = [
-          head.weight,
-          head.bias,
-          ...(flags.fineTune ? lastConvParameters(head.model, flags.layer) : []),
-        ];
+        const tuned = flags.fineTune
+          ? lastConvParameters(head.model, flags.layer, flags.fineTune === true ? 1 : flags.fineTune)
+          : [];
+        const trainable = [head.weight, head.bias, ...tuned];
         const { kept, heldOut } = holdOut(splits.train, 0.1);
         const progress = trainingProgress(flags.quiet || flags.json);
         const result = await train(
@@ -175,7 +178,7 @@ export function addPredictCommands(program: Command): void {
           training: {
             epochs: flags.epochs,
             lr: flags.lr,
-            fineTune: !!flags.fineTune,
+            fineTune: flags.fineTune === true ? 1 : (flags.fineTune ?? 0),
             trainable,
             bestEpoch: result.bestEpoch,
           },

@@ -17,7 +17,7 @@ describe('preprocessing', () => {
       (1 - 0.406) / 0.225,
       -0.406 / 0.225,
     ];
-    expected.forEach((v, i) => expect(out[i]).toBeCloseTo(v, 5));
+    for (const [i, v] of expected.entries()) expect(out[i]).toBeCloseTo(v, 5);
   });
 
   it('repeats grey into RGB and converts RGB to grey with BT.601 luma', () => {

@@ -93,18 +93,26 @@ export function appendGapHead(
   return { model: m, features, logits, weight, bias };
 }
 
-/** The weight and bias of the last Conv on the path into `tensor` (for fine-tuning the last block). */
-export function lastConvParameters(model: Model, tensor: string): string[] {
+/**
+ * The weights and biases of the last `count` Conv nodes upstream of `tensor` (nearest first), for
+ * fine-tuning the last block.
+ */
+export function lastConvParameters(model: Model, tensor: string, count = 1): string[] {
   const prod = producers(model.graph);
-  const seen = new Set<string>();
-  const stack = [tensor];
-  while (stack.length) {
-    const t = stack.shift()!;
-    const n = prod.get(t);
-    if (!n || seen.has(n.name + t)) continue;
-    seen.add(n.name + t);
-    if (n.opType === 'Conv') return n.inputs.slice(1).filter((i) => i && model.graph.initializers.has(i));
-    stack.push(...n.inputs.filter((i) => i && !model.graph.initializers.has(i)));
+  const inits = model.graph.initializers;
+  const found: string[] = [];
+  const visited = new Set<string>();
+  const queue = [tensor];
+  let convs = 0;
+  while (queue.length && convs < count) {
+    const n = prod.get(queue.shift()!);
+    if (!n || visited.has(n.name)) continue;
+    visited.add(n.name);
+    if (n.opType === 'Conv') {
+      convs++;
+      found.push(...n.inputs.slice(1).filter((i) => i && inits.has(i)));
+    }
+    queue.push(...n.inputs.filter((i) => i && !inits.has(i)));
   }
-  return [];
+  return found;
 }
