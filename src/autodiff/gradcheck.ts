@@ -8,7 +8,7 @@
  * inputs further than that from kinks.
  */
 import { Random } from '../maths/random.js';
-import { cloneModel, encodeModel, type Model } from '../onnx/model.js';
+import { cloneModel, encodeModel, liftToInputs, type Model } from '../onnx/model.js';
 import { type InputShapes, makeStatic } from '../onnx/static.js';
 import { elementCount, type Tensor } from '../onnx/tensor.js';
 import type { InferenceBackend, InferenceSession } from '../runtime/backend.js';
@@ -75,19 +75,6 @@ export interface GradientCheckResult {
   maxRelativeError: number;
   /** The analytic gradients, by wrt tensor. */
   gradients: Record<string, Tensor>;
-}
-
-/** A copy of the model whose `wrt` initializers are graph inputs, so they can be perturbed per run. */
-function liftToInputs(model: Model, wrt: string[]): Model {
-  const m = cloneModel(model);
-  for (const w of wrt) {
-    const t = m.graph.initializers.get(w);
-    if (t) {
-      m.graph.initializers.delete(w);
-      m.graph.inputs.push({ name: w, dtype: t.dtype, shape: t.dims });
-    }
-  }
-  return m;
 }
 
 /** The same model computing in float64 (inputs, initializers, outputs, Cast targets, tensor attributes). */

@@ -67,12 +67,16 @@ export function parseNumbers(value: string): number[] {
   return parts;
 }
 
-export function parsePositiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0)
-    throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
-  return n;
-}
+const integerAtLeast =
+  (min: number, what: string) =>
+  (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isInteger(n) || n < min)
+      throw new InvalidArgumentError(`expected ${what}, got "${value}"`);
+    return n;
+  };
+export const parsePositiveInt = integerAtLeast(1, 'a positive integer');
+export const parseNonNegativeInt = integerAtLeast(0, 'a non-negative integer');
 
 export function parsePositive(value: string): number {
   const n = Number(value);
@@ -111,13 +115,9 @@ export function withCardFlags(cmd: Command): Command {
 
 /**
  * The model card to use: the model's own card with any flags applied over it, or one made from the
- * flags and the declared input shape. `classCount` names classes 0..K−1 when no labels are known.
+ * flags and the declared input shape (classes empty when no labels are known).
  */
-export function cardFor(
-  model: Model,
-  flags: CardFlags,
-  classCount?: number,
-): { card: ModelCard; fromFlags: boolean } {
+export function cardFor(model: Model, flags: CardFlags): ModelCard {
   const stored = readCard(model);
   const input = model.graph.inputs[0];
   const dims = input.shape ?? [];
@@ -161,12 +161,7 @@ export function cardFor(
       .filter((l) => l !== '');
     if (classes.length === 0) throw new Error(`labels file "${flags.labels}" has no labels`);
   }
-  if (!classes) classes = Array.from({ length: classCount ?? 0 }, (_, i) => String(i));
-  const fromFlags = !stored || Object.values(flags).some((v) => v !== undefined);
-  return {
-    card: { ...(stored ?? { name: input.name }), name: stored?.name ?? 'model', classes, preprocessing },
-    fromFlags,
-  };
+  return { ...stored, name: stored?.name ?? 'model', classes: classes ?? [], preprocessing };
 }
 
 /** A progress reporter for training: a live bar on a terminal, one line per epoch otherwise. */

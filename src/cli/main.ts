@@ -119,11 +119,15 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** `convlens ... | head` closes stdout early: exit quietly instead of crashing. */
+function exitOnClosedPipe(e: NodeJS.ErrnoException): void {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+}
+
 export async function main(argv: string[]): Promise<void> {
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(0);
-    throw e;
-  });
+  if (!process.stdout.listeners('error').includes(exitOnClosedPipe))
+    process.stdout.on('error', exitOnClosedPipe);
   try {
     await buildProgram().parseAsync(argv);
   } catch (e) {

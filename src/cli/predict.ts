@@ -1,19 +1,13 @@
 /** `convlens predict` and `convlens retrofit`. */
-import { existsSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
-import { writeCard } from '../data/card.js';
-import { holdOut } from '../data/dataset.js';
-import { decodeImage, loadDatasetSplits } from '../data/node.js';
+import { decodeImage } from '../data/node.js';
 import { normalizeInto } from '../data/preprocess.js';
-import { writeModelFile } from '../node.js';
 import { producers } from '../onnx/graph.js';
 import { float32 } from '../onnx/tensor.js';
 import { ConvlensModel } from '../runtime/model.js';
 import { nodeBackend } from '../runtime/node.js';
-import { evaluate } from '../train/evaluate.js';
-import { appendGapHead, checkFeatureMap, lastConvParameters } from '../train/retrofit.js';
-import { train } from '../train/trainer.js';
+import { runRetrofit } from '../train/node.js';
 import {
   type CardFlags,
   cardFor,
@@ -48,7 +42,7 @@ export function addPredictCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (flags: CardFlags & { model: string; image: string[]; top: number; json?: boolean }) => {
       const { model } = resolveModel(flags.model);
-      const { card } = cardFor(model, flags);
+      const card = cardFor(model, flags);
       const p = card.preprocessing;
       const m = new ConvlensModel(model, nodeBackend());
       const logitsName = card.tensors?.logits ?? m.outputNames[0];
@@ -119,72 +113,25 @@ export function addPredictCommands(program: Command): void {
           json?: boolean;
         },
       ) => {
-        const { model } = resolveModel(flags.model);
-        const { card } = cardFor(model, flags);
-        const p = card.preprocessing;
-        const backend = nodeBackend();
-        const original = new ConvlensModel(model, backend);
-        const layers = await original.layers([1, p.channels, ...p.size]);
-        const channels = checkFeatureMap(layers, flags.layer);
-        if (existsSync(flags.out) && flags.out === flags.model)
+        const { model, path } = resolveModel(flags.model);
+        if (path && resolve(flags.out) === resolve(path))
           throw new Error(`--out "${flags.out}" would overwrite the input model`);
-        const splits = await loadDatasetSplits(flags.data, p);
-        const classes = splits.train.classes;
-        const logitsName = card.tensors?.logits ?? original.outputNames[0];
-        const outDims = layers.find((l) => l.tensor === logitsName)?.shape;
-        const comparable = outDims?.length === 2 && outDims[1] === classes.length;
-        const before = comparable
-          ? (await evaluate(original, splits.test, p, { logits: logitsName })).accuracy
-          : undefined;
-        await original.release();
-
-        const head = appendGapHead(model, flags.layer, channels, classes.length);
-        const tuned = flags.fineTune
-          ? lastConvParameters(head.model, flags.layer, flags.fineTune === true ? 1 : flags.fineTune)
-          : [];
-        const trainable = [head.weight, head.bias, ...tuned];
-        const { kept, heldOut } = holdOut(splits.train, 0.1);
         const progress = trainingProgress(flags.quiet || flags.json);
-        const result = await train(
-          head.model,
-          kept,
-          {
-            preprocessing: p,
-            logits: head.logits,
-            epochs: flags.epochs,
-            batchSize: flags.batch,
-            optimizer: { type: 'adam', lr: flags.lr, weightDecay: 0 },
-            trainable,
-            validation: heldOut,
-            seed: 0,
-            onProgress: progress.onProgress,
-          },
-          backend,
-        );
-        progress.stop();
-        const retrofitted = new ConvlensModel(result.model, backend);
-        const after = await evaluate(retrofitted, splits.test, p, { logits: head.logits });
-        await retrofitted.release();
-        writeCard(result.model, {
-          ...card,
-          name: `${card.name}-gap`,
-          classes: [...classes],
-          tensors: { input: result.model.graph.inputs[0].name, logits: head.logits, features: head.features },
+        const r = await runRetrofit({
+          model,
+          card: cardFor(model, flags),
+          source: flags.model,
+          layer: flags.layer,
           dataset: flags.data,
-          testAccuracy: after.accuracy,
-          testSamples: after.total,
-          recipe: `retrofit of ${flags.model} at ${flags.layer}`,
-          seed: 0,
-          training: {
-            epochs: flags.epochs,
-            lr: flags.lr,
-            fineTune: flags.fineTune === true ? 1 : (flags.fineTune ?? 0),
-            trainable,
-            bestEpoch: result.bestEpoch,
-          },
+          out: flags.out,
+          epochs: flags.epochs,
+          lr: flags.lr,
+          batchSize: flags.batch,
+          fineTune: flags.fineTune === true ? 1 : (flags.fineTune ?? 0),
+          onProgress: progress.onProgress,
         });
-        mkdirSync(dirname(flags.out), { recursive: true });
-        writeModelFile(flags.out, result.model);
+        progress.stop();
+        const { before, after } = r;
         const report = {
           out: flags.out,
           layer: flags.layer,
@@ -195,7 +142,7 @@ export function addPredictCommands(program: Command): void {
         if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
         else
           process.stdout.write(
-            `wrote ${flags.out}: ${flags.layer} → GAP → linear(${channels} → ${classes.length})\n` +
+            `wrote ${flags.out}: ${flags.layer} → GAP → linear(${r.channels} → ${r.classes.length})\n` +
               `test accuracy before ${before === undefined ? 'n/a (different classes)' : `${(100 * before).toFixed(2)}%`}, after ${(100 * after.accuracy).toFixed(2)}% (${after.total} images)\n`,
           );
       },

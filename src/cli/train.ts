@@ -8,12 +8,13 @@ import { nodeBackend } from '../runtime/node.js';
 import { gapClassifier, vggClassifier } from '../train/architectures.js';
 import { evaluate } from '../train/evaluate.js';
 import { recipeJob, runTrainJob, type TrainJob } from '../train/node.js';
-import { findRecipe, RECIPES } from '../train/recipes.js';
+import { findRecipe, RECIPES, smallConvStages } from '../train/recipes.js';
 import {
   type CardFlags,
   cardFor,
   modelsDir,
   pad,
+  parseNonNegativeInt,
   parsePositive,
   parsePositiveInt,
   parseSize,
@@ -62,7 +63,7 @@ export function addTrainCommands(program: Command): void {
     .option('--batch <n>', 'batch size', parsePositiveInt)
     .option('--lr <x>', 'peak learning rate', parsePositive)
     .addOption(new Option('--optimizer <name>', 'optimiser').choices(['adam', 'sgd']))
-    .option('--seed <n>', 'random seed', (v) => parsePositiveInt(String(Number(v) + 1)) - 1)
+    .option('--seed <n>', 'random seed', parseNonNegativeInt)
     .option('-q, --quiet', 'no progress output')
     .option('--json', 'print the result as JSON')
     .action(async (flags: TrainFlags) => {
@@ -93,11 +94,7 @@ export function addTrainCommands(program: Command): void {
         const classes = splits.train.classes.length;
         if (classes < 2)
           throw new Error(`data folder "${flags.data}" has ${classes} class subfolder; need at least 2`);
-        const stages = [
-          { convs: [16], pool: true },
-          { convs: [32], pool: true },
-          { convs: [64, 64], pool: flags.arch === 'vgg' },
-        ];
+        const stages = smallConvStages(flags.arch === 'vgg');
         const common = { channels: prep.channels, size: prep.size, classes, stages, seed: flags.seed ?? 0 };
         job = {
           name: `${flags.arch}-${splits.train.name}`,
@@ -151,7 +148,7 @@ export function addTrainCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (flags: CardFlags & { model: string; data: string; json?: boolean }) => {
       const { model } = resolveModel(flags.model);
-      const { card } = cardFor(model, flags);
+      const card = cardFor(model, flags);
       const splits = await loadDatasetSplits(flags.data, card.preprocessing);
       const m = new ConvlensModel(model, nodeBackend());
       const e = await evaluate(m, splits.test, card.preprocessing, { logits: card.tensors?.logits });

@@ -357,6 +357,23 @@ export function cloneModel(model: Model): Model {
   };
 }
 
+/**
+ * A copy of the model whose named initializers are graph inputs, so each run can feed new values
+ * (perturbed for finite differences, updated weights in training). Names that are not
+ * initializers are left alone.
+ */
+export function liftToInputs(model: Model, names: readonly string[]): Model {
+  const m = cloneModel(model);
+  for (const name of names) {
+    const t = m.graph.initializers.get(name);
+    if (t) {
+      m.graph.initializers.delete(name);
+      m.graph.inputs.push({ name, dtype: t.dtype, shape: t.dims });
+    }
+  }
+  return m;
+}
+
 /** The ai.onnx opset version of a model. */
 export function defaultOpset(model: Model): number {
   return model.opsets[''] ?? model.opsets['ai.onnx'] ?? 0;

@@ -4,16 +4,18 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { type ModelCard, writeCard } from '../data/card.js';
-import { type DatasetSplits, holdOut } from '../data/dataset.js';
+import { type ModelCard, readCard, writeCard } from '../data/card.js';
+import type { Dataset, DatasetSplits } from '../data/dataset.js';
 import { loadDatasetSplits } from '../data/node.js';
 import type { Preprocessing } from '../data/preprocess.js';
 import { writeModelFile } from '../node.js';
 import type { Model } from '../onnx/model.js';
+import type { InferenceBackend } from '../runtime/backend.js';
 import { ConvlensModel } from '../runtime/model.js';
 import { nodeBackend } from '../runtime/node.js';
 import { type Evaluation, evaluate } from './evaluate.js';
 import type { Recipe } from './recipes.js';
+import { appendGapHead, checkFeatureMap, lastConvParameters } from './retrofit.js';
 import { type TrainOptions, type TrainResult, train } from './trainer.js';
 
 export interface TrainJob {
@@ -37,46 +39,149 @@ export interface TrainJobResult {
   seconds: number;
 }
 
-/** Train, evaluate on the test split, write the model with its card to `job.out`. */
+/**
+ * Evaluate on the test split, store the card with the measured accuracy, and write the model
+ * (atomically, creating the folder).
+ */
+async function testAndWrite(
+  model: Model,
+  test: Dataset,
+  card: Omit<ModelCard, 'testAccuracy' | 'testSamples'>,
+  out: string,
+  backend: InferenceBackend,
+): Promise<Evaluation> {
+  const m = new ConvlensModel(model, backend);
+  const evaluation = await evaluate(m, test, card.preprocessing, { logits: card.tensors?.logits });
+  await m.release();
+  writeCard(model, { ...card, testAccuracy: evaluation.accuracy, testSamples: evaluation.total });
+  mkdirSync(dirname(out), { recursive: true });
+  writeModelFile(out, model);
+  return evaluation;
+}
+
+/** Train (10% of the training split held out for the best epoch), evaluate on the test split, write the model with its card to `job.out`. */
 export async function runTrainJob(job: TrainJob): Promise<TrainJobResult> {
   const started = performance.now();
   const backend = nodeBackend();
   const splits = job.splits ?? (await loadDatasetSplits(job.dataset, job.preprocessing));
-  const { kept, heldOut } = holdOut(splits.train, 0.1);
   const result = await train(
     job.architecture,
-    kept,
-    { ...job.options, preprocessing: job.preprocessing, validation: heldOut },
+    splits.train,
+    { ...job.options, preprocessing: job.preprocessing },
     backend,
   );
-  const m = new ConvlensModel(result.model, backend);
-  const test = await evaluate(m, splits.test, job.preprocessing, { logits: job.options.logits });
-  await m.release();
-  const seconds = (performance.now() - started) / 1000;
   const { onProgress: _, ...settings } = job.options;
-  const card: ModelCard = {
+  const card: Omit<ModelCard, 'testAccuracy' | 'testSamples'> = {
     name: job.name,
     classes: [...splits.train.classes],
     preprocessing: job.preprocessing,
     tensors: job.tensors,
     dataset: job.dataset,
-    testAccuracy: test.accuracy,
-    testSamples: test.total,
     recipe: job.recipe,
     seed: job.options.seed ?? 0,
     training: {
       ...settings,
-      trainSamples: kept.length,
-      validationSamples: heldOut.length,
+      trainSamples: result.trainSamples,
+      validationSamples: result.validationSamples,
       bestEpoch: result.bestEpoch,
       validationAccuracy: result.valAccuracy,
-      seconds: Math.round(seconds),
+      seconds: Math.round((performance.now() - started) / 1000),
     },
   };
-  writeCard(result.model, card);
-  mkdirSync(dirname(job.out), { recursive: true });
-  writeModelFile(job.out, result.model);
-  return { result, test, card, seconds };
+  const test = await testAndWrite(result.model, splits.test, card, job.out, backend);
+  return { result, test, card: readCard(result.model)!, seconds: (performance.now() - started) / 1000 };
+}
+
+export interface RetrofitJob {
+  /** The model to retrofit, its card, and how it was named (for the new card's recipe line). */
+  model: Model;
+  card: ModelCard;
+  source: string;
+  /** The conv feature map to keep. */
+  layer: string;
+  dataset: string;
+  out: string;
+  epochs: number;
+  lr: number;
+  batchSize: number;
+  /** Also train the last `fineTune` conv layers before the feature map (0: head only). */
+  fineTune: number;
+  onProgress?: TrainOptions['onProgress'];
+}
+
+export interface RetrofitResult {
+  /** Test accuracy of the original model, when its classes match the data's. */
+  before?: number;
+  after: Evaluation;
+  channels: number;
+  classes: readonly string[];
+  trainable: string[];
+}
+
+/**
+ * CAM retrofit: cut after `layer`, append GAP + linear, train the head (and the last `fineTune`
+ * convs) with Adam, and write the model with a card naming `layer` as its features.
+ */
+export async function runRetrofit(job: RetrofitJob): Promise<RetrofitResult> {
+  const backend = nodeBackend();
+  const p = job.card.preprocessing;
+  const original = new ConvlensModel(job.model, backend);
+  const layers = await original.layers([1, p.channels, ...p.size]);
+  const channels = checkFeatureMap(layers, job.layer);
+  const splits = await loadDatasetSplits(job.dataset, p);
+  const classes = splits.train.classes;
+  const logits = job.card.tensors?.logits ?? original.outputNames[0];
+  const outDims = layers.find((l) => l.tensor === logits)?.shape;
+  const before =
+    outDims?.length === 2 && outDims[1] === classes.length
+      ? (await evaluate(original, splits.test, p, { logits })).accuracy
+      : undefined;
+  await original.release();
+
+  const head = appendGapHead(job.model, job.layer, channels, classes.length);
+  const trainable = [
+    head.weight,
+    head.bias,
+    ...(job.fineTune > 0 ? lastConvParameters(head.model, job.layer, job.fineTune) : []),
+  ];
+  const result = await train(
+    head.model,
+    splits.train,
+    {
+      preprocessing: p,
+      logits: head.logits,
+      epochs: job.epochs,
+      batchSize: job.batchSize,
+      optimizer: { type: 'adam', lr: job.lr, weightDecay: 0 },
+      trainable,
+      seed: 0,
+      onProgress: job.onProgress,
+    },
+    backend,
+  );
+  const after = await testAndWrite(
+    result.model,
+    splits.test,
+    {
+      ...job.card,
+      name: `${job.card.name}-gap`,
+      classes: [...classes],
+      tensors: { input: result.model.graph.inputs[0].name, logits: head.logits, features: head.features },
+      dataset: job.dataset,
+      recipe: `retrofit of ${job.source} at ${job.layer}`,
+      seed: 0,
+      training: {
+        epochs: job.epochs,
+        lr: job.lr,
+        fineTune: job.fineTune,
+        trainable,
+        bestEpoch: result.bestEpoch,
+      },
+    },
+    job.out,
+    backend,
+  );
+  return { before, after, channels, classes, trainable };
 }
 
 /** The job for a recipe. */

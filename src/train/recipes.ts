@@ -4,7 +4,7 @@
  */
 import { type Preprocessing, preprocessing } from '../data/preprocess.js';
 import type { Model } from '../onnx/model.js';
-import { gapClassifier, vggClassifier } from './architectures.js';
+import { type ConvStage, gapClassifier, vggClassifier } from './architectures.js';
 import type { TrainOptions } from './trainer.js';
 
 export interface Recipe {
@@ -17,11 +17,24 @@ export interface Recipe {
   options: Omit<TrainOptions, 'preprocessing' | 'onProgress' | 'validation'>;
 }
 
-const SHAPES_STAGES = [
-  { convs: [16], pool: true },
-  { convs: [32], pool: true },
-  { convs: [64, 64], pool: false },
-];
+/** The conv stack of the shapes models (and of `train --data`): 16 → pool → 32 → pool → 64, 64. */
+export function smallConvStages(poolLast: boolean): ConvStage[] {
+  return [
+    { convs: [16], pool: true },
+    { convs: [32], pool: true },
+    { convs: [64, 64], pool: poolLast },
+  ];
+}
+
+/** Training settings shared by the shapes recipes. */
+const shapesTraining = (lr: number, seed: number): Recipe['options'] => ({
+  epochs: 16,
+  batchSize: 64,
+  optimizer: { type: 'adam', lr, weightDecay: 1e-4 },
+  warmupSteps: 100,
+  augmentation: { shift: 4, flip: true },
+  seed,
+});
 
 export const RECIPES: Recipe[] = [
   {
@@ -55,16 +68,9 @@ export const RECIPES: Recipe[] = [
     description: 'shapes 64×64, 4 conv layers → global average pooling → linear (CAM-ready)',
     dataset: 'shapes',
     architecture: () =>
-      gapClassifier({ channels: 3, size: [64, 64], classes: 6, stages: SHAPES_STAGES, seed: 2 }),
+      gapClassifier({ channels: 3, size: [64, 64], classes: 6, stages: smallConvStages(false), seed: 2 }),
     preprocessing: preprocessing([64, 64], 3, 'symmetric'),
-    options: {
-      epochs: 16,
-      batchSize: 64,
-      optimizer: { type: 'adam', lr: 3e-3, weightDecay: 1e-4 },
-      warmupSteps: 100,
-      augmentation: { shift: 4, flip: true },
-      seed: 2,
-    },
+    options: shapesTraining(3e-3, 2),
   },
   {
     name: 'shapes-vgg',
@@ -75,24 +81,13 @@ export const RECIPES: Recipe[] = [
         channels: 3,
         size: [64, 64],
         classes: 6,
-        stages: [
-          { convs: [16], pool: true },
-          { convs: [32], pool: true },
-          { convs: [64, 64], pool: true },
-        ],
+        stages: smallConvStages(true),
         hidden: 128,
         dropout: 0.5,
         seed: 3,
       }),
     preprocessing: preprocessing([64, 64], 3, 'symmetric'),
-    options: {
-      epochs: 16,
-      batchSize: 64,
-      optimizer: { type: 'adam', lr: 1e-3, weightDecay: 1e-4 },
-      warmupSteps: 100,
-      augmentation: { shift: 4, flip: true },
-      seed: 3,
-    },
+    options: shapesTraining(1e-3, 3),
   },
 ];
 

@@ -7,9 +7,10 @@ import { type Augmentation, augmenter } from '../data/augment.js';
 import { type Dataset, holdOut } from '../data/dataset.js';
 import { batchTensor, type Preprocessing } from '../data/preprocess.js';
 import { Random } from '../maths/random.js';
-import { cloneModel, encodeModel, type Model } from '../onnx/model.js';
+import { cloneModel, encodeModel, liftToInputs, type Model } from '../onnx/model.js';
 import { float32, type Tensor } from '../onnx/tensor.js';
 import type { InferenceBackend, InferenceSession } from '../runtime/backend.js';
+import { argmax, scoreDataset } from './evaluate.js';
 import { Adam, cosineSchedule, type Optimizer, type Parameter, Sgd } from './optimizers.js';
 import { buildTrainingGraph, trainableParameters } from './trainingGraph.js';
 
@@ -61,6 +62,8 @@ export interface TrainResult {
   history: EpochStats[];
   bestEpoch: number;
   valAccuracy: number;
+  trainSamples: number;
+  validationSamples: number;
 }
 
 export function makeOptimizer(spec: OptimizerSpec): Optimizer {
@@ -117,10 +120,10 @@ export async function train(
     trainData = split.kept;
     valData = split.heldOut;
   }
+  if (trainData.length === 0) throw new Error(`dataset "${data.name}" is empty`);
   trainData = cached(trainData);
   valData = cached(valData);
   const batch = Math.min(options.batchSize, trainData.length);
-  if (trainData.length === 0) throw new Error(`dataset "${data.name}" is empty`);
 
   const trainable = options.trainable ?? trainableParameters(model);
   if (trainable.length === 0) throw new Error('the model has no trainable parameters');
@@ -129,7 +132,7 @@ export async function train(
     { inputShape: [batch, p.channels, ...p.size], logits, trainable },
     backend,
   );
-  const classes = tg.model.graph.inputs.find((i) => i.name === tg.seed)?.shape?.[1] as number;
+  const classes = tg.classes;
   if (data.classes.length > 0 && data.classes.length !== classes)
     throw new Error(
       `dataset "${data.name}" has ${data.classes.length} classes; the model's logits have ${classes}`,
@@ -141,6 +144,13 @@ export async function train(
   }));
   const session = await backend.createSession(encodeModel(tg.model).bytes);
   const evaluator = await forwardSession(model, logits, trainable, backend);
+  const input = model.graph.inputs[0].name;
+  const validate = () =>
+    scoreDataset(valData, p, 100, async (x) => {
+      const feeds: Record<string, Tensor> = { [input]: x };
+      for (const q of params) feeds[q.name] = float32(q.value, q.dims);
+      return (await evaluator.run(feeds, [logits]))[logits].data as Float32Array;
+    });
   const optimizer = makeOptimizer(options.optimizer);
   const augment = augmenter(
     options.augmentation ?? {},
@@ -204,7 +214,7 @@ export async function train(
           lr,
         });
       }
-      const valAccuracy = (await evaluateWith(evaluator, valData, p, params)).accuracy;
+      const valAccuracy = (await validate()).accuracy;
       history.push({
         epoch,
         loss: lossSum / seen,
@@ -227,13 +237,20 @@ export async function train(
     }
   } finally {
     await session.release();
-    await evaluator.session.release();
+    await evaluator.release();
   }
   const trained = cloneModel(model);
   tg.params.forEach((q, k) => {
     trained.graph.initializers.set(q.name, float32(best.values[k], q.dims));
   });
-  return { model: trained, history, bestEpoch: best.epoch, valAccuracy: best.accuracy };
+  return {
+    model: trained,
+    history,
+    bestEpoch: best.epoch,
+    valAccuracy: best.accuracy,
+    trainSamples: trainData.length,
+    validationSamples: valData.length,
+  };
 }
 
 /** The seed −onehot/B: with it the objective Σ seed·log p is the mean cross-entropy. */
@@ -271,55 +288,14 @@ export function batchStats(
   return { loss: loss / labels.length, correct };
 }
 
-export function argmax(v: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
-  return best;
-}
-
-interface Evaluator {
-  session: InferenceSession;
-  input: string;
-  logits: string;
-  params: string[];
-}
-
 /** A forward session whose weights are inputs, so evaluation during training needs no rebuild. */
 async function forwardSession(
   model: Model,
   logits: string,
   params: string[],
   backend: InferenceBackend,
-): Promise<Evaluator> {
-  const m = cloneModel(model);
-  for (const name of params) {
-    const t = m.graph.initializers.get(name)!;
-    m.graph.initializers.delete(name);
-    m.graph.inputs.push({ name, dtype: 'float32', shape: t.dims });
-  }
+): Promise<InferenceSession> {
+  const m = liftToInputs(model, params);
   m.graph.outputs = [{ name: logits }];
-  const session = await backend.createSession(encodeModel(m).bytes);
-  return { session, input: model.graph.inputs[0].name, logits, params };
-}
-
-async function evaluateWith(
-  e: Evaluator,
-  data: Dataset,
-  p: Preprocessing,
-  params: readonly Parameter[],
-  batch = 100,
-): Promise<{ accuracy: number }> {
-  let correct = 0;
-  for (let start = 0; start < data.length; start += batch) {
-    const indices = Array.from({ length: Math.min(batch, data.length - start) }, (_, k) => start + k);
-    const { input, labels } = batchTensor(data, indices, p);
-    const feeds: Record<string, Tensor> = { [e.input]: input };
-    for (const q of params) feeds[q.name] = float32(q.value, q.dims);
-    const logits = (await e.session.run(feeds, [e.logits]))[e.logits].data as Float32Array;
-    const classes = logits.length / labels.length;
-    labels.forEach((l, i) => {
-      if (argmax(logits.subarray(i * classes, (i + 1) * classes)) === l) correct++;
-    });
-  }
-  return { accuracy: data.length ? correct / data.length : 0 };
+  return backend.createSession(encodeModel(m).bytes);
 }

@@ -6,7 +6,7 @@
  */
 import { buildGradientGraph, gradName, seedName } from '../autodiff/engine.js';
 import { producers } from '../onnx/graph.js';
-import { cloneModel, type Model } from '../onnx/model.js';
+import { cloneModel, liftToInputs, type Model } from '../onnx/model.js';
 import { makeStatic, type StaticModel, type TensorType } from '../onnx/static.js';
 import { toNumbers } from '../onnx/tensor.js';
 import type { InferenceBackend } from '../runtime/backend.js';
@@ -23,6 +23,8 @@ export interface TrainingGraph {
   input: string;
   logprob: string;
   seed: string;
+  /** Number of classes (the logits' second axis). */
+  classes: number;
   params: { name: string; grad: string; dims: number[] }[];
   masks: DropoutMask[];
 }
@@ -57,7 +59,7 @@ export function trainableParameters(model: Model): string[] {
       if (isFloatInit(a) && prod.get(b)?.opType === 'MatMul') found.add(a);
     }
   }
-  return g.initializers ? [...g.initializers.keys()].filter((k) => found.has(k)) : [];
+  return [...g.initializers.keys()].filter((k) => found.has(k));
 }
 
 /** Build the training graph for batches of `inputShape`. */
@@ -119,11 +121,18 @@ export async function buildTrainingGraph(
     wrt: options.trainable,
     outputs: [logprob],
   });
-  const params = options.trainable.map((name) => {
-    const t = grad.graph.initializers.get(name)!;
-    grad.graph.initializers.delete(name);
-    grad.graph.inputs.push({ name, dtype: 'float32', shape: t.dims });
-    return { name, grad: gradName(name), dims: t.dims };
-  });
-  return { model: grad, input, logprob, seed: seedName(logprob), params, masks };
+  const params = options.trainable.map((name) => ({
+    name,
+    grad: gradName(name),
+    dims: g.initializers.get(name)!.dims,
+  }));
+  return {
+    model: liftToInputs(grad, options.trainable),
+    input,
+    logprob,
+    seed: seedName(logprob),
+    classes: logitDims[1],
+    params,
+    masks,
+  };
 }
