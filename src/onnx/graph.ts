@@ -96,3 +96,18 @@ export function nearestNames(name: string, candidates: string[], k = 3): string[
     .slice(0, k)
     .map(([c]) => c);
 }
+
+/** Every tensor that `targets` depend on (node outputs and inputs, the targets included). */
+export function ancestors(graph: Graph, targets: readonly string[]): Set<string> {
+  const made = producers(graph);
+  const seen = new Set<string>();
+  const stack = [...targets];
+  while (stack.length) {
+    const t = stack.pop()!;
+    if (!t || seen.has(t)) continue;
+    seen.add(t);
+    const n = made.get(t);
+    if (n) stack.push(...n.inputs);
+  }
+  return seen;
+}

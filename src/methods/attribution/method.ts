@@ -1,0 +1,49 @@
+/** The strategy every attribution method implements (see pipeline.ts for the shared passes). */
+import type { MethodRun } from './pipeline.js';
+
+export interface MethodOutput {
+  data: Float32Array;
+  dims: number[];
+  diagnostics?: Record<string, number[]>;
+}
+
+export interface AttributionMethod<P extends object = object> {
+  /** CLI name, e.g. 'gradcam++'. */
+  readonly name: string;
+  readonly title: string;
+  /** Paper and equation the implementation follows. */
+  readonly reference: string;
+  /** 'input': a signed [N, C, H, W] map; 'layer': an [N, 1, h, w] map at a feature map's resolution. */
+  readonly resolution: 'input' | 'layer';
+  readonly needsLayer: boolean;
+  readonly defaults: P;
+  /** Checks parameters; throws naming the bad one and its allowed values. */
+  validate?(params: P): void;
+  run(run: MethodRun, params: P): Promise<MethodOutput>;
+}
+
+/** Throw unless `value` is an integer in [min, max]. */
+export function checkInteger(
+  method: string,
+  name: string,
+  value: unknown,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): void {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
+    throw new Error(
+      `${method}: ${name} must be an integer in [${min}, ${max === Number.MAX_SAFE_INTEGER ? '∞' : max}], got ${String(value)}`,
+    );
+}
+
+/** Throw unless `value` is a finite number in [min, max]. */
+export function checkNumber(
+  method: string,
+  name: string,
+  value: unknown,
+  min: number,
+  max = Number.POSITIVE_INFINITY,
+): void {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max)
+    throw new Error(`${method}: ${name} must be a number in [${min}, ${max}], got ${String(value)}`);
+}

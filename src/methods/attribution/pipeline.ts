@@ -1,0 +1,285 @@
+/**
+ * The shared attribution pipeline: one forward pass finds the prediction, targets are bound to the
+ * batch, and every method asks for batched forward or gradient passes over "rows" (copies of the
+ * samples: noisy, interpolated, occluded, masked), chunked to a fixed batch size so one compiled
+ * session serves every chunk. Methods (one file each) are strategies on top; none renders.
+ */
+import type { ReluRule } from '../../autodiff/rule.js';
+import { ancestors, nearestNames } from '../../onnx/graph.js';
+import { elementCount, type Tensor } from '../../onnx/tensor.js';
+import type { ConvlensModel, LayerInfo } from '../../runtime/model.js';
+import { type BoundTarget, bindTarget, objectiveValues, type Target } from './target.js';
+
+/** A raw attribution map with what made it. */
+export interface AttributionMap {
+  method: string;
+  /** 'input': signed attribution with the input's shape [N, C, H, W]; 'layer': [N, 1, h, w] at the layer's resolution (after ReLU). */
+  resolution: 'input' | 'layer';
+  dims: number[];
+  data: Float32Array;
+  /** The feature map used (CAM family and Score-CAM). */
+  layer?: string;
+  target: { tensor: string; labels: string[]; classes?: number[] };
+  params: Record<string, unknown>;
+  /** Per-sample numbers a method reports, e.g. Integrated Gradients' completeness delta. */
+  diagnostics?: Record<string, number[]>;
+  ms: number;
+}
+
+export interface ExplainerOptions {
+  /** The classifier tensor (default: the model's first output). */
+  logits?: string;
+  /** Class names, for labels and class-name targets. */
+  classes?: readonly string[];
+  /** The card's feature map, preferred when choosing a layer automatically. */
+  features?: string;
+  /** Rows per forward/backward pass (default 32). */
+  batch?: number;
+  /** Seed for every random choice (SmoothGrad noise). */
+  seed?: number;
+  onProgress?: (p: { method: string; done: number; total: number }) => void;
+}
+
+/** What a method's strategy receives. */
+export interface MethodRun {
+  explainer: Explainer;
+  target: BoundTarget;
+  /** The resolved feature map, for methods that need one. */
+  layer?: string;
+  /** The batch being explained, [N, C, H, W]. */
+  input: Tensor;
+  progress(done: number, total: number): void;
+}
+
+/** Fills row r of a batch (its input values) at `offset` of `out`. */
+export type RowSource = (row: number, out: Float32Array, offset: number) => void;
+
+export class Explainer {
+  readonly logits: string;
+  readonly classes: readonly string[];
+  readonly batch: number;
+  readonly seed: number;
+  readonly inputName: string;
+  private layerList?: LayerInfo[];
+  private cachedLogits?: Tensor;
+
+  constructor(
+    readonly model: ConvlensModel,
+    readonly input: Tensor,
+    readonly options: ExplainerOptions = {},
+  ) {
+    if (input.dtype !== 'float32' || input.dims.length !== 4)
+      throw new Error(
+        `input must be a float32 [N, C, H, W] tensor, got ${input.dtype} [${input.dims.join(', ')}]`,
+      );
+    this.logits = options.logits ?? model.outputNames[0];
+    this.classes = options.classes ?? [];
+    this.batch = options.batch ?? 32;
+    if (!Number.isInteger(this.batch) || this.batch < 1)
+      throw new Error(`batch must be a positive integer, got ${this.batch}`);
+    this.seed = options.seed ?? 0;
+    this.inputName = model.inputNames[0];
+  }
+
+  get n(): number {
+    return this.input.dims[0];
+  }
+
+  /** Elements of one input row (C·H·W). */
+  get rowSize(): number {
+    return elementCount(this.input.dims.slice(1));
+  }
+
+  /** Every targetable tensor with its shape at batch 1. */
+  async layers(): Promise<LayerInfo[]> {
+    this.layerList ??= await this.model.layers([1, ...this.input.dims.slice(1)]);
+    return this.layerList;
+  }
+
+  /** Per-sample shape of a tensor; throws naming the nearest tensors when unknown. */
+  async sampleDims(tensor: string): Promise<number[]> {
+    const layers = await this.layers();
+    const l = layers.find((x) => x.tensor === tensor);
+    if (!l)
+      throw new Error(
+        `tensor "${tensor}" not found; nearest: ${nearestNames(
+          tensor,
+          layers.map((x) => x.tensor),
+        ).join(', ')}`,
+      );
+    return l.shape.slice(1);
+  }
+
+  /** The logits of the batch (one forward pass, cached). */
+  async logitValues(): Promise<Tensor> {
+    this.cachedLogits ??= (await this.model.run(this.input, { outputs: [this.logits] }))[this.logits];
+    return this.cachedLogits;
+  }
+
+  /** Top-1 class per sample. */
+  async predicted(): Promise<number[]> {
+    const t = await this.logitValues();
+    const k = t.dims[t.dims.length - 1];
+    const d = t.data as Float32Array;
+    return Array.from({ length: this.n }, (_, i) => {
+      let best = 0;
+      for (let c = 1; c < k; c++) if (d[i * k + c] > d[i * k + best]) best = c;
+      return best;
+    });
+  }
+
+  async bind(target: Target): Promise<BoundTarget> {
+    const layers = await this.layers();
+    const predicted = await this.predicted();
+    const dimsOf = (tensor: string) => {
+      const l = layers.find((x) => x.tensor === tensor);
+      if (!l)
+        throw new Error(
+          `target tensor "${tensor}" not found; nearest: ${nearestNames(
+            tensor,
+            layers.map((x) => x.tensor),
+          ).join(', ')}`,
+        );
+      return l.shape;
+    };
+    return bindTarget(target, { logits: this.logits, classes: this.classes, predicted, dimsOf });
+  }
+
+  /** Spatial feature maps [1, C, h, w] with h·w > 1 that the logits depend on, in topological order. */
+  async featureMaps(): Promise<LayerInfo[]> {
+    const layers = await this.layers();
+    const upstream = ancestors(this.model.model.graph, [this.logits]);
+    return layers.filter(
+      (l) =>
+        l.opType !== 'Input' && l.shape.length === 4 && l.shape[2] * l.shape[3] > 1 && upstream.has(l.tensor),
+    );
+  }
+
+  /**
+   * The feature map to explain at: `requested` when given (checked), else the card's feature map,
+   * else the last spatial feature map before the head.
+   */
+  async resolveLayer(requested?: string): Promise<string> {
+    const maps = await this.featureMaps();
+    if (requested !== undefined) {
+      if (maps.some((l) => l.tensor === requested)) return requested;
+      const layers = await this.layers();
+      const info = layers.find((l) => l.tensor === requested);
+      const names = maps.map((l) => l.tensor);
+      if (!info)
+        throw new Error(
+          `layer "${requested}" not found; feature maps, nearest first: ${nearestNames(requested, names, 5).join(', ')}`,
+        );
+      throw new Error(
+        `layer "${requested}" (${info.opType}, shape [${info.shape.join(', ')}]) is not a spatial feature map [N, C, H, W] that the logits depend on; nearest feature maps: ${nearestNames(requested, names, 5).join(', ')}`,
+      );
+    }
+    const card = this.options.features;
+    if (card && maps.some((l) => l.tensor === card)) return card;
+    const last = maps[maps.length - 1];
+    if (!last) throw new Error(`the model has no spatial feature map [N, C, H, W] before "${this.logits}"`);
+    return last.tensor;
+  }
+
+  /**
+   * Gradients of the bound objective over `rows` rows (row r is a copy of sample sampleOf(r),
+   * filled by `fill`), in chunks of `batch`. Returns each `wrt` tensor's gradient and each
+   * requested output, concatenated over rows, plus the objective value per row.
+   */
+  async gradientRows(
+    rows: number,
+    fill: RowSource,
+    sampleOf: (row: number) => number,
+    target: BoundTarget,
+    request: { wrt: string[]; outputs?: string[]; reluRule?: ReluRule },
+    progress?: (done: number, total: number) => void,
+  ): Promise<{
+    gradients: Record<string, Float32Array>;
+    outputs: Record<string, Float32Array>;
+    values: Float64Array;
+  }> {
+    const outputs = [...new Set([...(request.outputs ?? []), target.tensor])];
+    const gradients: Record<string, Float32Array> = {};
+    const fetched: Record<string, Float32Array> = {};
+    const values = new Float64Array(rows);
+    await this.chunks(rows, fill, progress, async (x, start, count, size) => {
+      const sampleRows = Array.from({ length: size }, (_, i) => (i < count ? sampleOf(start + i) : -1));
+      const weights = target.weights(sampleRows);
+      const r = await this.model.gradients(x, {
+        objective: [{ tensor: target.tensor, weights }],
+        wrt: request.wrt,
+        outputs,
+        reluRule: request.reluRule,
+      });
+      for (const w of request.wrt) copyRows(gradients, w, r.gradients[w], start, count, rows);
+      for (const o of outputs) copyRows(fetched, o, r.outputs[o], start, count, rows);
+      const v = objectiveValues(r.outputs[target.tensor], weights);
+      for (let i = 0; i < count; i++) values[start + i] = v[i];
+    });
+    return { gradients, outputs: fetched, values };
+  }
+
+  /** Forward passes over `rows` filled rows in chunks of `batch`; `consume` sees each chunk's outputs. */
+  async forwardRows(
+    rows: number,
+    fill: RowSource,
+    outputs: string[],
+    consume: (result: Record<string, Tensor>, start: number, count: number) => void,
+    progress?: (done: number, total: number) => void,
+  ): Promise<void> {
+    await this.chunks(rows, fill, progress, async (x, start, count) => {
+      consume(await this.model.run(x, { outputs }), start, count);
+    });
+  }
+
+  /** Run `step` over chunks of rows; a chunk is padded (zeros) to `batch` rows when rows > batch. */
+  private async chunks(
+    rows: number,
+    fill: RowSource,
+    progress: ((done: number, total: number) => void) | undefined,
+    step: (x: Tensor, start: number, count: number, size: number) => Promise<void>,
+  ): Promise<void> {
+    const per = this.rowSize;
+    const size = Math.min(rows, this.batch);
+    const buffer = new Float32Array(size * per);
+    for (let start = 0; start < rows; start += size) {
+      const count = Math.min(size, rows - start);
+      if (count < size) buffer.fill(0, count * per);
+      for (let i = 0; i < count; i++) fill(start + i, buffer, i * per);
+      await step(
+        { dtype: 'float32', dims: [size, ...this.input.dims.slice(1)], data: buffer },
+        start,
+        count,
+        size,
+      );
+      progress?.(start + count, rows);
+    }
+  }
+
+  /** A RowSource that copies row sampleOf(r) of `input` unchanged. */
+  copyOf(input: Tensor, sampleOf: (row: number) => number): RowSource {
+    const per = this.rowSize;
+    const x = input.data as Float32Array;
+    return (r, out, offset) => out.set(x.subarray(sampleOf(r) * per, (sampleOf(r) + 1) * per), offset);
+  }
+}
+
+function copyRows(
+  into: Record<string, Float32Array>,
+  name: string,
+  t: Tensor,
+  start: number,
+  count: number,
+  rows: number,
+): void {
+  const per = elementCount(t.dims) / t.dims[0];
+  into[name] ??= new Float32Array(rows * per);
+  into[name].set((t.data as Float32Array).subarray(0, count * per), start * per);
+}
+
+/** Throw when a map holds NaN or ±Infinity, naming the method and the first bad index. */
+export function checkFinite(method: string, data: Float32Array): void {
+  for (let i = 0; i < data.length; i++)
+    if (!Number.isFinite(data[i]))
+      throw new Error(`${method}: the map has a non-finite value at flat index ${i}`);
+}

@@ -1,0 +1,106 @@
+/**
+ * Score-CAM: weigh each channel by the target's score on the input masked by that channel's
+ * upsampled, min-max normalised map: H_k = norm(up(A_k)), s_k = softmax(f(x ⊙ H_k))_c, map =
+ * ReLU(Σ_k s_k A_k) (Wang et al. 2020, eqs. 3–6; for a channel or neuron target s_k is the raw
+ * objective). Masked copies run in batches.
+ */
+import { resizeImage } from '../../data/dataset.js';
+import { weightedSum } from './camPipeline.js';
+import type { AttributionMethod } from './method.js';
+import type { MethodRun } from './pipeline.js';
+import { objectiveValues } from './target.js';
+
+export const scoreCam: AttributionMethod = {
+  name: 'score-cam',
+  title: 'Score-CAM',
+  reference: 'Wang et al. 2020, eqs. 3–6',
+  resolution: 'layer',
+  needsLayer: true,
+  defaults: {},
+  async run(run: MethodRun) {
+    const e = run.explainer;
+    const layer = run.layer!;
+    const [n, c, height, width] = run.input.dims;
+    const [channels, h, w] = await e.sampleDims(layer);
+    const area = h * w;
+    const per = c * height * width;
+    const x = run.input.data as Float32Array;
+    const a = (await e.model.run(run.input, { outputs: [layer] }))[layer].data as Float32Array;
+    // Upsampled, normalised masks, made per sample as its rows come up (Σ rows = n·K).
+    let cachedSample = -1;
+    let masks: Float32Array[] = [];
+    const maskOf = (i: number, k: number): Float32Array => {
+      if (cachedSample !== i) {
+        masks = Array.from({ length: channels }, (_, kk) => {
+          const up = resizeImage(
+            a.subarray((i * channels + kk) * area, (i * channels + kk + 1) * area),
+            1,
+            h,
+            w,
+            height,
+            width,
+          );
+          let lo = Number.POSITIVE_INFINITY;
+          let hi = Number.NEGATIVE_INFINITY;
+          for (const v of up) {
+            lo = Math.min(lo, v);
+            hi = Math.max(hi, v);
+          }
+          const m = new Float32Array(up.length);
+          if (hi > lo) for (let j = 0; j < up.length; j++) m[j] = (up[j] - lo) / (hi - lo);
+          return m;
+        });
+        cachedSample = i;
+      }
+      return masks[k];
+    };
+    const isClass = run.target.classes !== undefined;
+    const outputs = [run.target.tensor];
+    const scores = new Float64Array(n * channels);
+    await e.forwardRows(
+      n * channels,
+      (r, out, offset) => {
+        const i = Math.floor(r / channels);
+        const m = maskOf(i, r % channels);
+        for (let ch = 0; ch < c; ch++)
+          for (let j = 0; j < height * width; j++)
+            out[offset + ch * height * width + j] = x[i * per + ch * height * width + j] * m[j];
+      },
+      outputs,
+      (result, start, count) => {
+        const t = result[run.target.tensor];
+        if (isClass) {
+          const k = t.dims[t.dims.length - 1];
+          const d = t.data as Float32Array;
+          for (let q = 0; q < count; q++) {
+            const i = Math.floor((start + q) / channels);
+            const cls = run.target.classes![i];
+            let max = Number.NEGATIVE_INFINITY;
+            for (let j = 0; j < k; j++) max = Math.max(max, d[q * k + j]);
+            let sum = 0;
+            for (let j = 0; j < k; j++) sum += Math.exp(d[q * k + j] - max);
+            scores[start + q] = Math.exp(d[q * k + cls] - max) / sum;
+          }
+        } else {
+          const weights = run.target.weights(
+            Array.from({ length: t.dims[0] }, (_, q) =>
+              q < count ? Math.floor((start + q) / channels) : -1,
+            ),
+          );
+          const v = objectiveValues(t, weights);
+          for (let q = 0; q < count; q++) scores[start + q] = v[q];
+        }
+      },
+      run.progress,
+    );
+    const data = new Float32Array(n * area);
+    for (let i = 0; i < n; i++) {
+      const weights = Float32Array.from(scores.subarray(i * channels, (i + 1) * channels));
+      data.set(
+        weightedSum(a.subarray(i * channels * area, (i + 1) * channels * area), weights, channels, area),
+        i * area,
+      );
+    }
+    return { data, dims: [n, 1, h, w] };
+  },
+};
