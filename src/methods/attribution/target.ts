@@ -10,6 +10,8 @@ import { elementCount, type Tensor } from '../../onnx/tensor.js';
 export type Target =
   | { kind: 'top' }
   | { kind: 'class'; index: number }
+  /** One class per sample (e.g. the ground-truth labels). */
+  | { kind: 'classes'; indices: number[] }
   | { kind: 'channel'; tensor: string; channel: number }
   /** `index` addresses one element of a sample: [c, y, x] for a feature map, [k] for a vector. */
   | { kind: 'neuron'; tensor: string; index: number[] };
@@ -93,10 +95,17 @@ export function bindTarget(
   const n = options.predicted.length;
   const className = (c: number) =>
     options.classes[c] !== undefined ? `class ${c} (${options.classes[c]})` : `class ${c}`;
-  if (target.kind === 'top' || target.kind === 'class') {
+  if (target.kind === 'top' || target.kind === 'class' || target.kind === 'classes') {
     const dims = options.dimsOf(options.logits).slice(1);
     const k = dims[dims.length - 1];
-    const classes = target.kind === 'top' ? [...options.predicted] : new Array<number>(n).fill(target.index);
+    if (target.kind === 'classes' && target.indices.length !== n)
+      throw new Error(`target: ${target.indices.length} classes given for ${n} samples`);
+    const classes =
+      target.kind === 'top'
+        ? [...options.predicted]
+        : target.kind === 'classes'
+          ? [...target.indices]
+          : new Array<number>(n).fill(target.index);
     for (const c of classes)
       if (!(c >= 0 && c < k))
         throw new Error(

@@ -1,0 +1,33 @@
+/** Node edge of rendering: PNG encoding and grid composition through sharp. */
+import { renameSync, writeFileSync } from 'node:fs';
+import sharp from 'sharp';
+import { type GridOptions, type GridRow, gridLayout } from './grid.js';
+import type { RgbImage } from './image.js';
+
+export function encodePng(img: RgbImage): Promise<Buffer> {
+  return sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } }).png().toBuffer();
+}
+
+/** Write bytes atomically (a temporary file renamed into place). */
+export function writeFileAtomic(path: string, bytes: Uint8Array | string): void {
+  writeFileSync(`${path}.tmp`, bytes);
+  renameSync(`${path}.tmp`, path);
+}
+
+/** A labelled grid as PNG bytes. */
+export async function gridPng(rows: GridRow[], options: GridOptions = {}): Promise<Buffer> {
+  const layout = gridLayout(rows, options);
+  const composites = [
+    ...layout.tiles.map((t) => ({
+      input: t.image.data,
+      raw: { width: t.image.width, height: t.image.height, channels: 3 as const },
+      left: t.left,
+      top: t.top,
+    })),
+    { input: Buffer.from(layout.svg), left: 0, top: 0 },
+  ];
+  return sharp({ create: { width: layout.width, height: layout.height, channels: 3, background: '#ffffff' } })
+    .composite(composites)
+    .png()
+    .toBuffer();
+}
