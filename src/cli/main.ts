@@ -5,6 +5,7 @@ import { ConvlensModel } from '../runtime/model.js';
 import { nodeBackend } from '../runtime/node.js';
 import { smallFamilies } from '../zoo/families.js';
 import { pad, parseSize, resolveModel, ZOO } from './common.js';
+import { addExplainCommands } from './explain.js';
 import { addPredictCommands } from './predict.js';
 import { addTrainCommands } from './train.js';
 
@@ -116,6 +117,7 @@ export function buildProgram(): Command {
     });
   addTrainCommands(program);
   addPredictCommands(program);
+  addExplainCommands(program);
   return program;
 }
 

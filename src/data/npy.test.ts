@@ -27,7 +27,9 @@ describe('npy', () => {
     const int = Uint8Array.from(bytes);
     int[10 + header.indexOf('<f8') + 1] = 'i'.charCodeAt(0);
     expect(() => decodeNpy(int, 'x.npy')).toThrow(/x.npy: dtype "<i8" is not supported/);
-    expect(() => decodeNpy(bytes.subarray(0, bytes.length - 3), 'x.npy')).toThrow(/needs 16 bytes of data, the file has 13/);
+    expect(() => decodeNpy(bytes.subarray(0, bytes.length - 3), 'x.npy')).toThrow(
+      /needs 16 bytes of data, the file has 13/,
+    );
     expect(() => decodeNpy(Uint8Array.of(1, 2, 3), 'x.npy')).toThrow(/not a .npy file/);
   });
 });

@@ -4,7 +4,12 @@
  * piecewise-linear map, kept because papers and users expect it.
  */
 import { rgb } from 'd3-color';
-import { interpolateInferno, interpolateRdBu, interpolateTurbo, interpolateViridis } from 'd3-scale-chromatic';
+import {
+  interpolateInferno,
+  interpolateRdBu,
+  interpolateTurbo,
+  interpolateViridis,
+} from 'd3-scale-chromatic';
 
 export const COLORMAPS = ['jet', 'turbo', 'viridis', 'inferno', 'grey', 'diverging'] as const;
 export type ColormapName = (typeof COLORMAPS)[number];
@@ -46,7 +51,12 @@ export function colormap(name: string): Lut {
     }
   } else {
     // Diverging: negative blue, zero white, positive red (RdBu reversed so red means "for").
-    const f = { turbo: interpolateTurbo, viridis: interpolateViridis, inferno: interpolateInferno, diverging: (t: number) => interpolateRdBu(1 - t) }[key];
+    const f = {
+      turbo: interpolateTurbo,
+      viridis: interpolateViridis,
+      inferno: interpolateInferno,
+      diverging: (t: number) => interpolateRdBu(1 - t),
+    }[key];
     lut = fromInterpolator(f);
   }
   cache.set(key, lut);

@@ -56,7 +56,8 @@ export function displayPlane(
     plane[j] = v;
   }
   const signed = reduce === 'sum' && plane.some((v) => v < 0);
-  if (h !== height || w !== width) plane = resizeImage(plane, 1, h, w, height, width) as Float32Array<ArrayBuffer>;
+  if (h !== height || w !== width)
+    plane = resizeImage(plane, 1, h, w, height, width) as Float32Array<ArrayBuffer>;
   const p = options.percentile ?? 100;
   const scale = p >= 100 ? Math.max(...plane.map(Math.abs)) : absPercentile(plane, p);
   const values = new Float32Array(plane.length);

@@ -37,7 +37,10 @@ const HEADER = 22;
 const LABEL_WIDTH = 130;
 
 export function escapeXml(s: string): string {
-  return s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
+  return s.replace(
+    /[<>&"']/g,
+    (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!,
+  );
 }
 
 export function gridLayout(rows: GridRow[], options: GridOptions = {}): GridLayout {
@@ -58,7 +61,14 @@ export function gridLayout(rows: GridRow[], options: GridOptions = {}): GridLayo
     );
   if (options.title) label(GAP, GAP + 15, options.title, 15, 'start', 'bold');
   options.headers?.forEach((h, c) => {
-    label(left0 + c * (cell + GAP) + cell / 2, GAP + titleHeight + 15, fit(h, cell, 13), 13, 'middle', 'bold');
+    label(
+      left0 + c * (cell + GAP) + cell / 2,
+      GAP + titleHeight + 15,
+      fit(h, cell, 13),
+      13,
+      'middle',
+      'bold',
+    );
   });
   rows.forEach((row, r) => {
     const top = top0 + r * rowHeight;

@@ -14,7 +14,12 @@ export interface RgbImage {
 }
 
 /** A C×H×W image with values in [0, 1] (C = 1 or 3) as RGB bytes. */
-export function rgbFromPlanar(image: Float32Array, channels: number, height: number, width: number): RgbImage {
+export function rgbFromPlanar(
+  image: Float32Array,
+  channels: number,
+  height: number,
+  width: number,
+): RgbImage {
   const area = height * width;
   const data = new Uint8Array(area * 3);
   for (let j = 0; j < area; j++)
@@ -47,16 +52,34 @@ export function resizeRgb(img: RgbImage, height: number, width: number): RgbImag
 }
 
 /** (1 − α·v)·image + α·v·color(v) when `weighByValue`, else (1 − α)·image + α·color(v). */
-export function overlay(base: RgbImage, values: Float32Array, lut: Lut, alpha = 0.5, weighByValue = false): RgbImage {
+export function overlay(
+  base: RgbImage,
+  values: Float32Array,
+  lut: Lut,
+  alpha = 0.5,
+  weighByValue = false,
+): RgbImage {
   if (values.length !== base.width * base.height)
     throw new Error(`overlay: ${values.length} values for a ${base.width}×${base.height} image`);
   const colors = colorize(values, lut);
   const data = new Uint8Array(base.data.length);
   for (let j = 0; j < values.length; j++) {
     const a = weighByValue ? alpha * Math.min(1, Math.max(0, values[j])) : alpha;
-    for (let k = 0; k < 3; k++) data[j * 3 + k] = Math.round((1 - a) * base.data[j * 3 + k] + a * colors[j * 3 + k]);
+    for (let k = 0; k < 3; k++)
+      data[j * 3 + k] = Math.round((1 - a) * base.data[j * 3 + k] + a * colors[j * 3 + k]);
   }
   return { width: base.width, height: base.height, data };
+}
+
+/** The image in grey, scaled by `brightness` (a quiet background for gradient maps). */
+export function greyscale(img: RgbImage, brightness = 1): RgbImage {
+  const data = new Uint8Array(img.data.length);
+  for (let j = 0; j < img.width * img.height; j++) {
+    const v =
+      brightness * (0.299 * img.data[j * 3] + 0.587 * img.data[j * 3 + 1] + 0.114 * img.data[j * 3 + 2]);
+    data[j * 3] = data[j * 3 + 1] = data[j * 3 + 2] = Math.round(v);
+  }
+  return { width: img.width, height: img.height, data };
 }
 
 /** A heat map alone, as RGB. */
@@ -65,7 +88,13 @@ export function heatImage(values: Float32Array, height: number, width: number, l
 }
 
 /** Draw a box outline (in place); coordinates are scaled from a `fromWidth`-wide image. */
-export function drawBox(img: RgbImage, box: Box, color: [number, number, number], thickness = 2, scale = 1): RgbImage {
+export function drawBox(
+  img: RgbImage,
+  box: Box,
+  color: [number, number, number],
+  thickness = 2,
+  scale = 1,
+): RgbImage {
   const [x0, y0, x1, y1] = box.map((v) => Math.round(v * scale));
   const set = (x: number, y: number) => {
     if (x < 0 || y < 0 || x >= img.width || y >= img.height) return;

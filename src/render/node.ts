@@ -5,7 +5,16 @@ import { type GridOptions, type GridRow, gridLayout } from './grid.js';
 import type { RgbImage } from './image.js';
 
 export function encodePng(img: RgbImage): Promise<Buffer> {
-  return sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } }).png().toBuffer();
+  return sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
+    .png()
+    .toBuffer();
+}
+
+/** JPEG (quality 88, 4:4:4 chroma so thin coloured lines survive), for reports where size matters. */
+export function encodeJpeg(img: RgbImage): Promise<Buffer> {
+  return sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
+    .jpeg({ quality: 88, chromaSubsampling: '4:4:4' })
+    .toBuffer();
 }
 
 /** Write bytes atomically (a temporary file renamed into place). */
@@ -19,7 +28,7 @@ export async function gridPng(rows: GridRow[], options: GridOptions = {}): Promi
   const layout = gridLayout(rows, options);
   const composites = [
     ...layout.tiles.map((t) => ({
-      input: t.image.data,
+      input: Buffer.from(t.image.data.buffer, t.image.data.byteOffset, t.image.data.byteLength),
       raw: { width: t.image.width, height: t.image.height, channels: 3 as const },
       left: t.left,
       top: t.top,

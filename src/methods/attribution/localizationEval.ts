@@ -8,7 +8,7 @@ import type { Dataset } from '../../data/dataset.js';
 import { batchTensor, type Preprocessing } from '../../data/preprocess.js';
 import type { ConvlensModel } from '../../runtime/model.js';
 import { explain } from './index.js';
-import { type Box, BOX_THRESHOLDS, boxIoU, camBox, DEFAULT_BOX_THRESHOLD } from './localize.js';
+import { BOX_THRESHOLDS, type Box, boxIoU, camBox, DEFAULT_BOX_THRESHOLD } from './localize.js';
 import { Explainer } from './pipeline.js';
 
 export interface LocalizationOptions {
@@ -59,14 +59,23 @@ export async function evaluateLocalization(
     const { input, labels } = batchTensor(data, indices, prep);
     const ex = new Explainer(model, input, { logits: options.logits, features: options.features, batch });
     const predicted = await ex.predicted();
-    const truth = await explain(ex, { methods: [options.method], layer: options.layer, target: { kind: 'classes', indices: Array.from(labels) } });
-    const guess = await explain(ex, { methods: [options.method], layer: options.layer, target: { kind: 'top' } });
+    const truth = await explain(ex, {
+      methods: [options.method],
+      layer: options.layer,
+      target: { kind: 'classes', indices: Array.from(labels) },
+    });
+    const guess = await explain(ex, {
+      methods: [options.method],
+      layer: options.layer,
+      target: { kind: 'top' },
+    });
     layer = truth.layer ?? layer;
     const [, , h, w] = truth.maps[0].dims;
     indices.forEach((index, k) => {
       const gt = data.get(index).objects?.[0]?.box;
       if (!gt) throw new Error(`dataset "${data.name}" has no ground-truth box for sample ${index}`);
-      const boxOf = (d: Float32Array) => camBox(d.subarray(k * h * w, (k + 1) * h * w), h, w, data.height, data.width, threshold);
+      const boxOf = (d: Float32Array) =>
+        camBox(d.subarray(k * h * w, (k + 1) * h * w), h, w, data.height, data.width, threshold);
       const t = boxOf(truth.maps[0].data);
       const iou = t ? boxIoU(t, gt as Box) : 0;
       iouSum += iou;

@@ -22,7 +22,8 @@ export function camBox(
   width: number,
   threshold: number,
 ): Box | undefined {
-  if (!(threshold >= 0 && threshold <= 1)) throw new Error(`box threshold must be in [0, 1], got ${threshold}`);
+  if (!(threshold >= 0 && threshold <= 1))
+    throw new Error(`box threshold must be in [0, 1], got ${threshold}`);
   const up = resizeImage(map, 1, h, w, height, width);
   let max = 0;
   for (const v of up) max = Math.max(max, v);

@@ -1,0 +1,475 @@
+/** `convlens explain`, `convlens localize` and `convlens report`. */
+import { mkdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import type { ModelCard } from '../data/card.js';
+import { loadDatasetSplits } from '../data/node.js';
+import { findMethod, METHOD_NAMES } from '../methods/attribution/index.js';
+import { IG_BASELINES } from '../methods/attribution/integratedGradients.js';
+import { evaluateLocalization } from '../methods/attribution/localizationEval.js';
+import { parseTarget } from '../methods/attribution/target.js';
+import { COLORMAPS } from '../render/colormap.js';
+import { drawBox } from '../render/image.js';
+import { encodeJpeg, encodePng, writeFileAtomic } from '../render/node.js';
+import { type ReportData, reportHtml } from '../render/report.js';
+import { ConvlensModel } from '../runtime/model.js';
+import { nodeBackend } from '../runtime/node.js';
+import {
+  type CardFlags,
+  cardFor,
+  pad,
+  parseNonNegativeInt,
+  parsePositive,
+  parsePositiveInt,
+  resolveModel,
+  withCardFlags,
+} from './common.js';
+import {
+  type ExplainJob,
+  type ExplainOutcome,
+  methodRecord,
+  npyOf,
+  runExplainJob,
+  targetSlug,
+} from './explainJob.js';
+import { datasetInputs, type ExplainInputs, imageInputs, npyInputs } from './inputs.js';
+
+interface ExplainFlags extends CardFlags {
+  model: string;
+  image?: string[];
+  inputNpy?: string;
+  data?: string;
+  count: number;
+  method: string;
+  layer?: string;
+  target: string[];
+  out: string;
+  json?: boolean;
+  batch: number;
+  seed: number;
+  steps: number;
+  baseline: string;
+  samples: number;
+  sigma: number;
+  smoothBase: string;
+  window: number;
+  stride: number;
+  occlusionValue: number;
+  colormap?: string;
+  alpha?: number;
+  boxThreshold?: number;
+  quiet?: boolean;
+}
+
+function parseFraction(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !(n >= 0 && n <= 1))
+    throw new InvalidArgumentError(`expected a number in [0, 1], got "${value}"`);
+  return n;
+}
+
+function parseNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n))
+    throw new InvalidArgumentError(`expected a number, got "${value}"`);
+  return n;
+}
+
+/** Flags shared by explain and report: inputs, methods, targets, method parameters, rendering. */
+function withExplainFlags(cmd: Command, defaultMethods: string): Command {
+  return withCardFlags(
+    cmd
+      .option('-m, --model <model>', 'ONNX file or shipped model name', 'shapes-gap')
+      .option('-i, --image <files...>', 'image files')
+      .option('--input-npy <file>', 'an already preprocessed float32 tensor (N,C,H,W) or (C,H,W) in .npy')
+      .option(
+        '-d, --data <data>',
+        'explain test samples of mnist, shapes or an image folder instead of files',
+      )
+      .option('--count <n>', 'how many samples with --data', parsePositiveInt, 4)
+      .option(
+        '--method <list>',
+        `comma-separated methods, or all: ${METHOD_NAMES.join(', ')}`,
+        defaultMethods,
+      )
+      .option(
+        '-l, --layer <tensor>',
+        'feature map for CAM-family methods (default: the last one before the head)',
+      )
+      .option(
+        '-t, --target <targets...>',
+        'top (default), a class index or name, channel:TENSOR:C, neuron:TENSOR:C:Y:X',
+        ['top'],
+      ),
+  )
+    .option('--batch <n>', 'rows per forward/backward pass', parsePositiveInt, 32)
+    .option('--seed <n>', 'seed for SmoothGrad noise', parseNonNegativeInt, 0)
+    .option('--steps <n>', 'Integrated Gradients steps', parsePositiveInt, 64)
+    .addOption(
+      new Option('--baseline <kind>', 'Integrated Gradients baseline')
+        .choices([...IG_BASELINES])
+        .default('zero'),
+    )
+    .option('--samples <n>', 'SmoothGrad samples', parsePositiveInt, 25)
+    .option('--sigma <x>', 'SmoothGrad noise σ as a fraction of the input range', parsePositive, 0.15)
+    .option('--smooth-base <method>', 'the pixel method SmoothGrad averages', 'saliency')
+    .option('--window <px>', 'occlusion window (0: an eighth of the image)', parseNonNegativeInt, 0)
+    .option('--stride <px>', 'occlusion stride (0: half the window)', parseNonNegativeInt, 0)
+    .option('--occlusion-value <v>', 'value of occluded pixels in model-input space', parseNumber, 0)
+    .addOption(
+      new Option(
+        '--colormap <name>',
+        'colormap for unsigned maps (default: jet for CAMs, inferno for gradients)',
+      ).choices([...COLORMAPS]),
+    )
+    .option('--alpha <a>', 'overlay opacity of CAM and signed maps (default 0.5, 0.75)', parseFraction)
+    .option(
+      '--box-threshold <f>',
+      'localisation threshold as a fraction of the CAM max (default 0.2 for cam, 0.15 otherwise)',
+      parseFraction,
+    )
+    .option('-q, --quiet', 'no progress output');
+}
+
+function jobFrom(flags: ExplainFlags, classes: string[]): ExplainJob {
+  const methods = flags.method
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (methods.length === 0) throw new Error('--method is empty');
+  return {
+    methods,
+    targets: flags.target.map((text) => ({ text, target: parseTarget(text, classes) })),
+    layer: flags.layer,
+    params: {
+      ig: { steps: flags.steps, baseline: flags.baseline },
+      smoothgrad: {
+        samples: flags.samples,
+        sigma: flags.sigma,
+        base: flags.smoothBase,
+        baseParams: flags.smoothBase === 'ig' ? { steps: flags.steps, baseline: flags.baseline } : undefined,
+      },
+      occlusion: { window: flags.window, stride: flags.stride, baseline: flags.occlusionValue },
+    },
+    batch: flags.batch,
+    seed: flags.seed,
+    render: { colormap: flags.colormap, alpha: flags.alpha, boxThreshold: flags.boxThreshold },
+    quiet: flags.quiet || flags.json,
+  };
+}
+
+async function inputsFrom(
+  flags: ExplainFlags,
+  card: ReturnType<typeof cardFor>,
+  fallback?: string,
+): Promise<ExplainInputs> {
+  const given = [
+    flags.image?.length ? '--image' : '',
+    flags.inputNpy ? '--input-npy' : '',
+    flags.data ? '--data' : '',
+  ].filter(Boolean);
+  if (given.length > 1)
+    throw new Error(`give one of --image, --input-npy or --data, not ${given.join(' and ')}`);
+  if (flags.image?.length) return imageInputs(flags.image, card);
+  if (flags.inputNpy) return npyInputs(flags.inputNpy, card);
+  const data = flags.data ?? fallback;
+  if (!data) throw new Error('give --image FILES, --input-npy FILE or --data DATASET');
+  return datasetInputs(data, card, flags.count);
+}
+
+/** Write every file or none: each atomically, and all removed again if one fails. */
+function writeAll(dir: string, files: Map<string, Uint8Array | string>): void {
+  mkdirSync(dir, { recursive: true });
+  const written: string[] = [];
+  try {
+    for (const [name, bytes] of files) {
+      writeFileAtomic(join(dir, name), bytes);
+      written.push(join(dir, name));
+    }
+  } catch (e) {
+    for (const w of written) rmSync(w, { force: true });
+    throw e;
+  }
+}
+
+export function addExplainCommands(program: Command): void {
+  withExplainFlags(
+    program
+      .command('explain')
+      .description(
+        'attribution maps (saliency, IG, occlusion, CAM family, …) for images: PNG overlays, raw .npy maps and JSON',
+      ),
+    'all',
+  )
+    .option('-o, --out <dir>', 'output folder', 'explanations')
+    .option('--json', 'print a JSON summary')
+    .action(async (flags: ExplainFlags) => {
+      const { model } = resolveModel(flags.model);
+      const card = cardFor(model, flags);
+      const job = jobFrom(flags, card.classes);
+      const inputs = await inputsFrom(flags, card);
+      const m = new ConvlensModel(model, nodeBackend());
+      try {
+        const outcome = await runExplainJob(m, card, inputs, job);
+        const files = new Map<string, Uint8Array | string>();
+        const summary = [];
+        for (const [i, stem] of inputs.stems.entries()) {
+          const explanations = [];
+          for (const run of outcome.runs) {
+            const suffix = outcome.runs.length > 1 ? `.${targetSlug(run.text)}` : '';
+            const methods: Record<string, unknown> = {};
+            for (const [k, map] of run.result.maps.entries()) {
+              const png = `${stem}.${map.method}${suffix}.png`;
+              const npy = `${stem}.${map.method}${suffix}.npy`;
+              files.set(png, await encodePng(run.rendered[k][i].image));
+              files.set(npy, npyOf(map, i));
+              methods[map.method] = methodRecord(map, i, run.rendered[k][i], { png, npy });
+            }
+            explanations.push({
+              target: run.text,
+              layer: run.result.layer,
+              methods,
+              skipped: run.result.skipped,
+            });
+          }
+          const record = {
+            model: flags.model,
+            card: card.name,
+            source: inputs.sources[i],
+            preprocessing: card.preprocessing,
+            prediction: outcome.top[i],
+            explanations,
+          };
+          files.set(`${stem}.json`, `${JSON.stringify(record, null, 2)}\n`);
+          summary.push(record);
+        }
+        writeAll(flags.out, files);
+        if (flags.json)
+          process.stdout.write(`${JSON.stringify({ out: flags.out, samples: summary }, null, 2)}\n`);
+        else {
+          for (const [i, stem] of inputs.stems.entries()) {
+            const t = outcome.top[i][0];
+            process.stdout.write(`${inputs.sources[i]}: ${t.label} (${(100 * t.probability).toFixed(1)}%)\n`);
+            for (const run of outcome.runs)
+              for (const map of run.result.maps)
+                process.stdout.write(
+                  `  ${pad(map.method, 16)}${pad(`${map.ms.toFixed(0)} ms`, 10)}${join(flags.out, `${stem}.${map.method}${outcome.runs.length > 1 ? `.${targetSlug(run.text)}` : ''}.png`)}\n`,
+                );
+            for (const [name, why] of Object.entries(outcome.runs[0]?.result.skipped ?? {}))
+              process.stdout.write(`  ${pad(name, 16)}skipped: ${why}\n`);
+          }
+          process.stdout.write(`wrote ${files.size} files to ${flags.out}\n`);
+        }
+      } finally {
+        await m.release();
+      }
+    });
+
+  withCardFlags(
+    program
+      .command('localize')
+      .description(
+        'CAM boxes (weakly supervised localisation); with --eval, box accuracy at IoU ≥ 0.5 on a dataset with boxes',
+      )
+      .option('-m, --model <model>', 'ONNX file or shipped model name', 'shapes-gap')
+      .option('-i, --image <files...>', 'image files to localise')
+      .option('-d, --data <data>', 'dataset with ground-truth boxes (shapes) for --eval', 'shapes')
+      .option('--eval', 'measure box accuracy on the dataset’s test split')
+      .option('--method <name>', 'CAM-family method', 'gradcam')
+      .option('-l, --layer <tensor>', 'feature map (default: the last one before the head)')
+      .option(
+        '--threshold <f>',
+        'fraction of the CAM max (default 0.2 for cam, 0.15 otherwise)',
+        parseFraction,
+      )
+      .option('--limit <n>', 'evaluate the first n test samples', parsePositiveInt)
+      .option('--batch <n>', 'samples per pass', parsePositiveInt, 64)
+      .option('-o, --out <dir>', 'write S.box.png with the box drawn, for --image')
+      .option('--json', 'print JSON'),
+  ).action(
+    async (
+      flags: CardFlags & {
+        model: string;
+        image?: string[];
+        data: string;
+        eval?: boolean;
+        method: string;
+        layer?: string;
+        threshold?: number;
+        limit?: number;
+        batch: number;
+        out?: string;
+        json?: boolean;
+      },
+    ) => {
+      const { model } = resolveModel(flags.model);
+      const card = cardFor(model, flags);
+      const known = ['cam', 'gradcam', 'gradcam++', 'layercam', 'score-cam', 'counterfactual'];
+      if (!known.includes(flags.method))
+        throw new Error(`--method "${flags.method}" does not give a CAM; use one of ${known.join(', ')}`);
+      if (!flags.eval && !flags.image?.length)
+        throw new Error('give --image FILES, or --eval to measure box accuracy on --data');
+      const m = new ConvlensModel(model, nodeBackend());
+      try {
+        if (flags.eval) {
+          const test = (await loadDatasetSplits(flags.data, card.preprocessing)).test;
+          const tty = process.stderr.isTTY && !flags.json;
+          const r = await evaluateLocalization(m, test, card.preprocessing, {
+            method: flags.method,
+            threshold: flags.threshold,
+            layer: flags.layer,
+            logits: card.tensors?.logits,
+            features: card.tensors?.features,
+            batch: flags.batch,
+            limit: flags.limit,
+            onProgress: tty ? (done, total) => process.stderr.write(`\r${done}/${total}`) : undefined,
+          });
+          if (tty) process.stderr.write('\n');
+          if (flags.json)
+            process.stdout.write(
+              `${JSON.stringify({ model: flags.model, data: flags.data, ...r }, null, 2)}\n`,
+            );
+          else
+            process.stdout.write(
+              `${flags.method} at "${r.layer}", threshold ${r.threshold} of max, ${r.samples} ${flags.data} test samples\n` +
+                `  box accuracy (IoU ≥ ${r.iou}, true class)   ${(100 * r.boxAccuracy).toFixed(2)}%\n` +
+                `  top-1 localisation (class and box right)   ${(100 * r.top1Localization).toFixed(2)}%\n` +
+                `  classification accuracy                    ${(100 * r.classification).toFixed(2)}%\n` +
+                `  mean IoU                                   ${r.meanIoU.toFixed(3)}\n`,
+            );
+          return;
+        }
+        const inputs = await imageInputs(flags.image!, card);
+        const outcome = await runExplainJob(m, card, inputs, {
+          methods: [flags.method],
+          targets: [{ text: 'top', target: { kind: 'top' } }],
+          layer: flags.layer,
+          params: {},
+          batch: flags.batch,
+          seed: 0,
+          render: { boxThreshold: flags.threshold },
+          quiet: true,
+        });
+        const rows = inputs.stems.map((stem, i) => ({
+          image: inputs.sources[i],
+          class: outcome.top[i][0].label,
+          box: outcome.runs[0].rendered[0][i].box ?? null,
+          threshold: outcome.runs[0].rendered[0][i].boxThreshold,
+          stem,
+        }));
+        if (flags.out) {
+          const files = new Map<string, Uint8Array>();
+          for (const [i, r] of rows.entries()) {
+            const img = { ...inputs.images[i], data: Uint8Array.from(inputs.images[i].data) };
+            if (r.box) drawBox(img, r.box, [0, 255, 0], 1);
+            files.set(`${r.stem}.box.png`, await encodePng(img));
+          }
+          writeAll(flags.out, files);
+        }
+        if (flags.json)
+          process.stdout.write(
+            `${JSON.stringify(
+              rows.map(({ stem, ...r }) => r),
+              null,
+              2,
+            )}\n`,
+          );
+        else
+          for (const r of rows)
+            process.stdout.write(
+              `${r.image}: ${r.class} box ${r.box ? `[${r.box.join(', ')}]` : 'none (the map has no positive value)'}\n`,
+            );
+      } finally {
+        await m.release();
+      }
+    },
+  );
+
+  withExplainFlags(
+    program
+      .command('report')
+      .description(
+        'one self-contained HTML page: each image, its top-5 classes, every method’s overlay and the localisation box',
+      ),
+    'all',
+  )
+    .option('-o, --out <file>', 'output HTML file', 'convlens-report.html')
+    .action(async (flags: ExplainFlags) => {
+      const { model } = resolveModel(flags.model);
+      const card = cardFor(model, flags);
+      const job = jobFrom(flags, card.classes);
+      const inputs = await inputsFrom(flags, card, card.dataset);
+      const m = new ConvlensModel(model, nodeBackend());
+      try {
+        const started = performance.now();
+        const outcome = await runExplainJob(m, card, inputs, job);
+        const html = await reportHtml(
+          reportData(flags.model, card, inputs, outcome, (performance.now() - started) / 1000),
+          encodeJpeg,
+        );
+        writeFileAtomic(flags.out, html);
+        process.stdout.write(
+          `wrote ${resolve(flags.out)} (${inputs.stems.length} images, ${outcome.runs[0]?.result.maps.length ?? 0} methods); open it in a browser\n`,
+        );
+      } finally {
+        await m.release();
+      }
+    });
+}
+
+/** The report's content: the first target's maps, the box from the first CAM-family map (Grad-CAM preferred). */
+function reportData(
+  modelName: string,
+  card: ModelCard,
+  inputs: ExplainInputs,
+  outcome: ExplainOutcome,
+  seconds: number,
+): ReportData {
+  const run = outcome.runs[0];
+  const maps = run.result.maps;
+  const boxFrom = ['gradcam', 'cam', 'gradcam++', 'layercam', 'score-cam']
+    .map((n) => maps.findIndex((m) => m.method === n))
+    .find((k) => k >= 0);
+  const facts: [string, string][] = [
+    ['model', `${modelName}${card.name !== modelName ? ` (${card.name})` : ''}`],
+    ['input', `${card.preprocessing.channels}×${card.preprocessing.size.join('×')}`],
+  ];
+  if (card.dataset) facts.push(['trained on', card.dataset]);
+  if (card.testAccuracy !== undefined)
+    facts.push(['test accuracy', `${(100 * card.testAccuracy).toFixed(2)}%`]);
+  if (run.result.layer) facts.push(['CAM layer', run.result.layer]);
+  facts.push(['target', run.text], ['time', `${seconds.toFixed(1)} s`]);
+  return {
+    title: `convlens report: ${card.name}`,
+    facts,
+    skipped: run.result.skipped,
+    samples: inputs.stems.map((_, i) => {
+      const rendered = boxFrom !== undefined ? run.rendered[boxFrom][i] : undefined;
+      return {
+        source: inputs.sources[i],
+        image: inputs.images[i],
+        truth: inputs.labels ? (card.classes[inputs.labels[i]] ?? String(inputs.labels[i])) : undefined,
+        truthBox: inputs.boxes?.[i],
+        top: outcome.top[i],
+        box:
+          rendered?.box && boxFrom !== undefined
+            ? { method: maps[boxFrom].method, box: rendered.box, threshold: rendered.boxThreshold! }
+            : undefined,
+        methods: maps.map((map, k) => {
+          const method = findMethod(map.method);
+          const record = methodRecord(map, i, run.rendered[k][i], { png: '', npy: '' });
+          return {
+            name: map.method,
+            title: method.title,
+            reference: method.reference,
+            image: run.rendered[k][i].image,
+            target: map.target.labels[i],
+            params: map.params,
+            ms: map.ms,
+            diagnostics: record.diagnostics,
+          };
+        }),
+      };
+    }),
+  };
+}

@@ -1,0 +1,167 @@
+/**
+ * The work behind `convlens explain` and `convlens report`: run the attribution methods on a batch
+ * for each target, render every map, and gather per-sample records. Nothing is written here.
+ */
+import { SingleBar } from 'cli-progress';
+import type { ModelCard } from '../data/card.js';
+import { encodeNpy } from '../data/npy.js';
+import { type ExplainResult, explain } from '../methods/attribution/index.js';
+import type { Box } from '../methods/attribution/localize.js';
+import { type AttributionMap, Explainer } from '../methods/attribution/pipeline.js';
+import type { Target } from '../methods/attribution/target.js';
+import { type RenderedAttribution, type RenderOptions, renderAttribution } from '../render/attribution.js';
+import type { ConvlensModel } from '../runtime/model.js';
+import type { ExplainInputs } from './inputs.js';
+import { softmax } from './predict.js';
+
+export interface ExplainJob {
+  methods: string[];
+  /** Targets with the text the user gave (used in file names when there are several). */
+  targets: { text: string; target: Target }[];
+  layer?: string;
+  params: Record<string, object>;
+  batch: number;
+  seed: number;
+  render: RenderOptions;
+  quiet?: boolean;
+}
+
+export interface Prediction {
+  index: number;
+  label: string;
+  probability: number;
+}
+
+export interface TargetRun {
+  text: string;
+  result: ExplainResult;
+  /** rendered[m][i]: map m of sample i. */
+  rendered: RenderedAttribution[][];
+}
+
+export interface ExplainOutcome {
+  top: Prediction[][];
+  runs: TargetRun[];
+}
+
+/** A live bar per long method on a terminal; silent otherwise. */
+function methodProgress(quiet: boolean): {
+  onProgress: (p: { method: string; done: number; total: number }) => void;
+  stop: () => void;
+} {
+  const tty = process.stderr.isTTY && !quiet;
+  let bar: SingleBar | undefined;
+  let current = '';
+  return {
+    onProgress(p) {
+      if (!tty || p.total < 2) return;
+      if (p.method !== current) {
+        bar?.stop();
+        bar = new SingleBar({
+          format: `${p.method.padEnd(16)} [{bar}] {value}/{total}`,
+          stream: process.stderr,
+          hideCursor: true,
+        });
+        bar.start(p.total, p.done);
+        current = p.method;
+      } else bar?.update(p.done);
+    },
+    stop() {
+      bar?.stop();
+      current = '';
+    },
+  };
+}
+
+export async function runExplainJob(
+  m: ConvlensModel,
+  card: ModelCard,
+  inputs: ExplainInputs,
+  job: ExplainJob,
+): Promise<ExplainOutcome> {
+  const logits = card.tensors?.logits ?? m.outputNames[0];
+  const progress = methodProgress(job.quiet ?? false);
+  const explainer = new Explainer(m, inputs.input, {
+    logits,
+    classes: card.classes,
+    features: card.tensors?.features,
+    batch: job.batch,
+    seed: job.seed,
+    onProgress: progress.onProgress,
+  });
+  const runs: TargetRun[] = [];
+  try {
+    for (const t of job.targets) {
+      const result = await explain(explainer, {
+        methods: job.methods,
+        target: t.target,
+        layer: job.layer,
+        params: job.params,
+      });
+      const rendered = result.maps.map((map) =>
+        inputs.images.map((img, i) => renderAttribution(map, i, img, job.render)),
+      );
+      runs.push({ text: t.text, result, rendered });
+    }
+  } finally {
+    progress.stop();
+  }
+  const logitValues = await explainer.logitValues();
+  const k = logitValues.dims[logitValues.dims.length - 1];
+  const top = Array.from({ length: explainer.n }, (_, i) => {
+    const probs = softmax((logitValues.data as Float32Array).subarray(i * k, (i + 1) * k));
+    return Array.from(probs, (probability, index) => ({
+      index,
+      label: card.classes[index] ?? String(index),
+      probability,
+    }))
+      .sort((a, b) => b.probability - a.probability)
+      .slice(0, 5);
+  });
+  return { top, runs };
+}
+
+/** One sample's slice of a map, for its .npy: [C, H, W] (pixel methods) or [h, w] (layer maps). */
+export function sampleSlice(map: AttributionMap, i: number): { data: Float32Array; shape: number[] } {
+  const [, ...rest] = map.dims;
+  const per = rest.reduce((a, b) => a * b, 1);
+  const shape = map.resolution === 'layer' ? rest.slice(1) : rest;
+  return { data: map.data.slice(i * per, (i + 1) * per), shape };
+}
+
+export function npyOf(map: AttributionMap, i: number): Uint8Array {
+  const s = sampleSlice(map, i);
+  return encodeNpy(s.data, s.shape);
+}
+
+/** The JSON record of one method for one sample. */
+export function methodRecord(
+  map: AttributionMap,
+  i: number,
+  rendered: RenderedAttribution,
+  files: { png: string; npy: string },
+) {
+  const diagnostics = map.diagnostics
+    ? Object.fromEntries(
+        Object.entries(map.diagnostics).map(([k, v]) => [k, v.length === map.dims[0] ? v[i] : v]),
+      )
+    : undefined;
+  return {
+    resolution: map.resolution,
+    shape: sampleSlice(map, i).shape,
+    layer: map.layer,
+    target: map.target.labels[i],
+    params: map.params,
+    /** Time for the whole batch. */
+    ms: Math.round(map.ms * 10) / 10,
+    diagnostics,
+    box: rendered.box as Box | undefined,
+    boxThreshold: rendered.boxThreshold,
+    files,
+  };
+}
+
+/** A file-name-safe form of a target's text. */
+export function targetSlug(text: string): string {
+  return text.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^-+|-+$/g, '') || 'target';
+}

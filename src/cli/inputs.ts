@@ -1,0 +1,113 @@
+/** Inputs for the explanation verbs: image files, a preprocessed .npy tensor, or dataset samples. */
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, extname } from 'node:path';
+import type { ModelCard } from '../data/card.js';
+import { decodeImage, loadDatasetSplits } from '../data/node.js';
+import { decodeNpy } from '../data/npy.js';
+import { normalizeInto } from '../data/preprocess.js';
+import type { Box } from '../methods/attribution/localize.js';
+import type { Tensor } from '../onnx/tensor.js';
+import { denormalize, type RgbImage, rgbFromPlanar } from '../render/image.js';
+
+export interface ExplainInputs {
+  /** File-name stems, unique. */
+  stems: string[];
+  /** Where each sample came from. */
+  sources: string[];
+  /** The preprocessed batch [N, C, H, W]. */
+  input: Tensor;
+  /** Each sample as RGB at the model's size, for overlays. */
+  images: RgbImage[];
+  /** Ground truth when the samples come from a dataset. */
+  labels?: number[];
+  boxes?: (Box | undefined)[];
+}
+
+function uniqueStems(names: string[]): string[] {
+  const seen = new Map<string, number>();
+  return names.map((n) => {
+    const k = (seen.get(n) ?? 0) + 1;
+    seen.set(n, k);
+    return k === 1 ? n : `${n}-${k}`;
+  });
+}
+
+/** Decode and preprocess image files (every file is checked before any work is done). */
+export async function imageInputs(files: string[], card: ModelCard): Promise<ExplainInputs> {
+  const p = card.preprocessing;
+  const per = p.channels * p.size[0] * p.size[1];
+  const data = new Float32Array(files.length * per);
+  const images: RgbImage[] = [];
+  for (const [i, file] of files.entries()) {
+    const pixels = await decodeImage(file, p);
+    normalizeInto(pixels, p.channels, p, data, i * per);
+    images.push(rgbFromPlanar(pixels, p.channels, p.size[0], p.size[1]));
+  }
+  return {
+    stems: uniqueStems(files.map((f) => basename(f, extname(f)))),
+    sources: files,
+    input: { dtype: 'float32', dims: [files.length, p.channels, ...p.size], data },
+    images,
+  };
+}
+
+/** An already preprocessed float32 NCHW (or CHW) tensor from a .npy file. */
+export function npyInputs(file: string, card: ModelCard): ExplainInputs {
+  if (!existsSync(file)) throw new Error(`--input-npy "${file}" does not exist`);
+  const arr = decodeNpy(readFileSync(file), `"${file}"`);
+  const p = card.preprocessing;
+  const expected = [p.channels, ...p.size];
+  if (arr.dtype !== 'float32')
+    throw new Error(`"${file}": dtype ${arr.dtype}; --input-npy takes float32 (numpy: x.astype(np.float32))`);
+  const shape = arr.shape.length === 3 ? [1, ...arr.shape] : arr.shape;
+  if (shape.length !== 4 || shape.slice(1).some((d, i) => d !== expected[i]) || shape[0] < 1)
+    throw new Error(
+      `"${file}": shape (${arr.shape.join(', ')}) does not match the model input; expected (N, ${expected.join(', ')}) or (${expected.join(', ')})`,
+    );
+  const n = shape[0];
+  const per = expected[0] * expected[1] * expected[2];
+  const stem = basename(file, extname(file));
+  const images = Array.from({ length: n }, (_, i) =>
+    rgbFromPlanar(
+      denormalize(arr.data.subarray(i * per, (i + 1) * per), p.channels, p.mean, p.std),
+      p.channels,
+      p.size[0],
+      p.size[1],
+    ),
+  );
+  return {
+    stems: n === 1 ? [stem] : Array.from({ length: n }, (_, i) => `${stem}-${i}`),
+    sources: Array.from({ length: n }, (_, i) => (n === 1 ? file : `${file}[${i}]`)),
+    input: { dtype: 'float32', dims: shape, data: arr.data },
+    images,
+  };
+}
+
+/** The first `count` test samples of a dataset (mnist, shapes or a folder), evenly spread over classes when possible. */
+export async function datasetInputs(spec: string, card: ModelCard, count: number): Promise<ExplainInputs> {
+  const p = card.preprocessing;
+  const test = (await loadDatasetSplits(spec, p)).test;
+  // One sample per class in turn, so a small report shows different classes.
+  const chosen: number[] = [];
+  const used = new Set<number>();
+  for (let i = 0; i < test.length && chosen.length < count; i++) {
+    const s = test.get(i);
+    if (!used.has(s.label) || used.size >= test.classes.length) {
+      chosen.push(i);
+      used.add(s.label);
+      if (used.size >= test.classes.length) used.clear();
+    }
+  }
+  const per = p.channels * p.size[0] * p.size[1];
+  const data = new Float32Array(chosen.length * per);
+  const samples = chosen.map((i) => test.get(i));
+  samples.forEach((s, k) => normalizeInto(s.image, test.channels, p, data, k * per));
+  return {
+    stems: chosen.map((i) => `${basename(spec).replace(/[^A-Za-z0-9_.-]+/g, '-')}-${i}`),
+    sources: chosen.map((i) => `${spec} test sample ${i}`),
+    input: { dtype: 'float32', dims: [chosen.length, p.channels, ...p.size], data },
+    images: samples.map((s) => rgbFromPlanar(s.image, test.channels, test.height, test.width)),
+    labels: samples.map((s) => s.label),
+    boxes: samples.map((s) => s.objects?.[0]?.box),
+  };
+}
