@@ -101,7 +101,7 @@ export async function datasetInputs(spec: string, card: ModelCard, count: number
   const per = p.channels * p.size[0] * p.size[1];
   const data = new Float32Array(chosen.length * per);
   const samples = chosen.map((i) => test.get(i));
-  samples.forEach((s, k) => normalizeInto(s.image, test.channels, p, data, k * per));
+  for (const [k, s] of samples.entries()) normalizeInto(s.image, test.channels, p, data, k * per);
   return {
     stems: chosen.map((i) => `${basename(spec).replace(/[^A-Za-z0-9_.-]+/g, '-')}-${i}`),
     sources: chosen.map((i) => `${spec} test sample ${i}`),

@@ -64,7 +64,7 @@ export function gridLayout(rows: GridRow[], options: GridOptions = {}): GridLayo
     label(
       left0 + c * (cell + GAP) + cell / 2,
       GAP + titleHeight + 15,
-      fit(h, cell, 13),
+      truncateLabel(h, cell, 13),
       13,
       'middle',
       'bold',
@@ -72,14 +72,15 @@ export function gridLayout(rows: GridRow[], options: GridOptions = {}): GridLayo
   });
   rows.forEach((row, r) => {
     const top = top0 + r * rowHeight;
-    if (row.label) label(GAP, top + cell / 2, fit(row.label, LABEL_WIDTH - GAP, 12), 12);
+    if (row.label) label(GAP, top + cell / 2, truncateLabel(row.label, LABEL_WIDTH - GAP, 12), 12);
     row.cells.forEach((c, k) => {
       if (!c) return;
       const left = left0 + k * (cell + GAP);
       const scale = cell / Math.max(c.image.width, c.image.height);
       const image = resizeRgb(c.image, Math.round(c.image.height * scale), Math.round(c.image.width * scale));
       tiles.push({ image, left, top });
-      if (c.caption) label(left + cell / 2, top + cell + 12, fit(c.caption, cell, 11), 11, 'middle');
+      if (c.caption)
+        label(left + cell / 2, top + cell + 12, truncateLabel(c.caption, cell, 11), 11, 'middle');
     });
   });
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${text.join('')}</svg>`;
@@ -87,7 +88,7 @@ export function gridLayout(rows: GridRow[], options: GridOptions = {}): GridLayo
 }
 
 /** Shorten a label to fit `width` pixels at `size` (about 0.6·size per character). */
-function fit(s: string, width: number, size: number): string {
+function truncateLabel(s: string, width: number, size: number): string {
   const max = Math.max(4, Math.floor(width / (0.6 * size)));
   return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
 }

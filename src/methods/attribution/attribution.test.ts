@@ -8,6 +8,12 @@ import { Explainer, explain, METHOD_NAMES } from './index.js';
 import { windowOrigins } from './occlusion.js';
 import { parseTarget } from './target.js';
 
+/** Element-wise closeness to 5 decimals, with the index in the message. */
+function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>): void {
+  expect(actual.length).toBe(expected.length);
+  for (let j = 0; j < expected.length; j++) expect(actual[j], `index ${j}`).toBeCloseTo(expected[j], 5);
+}
+
 const models: ConvlensModel[] = [];
 afterAll(async () => {
   await Promise.all(models.map((m) => m.release()));
@@ -83,7 +89,10 @@ describe('pixel methods on a linear model', () => {
       params: { ig: { steps: 5 } },
     });
     const ig = maps[0];
-    X.forEach((v, j) => expect(ig.data[j]).toBeCloseTo(v * W[16 + j], 5));
+    expectClose(
+      ig.data,
+      X.map((v, j) => v * W[16 + j]),
+    );
     expect(Math.abs(ig.diagnostics!.delta[0])).toBeLessThan(1e-4);
   });
 
@@ -95,13 +104,13 @@ describe('pixel methods on a linear model', () => {
       target: { kind: 'class', index: 0 },
       params: { smoothgrad: { samples: 10, sigma: 0.3 } },
     });
-    W.slice(0, 16).forEach((w, j) => expect(maps[0].data[j]).toBeCloseTo(w, 5));
+    expectClose(maps[0].data, W.slice(0, 16));
     const zero = await explain(ex, {
       methods: ['smoothgrad', 'ig'],
       target: { kind: 'class', index: 0 },
       params: { smoothgrad: { samples: 3, sigma: 0, base: 'ig' } },
     });
-    zero.maps[0].data.forEach((v, j) => expect(v).toBeCloseTo(zero.maps[1].data[j], 5));
+    expectClose(zero.maps[0].data, zero.maps[1].data);
   });
 
   it('occlusion of each 2×2 window drops the score by that window’s w·x', async () => {
@@ -159,10 +168,7 @@ describe('ReLU backward rules', () => {
       'guided-backprop': back((i) => (pre[i] > 0 && V[i] > 0 ? V[i] : 0)),
     };
     expect(pre.map((p) => p > 0)).toEqual([true, false, true]);
-    for (const map of maps)
-      Array.from(map.data).forEach((v, j) =>
-        expect(v).toBeCloseTo(expected[map.method as keyof typeof expected][j], 5),
-      );
+    for (const map of maps) expectClose(map.data, expected[map.method as keyof typeof expected]);
   });
 });
 
@@ -183,7 +189,7 @@ describe('CAM family on a hand-built conv net', () => {
     const { maps, layer } = await explain(ex, { methods: [method], target: { kind: 'class', index: cls } });
     expect(layer).toBe('A');
     expect(maps[0].dims).toEqual([1, 1, 2, 2]);
-    Array.from(maps[0].data).forEach((v, j) => expect(v).toBeCloseTo(map[j], 5));
+    expectClose(maps[0].data, map);
   });
 
   it('top-1 is class 0 here', async () => {
@@ -201,7 +207,7 @@ describe('CAM family on a hand-built conv net', () => {
     const s0 = p(7 / 3, -7 / 6);
     const s1 = p(-1, 3);
     const expected = [1, 2, 3, 0].map((a0, j) => Math.max(0, s0 * a0 + s1 * [0, 0, 0, 4][j]));
-    Array.from(maps[0].data).forEach((v, j) => expect(v).toBeCloseTo(expected[j], 5));
+    expectClose(maps[0].data, expected);
   });
 
   it('guided Grad-CAM is guided backprop times upsampled Grad-CAM', async () => {

@@ -42,7 +42,7 @@ export function findGapLinearHead(
   path.push(linear.name);
   const wName = linear.inputs[1];
   const w = graph.initializers.get(wName);
-  if (!w || w.dims.length !== 2)
+  if (w === undefined || w.dims.length !== 2)
     return { reason: `the linear layer "${linear.name}" has no constant 2-D weight` };
   const attr = (k: string, d: number) => {
     const a = linear.attrs[k];
