@@ -2,7 +2,6 @@
  * Labelled image datasets. Images are CHW float32 in [0, 1] at the dataset's size; the model card's
  * preprocessing (see ./preprocess.ts) turns them into model inputs.
  */
-import { sampleBilinear } from '../maths/bilinear.js';
 
 /** One drawn object: its class, its visible pixels (H×W, 1 = visible) and their box. */
 export interface ObjectAnnotation {
@@ -97,13 +96,37 @@ export function resizeImage(
   width: number,
 ): Float32Array {
   if (h === height && w === width) return image;
+  // Separable: each output row/column blends two source rows/columns (half-pixel centres, edges replicate).
+  const axis = (from: number, to: number) => {
+    const lo = new Int32Array(to);
+    const hi = new Int32Array(to);
+    const t = new Float32Array(to);
+    for (let i = 0; i < to; i++) {
+      const s = Math.min(from - 1, Math.max(0, ((i + 0.5) * from) / to - 0.5));
+      lo[i] = Math.floor(s);
+      hi[i] = Math.min(from - 1, lo[i] + 1);
+      t[i] = s - lo[i];
+    }
+    return { lo, hi, t };
+  };
+  const ys = axis(h, height);
+  const xs = axis(w, width);
   const out = new Float32Array(channels * height * width);
-  for (let y = 0; y < height; y++) {
-    const sy = ((y + 0.5) * h) / height - 0.5;
-    for (let x = 0; x < width; x++) {
-      const sx = ((x + 0.5) * w) / width - 0.5;
-      for (let c = 0; c < channels; c++)
-        out[c * height * width + y * width + x] = sampleBilinear(image, c, h, w, sx, sy);
+  for (let c = 0; c < channels; c++) {
+    const src = c * h * w;
+    const dst = c * height * width;
+    for (let y = 0; y < height; y++) {
+      const r0 = src + ys.lo[y] * w;
+      const r1 = src + ys.hi[y] * w;
+      const ty = ys.t[y];
+      for (let x = 0; x < width; x++) {
+        const x0 = xs.lo[x];
+        const x1 = xs.hi[x];
+        const tx = xs.t[x];
+        const top = image[r0 + x0] * (1 - tx) + image[r0 + x1] * tx;
+        const bottom = image[r1 + x0] * (1 - tx) + image[r1 + x1] * tx;
+        out[dst + y * width + x] = top * (1 - ty) + bottom * ty;
+      }
     }
   }
   return out;

@@ -11,6 +11,8 @@ export interface SessionOptions {
   executionProviders?: string[];
   /** onnxruntime graph optimisation level (default 'all'). */
   graphOptimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Let idle worker threads spin (onnxruntime's default); convlens turns it off because it alternates sessions. */
+  spinning?: boolean;
 }
 
 export interface InferenceSession {

@@ -65,6 +65,9 @@ export class OrtBackend implements InferenceBackend {
       executionProviders: providers,
       graphOptimizationLevel: options.graphOptimization ?? 'all',
       ...(options.threads ? { intraOpNumThreads: options.threads, interOpNumThreads: 1 } : {}),
+      // Idle worker threads of one session busy-wait by default and starve the next session's
+      // threads when convlens alternates sessions (forward, then gradient): off unless asked for.
+      extra: { session: { intra_op: { allow_spinning: options.spinning ? '1' : '0' } } },
     });
     const ort = this.ort;
     return {

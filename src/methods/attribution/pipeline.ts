@@ -232,7 +232,7 @@ export class Explainer {
     });
   }
 
-  /** Run `step` over chunks of rows; a chunk is padded (zeros) to `batch` rows when rows > batch. */
+  /** Run `step` over equal chunks of at most `batch` rows; the last is padded with zero rows. */
   private async chunks(
     rows: number,
     fill: RowSource,
@@ -240,7 +240,8 @@ export class Explainer {
     step: (x: Tensor, start: number, count: number, size: number) => Promise<void>,
   ): Promise<void> {
     const per = this.rowSize;
-    const size = Math.min(rows, this.batch);
+    // Equal chunks (the last one padded), so padding wastes fewer than one row per chunk.
+    const size = Math.ceil(rows / Math.ceil(rows / this.batch));
     const buffer = new Float32Array(size * per);
     for (let start = 0; start < rows; start += size) {
       const count = Math.min(size, rows - start);

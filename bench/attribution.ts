@@ -1,0 +1,142 @@
+/**
+ * bench/attribution: time of every attribution method on the shipped models and on a
+ * ResNet-18-shaped model at 224 px (random weights), one image, each as a ratio to one forward
+ * pass measured in the same run; then occlusion and Score-CAM throughput (rows per second) as a
+ * fraction of plain batched-forward throughput at the same batch size (goal ≥ 0.9).
+ * Run: npm run bench:attribution [-- --threads N] [-- --quick]
+ */
+import { join } from 'node:path';
+import { modelsDir } from '../src/cli/common.js';
+import { readCard } from '../src/data/card.js';
+import { Random } from '../src/maths/random.js';
+import { Explainer, explain, METHOD_NAMES } from '../src/methods/attribution/index.js';
+import { occlusionGeometry, windowOrigins } from '../src/methods/attribution/occlusion.js';
+import { readModelFile } from '../src/node.js';
+import type { Model } from '../src/onnx/model.js';
+import { float32, type Tensor } from '../src/onnx/tensor.js';
+import { ConvlensModel } from '../src/runtime/model.js';
+import { nodeBackend } from '../src/runtime/node.js';
+import { resnet } from '../src/zoo/families.js';
+
+const threadsArg = process.argv.indexOf('--threads');
+const threads = threadsArg > 0 ? Number(process.argv[threadsArg + 1]) : 2;
+const quick = process.argv.includes('--quick');
+const BATCH = 32;
+
+async function median(fn: () => Promise<unknown>, reps: number): Promise<number> {
+  await fn();
+  const samples: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t = performance.now();
+    await fn();
+    samples.push(performance.now() - t);
+  }
+  samples.sort((a, b) => a - b);
+  return samples[Math.floor(samples.length / 2)];
+}
+
+const shipped = (name: string) => {
+  const model = readModelFile(join(modelsDir(), `${name}.onnx`));
+  const card = readCard(model)!;
+  return {
+    name,
+    model,
+    logits: card.tensors?.logits,
+    features: card.tensors?.features,
+    shape: [1, card.preprocessing.channels, ...card.preprocessing.size],
+  };
+};
+const cases: { name: string; model: Model; logits?: string; features?: string; shape: number[] }[] = [
+  shipped('digits-gap'),
+  shipped('shapes-gap'),
+  shipped('shapes-vgg'),
+  { name: 'resnet18-224', model: resnet({ classes: 1000 }), shape: [1, 3, 224, 224] },
+];
+
+const rows: string[][] = [];
+const throughput: string[][] = [];
+for (const c of cases) {
+  const m = new ConvlensModel(c.model, nodeBackend(), { threads });
+  const rng = new Random(1);
+  const x = float32(rng.normals(c.shape.reduce((a, b) => a * b, 1)), c.shape);
+  const big = c.name.startsWith('resnet');
+  const forward = await median(() => m.run(x, { outputs: [c.logits ?? m.outputNames[0]] }), big ? 10 : 30);
+  const row = [c.name, forward.toFixed(1)];
+  for (const method of METHOD_NAMES) {
+    const run = () =>
+      explain(new Explainer(m, x, { logits: c.logits, features: c.features, batch: BATCH }), {
+        methods: [method],
+      });
+    if (
+      method === 'cam' &&
+      (await run()
+        .then(() => false)
+        .catch(() => true))
+    ) {
+      row.push('n/a');
+      continue;
+    }
+    const heavy = ['smoothgrad', 'ig', 'occlusion', 'score-cam'].includes(method);
+    const t = await median(run, big && heavy ? 1 : quick ? 2 : 5);
+    row.push(`${(t / forward).toFixed(1)}×`);
+  }
+  rows.push(row);
+  // Throughput: rows/s of occlusion and Score-CAM against forward passes of a batch of BATCH.
+  const batch: Tensor = float32(rng.normals(BATCH * x.data.length), [BATCH, ...c.shape.slice(1)]);
+  const batchMs = await median(() => m.run(batch, { outputs: [c.logits ?? m.outputNames[0]] }), big ? 3 : 10);
+  const forwardRate = BATCH / (batchMs / 1000);
+  const [, , h, w] = c.shape;
+  const g = occlusionGeometry(h, w, { window: 0, stride: 0, baseline: 0 });
+  const occlusionRows =
+    1 + windowOrigins(h, g.window, g.stride).length * windowOrigins(w, g.window, g.stride).length;
+  const ex = new Explainer(m, x, { logits: c.logits, features: c.features, batch: BATCH });
+  const layer = await ex.resolveLayer();
+  const channels = (await ex.sampleDims(layer))[0];
+  const occ = await median(
+    () =>
+      explain(new Explainer(m, x, { logits: c.logits, features: c.features, batch: BATCH }), {
+        methods: ['occlusion'],
+      }),
+    big ? 1 : 5,
+  );
+  const score = await median(
+    () =>
+      explain(new Explainer(m, x, { logits: c.logits, features: c.features, batch: BATCH }), {
+        methods: ['score-cam'],
+      }),
+    big ? 1 : 5,
+  );
+  const occRate = occlusionRows / (occ / 1000);
+  const scoreRate = channels / (score / 1000);
+  throughput.push([
+    c.name,
+    forwardRate.toFixed(0),
+    `${occlusionRows}`,
+    occRate.toFixed(0),
+    (occRate / forwardRate).toFixed(2),
+    `${channels}`,
+    scoreRate.toFixed(0),
+    (scoreRate / forwardRate).toFixed(2),
+  ]);
+  await m.release();
+  console.error(`${c.name} done`);
+}
+
+function table(header: string[], body: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] ?? '').length)) + 2);
+  const line = (r: string[]) => r.map((v, i) => (v ?? '').padEnd(widths[i])).join('');
+  console.log(line(header));
+  for (const r of body) console.log(line(r));
+}
+
+console.log(
+  `onnxruntime-node, ${threads} threads, one image, batch ${BATCH} for batched methods; time per method as a multiple of one forward pass (median)`,
+);
+table(['model', 'forward ms', ...METHOD_NAMES], rows);
+console.log(
+  `\nthroughput in images/s: batched forward (batch ${BATCH}) vs occlusion and Score-CAM rows (goal: fraction ≥ 0.9)`,
+);
+table(
+  ['model', 'forward/s', 'occl. rows', 'occl./s', 'fraction', 'score-cam rows', 'score-cam/s', 'fraction'],
+  throughput,
+);
