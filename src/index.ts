@@ -39,6 +39,7 @@ export {
   loadImageFolder,
   loadMnist,
 } from './data/node.js';
+export { decodeNpy, encodeNpy } from './data/npy.js';
 export {
   batchTensor,
   NORMALIZATIONS,
@@ -48,12 +49,35 @@ export {
   RESIZE_MODES,
 } from './data/preprocess.js';
 export { drawShapes, SHAPE_CLASSES, type ShapeObject, shapesDataset, shapesSplits } from './data/shapes.js';
+export { findGapLinearHead } from './methods/attribution/head.js';
+export {
+  ATTRIBUTION_METHODS,
+  type AttributionMap,
+  type AttributionMethod,
+  Explainer,
+  type ExplainerOptions,
+  type ExplainRequest,
+  type ExplainResult,
+  explain,
+  findMethod,
+  METHOD_NAMES,
+  parseTarget,
+  type Target,
+} from './methods/attribution/index.js';
+export { evaluateLocalization, type LocalizationReport } from './methods/attribution/localizationEval.js';
+export { BOX_THRESHOLDS, type Box, boxIoU, camBox } from './methods/attribution/localize.js';
 export { type LoadOptions, loadModel, readModelFile, writeModelFile } from './node.js';
 export { GraphBuilder } from './onnx/builder.js';
 export { consumers, producers, topologicalOrder } from './onnx/graph.js';
 export { decodeModel, encodeModel, type Graph, type Model, type Node } from './onnx/model.js';
 export { makeStatic, type StaticModel } from './onnx/static.js';
 export { type DType, float32, int64, type Tensor } from './onnx/tensor.js';
+export { renderAttribution } from './render/attribution.js';
+export { COLORMAPS, colorize, colormap } from './render/colormap.js';
+export { displayPlane } from './render/display.js';
+export { drawBox, overlay, type RgbImage } from './render/image.js';
+export { encodePng, gridPng } from './render/node.js';
+export { reportHtml } from './render/report.js';
 export type { InferenceBackend, InferenceSession, SessionOptions } from './runtime/backend.js';
 export { ConvlensModel, type GradientRequest, type GradientResult, type LayerInfo } from './runtime/model.js';
 export { nodeBackend } from './runtime/node.js';
