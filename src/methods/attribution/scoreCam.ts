@@ -31,23 +31,27 @@ export const scoreCam: AttributionMethod = {
     let masks: Float32Array[] = [];
     const maskOf = (i: number, k: number): Float32Array => {
       if (cachedSample !== i) {
+        // All K maps upsampled in one pass, then each min-max normalised.
+        const maps = a.subarray(i * channels * area, (i + 1) * channels * area);
+        // A copy when no resize happens: the masks are normalised in place.
+        const up =
+          h === height && w === width
+            ? Float32Array.from(maps)
+            : resizeImage(maps, channels, h, w, height, width);
+        const plane = height * width;
         masks = Array.from({ length: channels }, (_, kk) => {
-          const up = resizeImage(
-            a.subarray((i * channels + kk) * area, (i * channels + kk + 1) * area),
-            1,
-            h,
-            w,
-            height,
-            width,
-          );
-          let lo = Number.POSITIVE_INFINITY;
-          let hi = Number.NEGATIVE_INFINITY;
-          for (const v of up) {
-            lo = Math.min(lo, v);
-            hi = Math.max(hi, v);
+          const m = up.subarray(kk * plane, (kk + 1) * plane);
+          let lo = m[0];
+          let hi = m[0];
+          for (let j = 1; j < plane; j++) {
+            const v = m[j];
+            if (v < lo) lo = v;
+            else if (v > hi) hi = v;
           }
-          const m = new Float32Array(up.length);
-          if (hi > lo) for (let j = 0; j < up.length; j++) m[j] = (up[j] - lo) / (hi - lo);
+          if (hi > lo) {
+            const scale = 1 / (hi - lo);
+            for (let j = 0; j < plane; j++) m[j] = (m[j] - lo) * scale;
+          } else m.fill(0);
           return m;
         });
         cachedSample = i;
@@ -62,9 +66,12 @@ export const scoreCam: AttributionMethod = {
       (r, out, offset) => {
         const i = Math.floor(r / channels);
         const m = maskOf(i, r % channels);
-        for (let ch = 0; ch < c; ch++)
-          for (let j = 0; j < height * width; j++)
-            out[offset + ch * height * width + j] = x[i * per + ch * height * width + j] * m[j];
+        const area = height * width;
+        for (let ch = 0; ch < c; ch++) {
+          const src = x.subarray(i * per + ch * area, i * per + (ch + 1) * area);
+          const dst = out.subarray(offset + ch * area, offset + (ch + 1) * area);
+          for (let j = 0; j < area; j++) dst[j] = src[j] * m[j];
+        }
       },
       outputs,
       (result, start, count) => {
