@@ -97,14 +97,14 @@ for (const c of cases) {
       explain(new Explainer(m, x, { logits: c.logits, features: c.features, batch: BATCH }), {
         methods: ['occlusion'],
       }),
-    big ? 1 : 5,
+    big ? 3 : 5,
   );
   const score = await median(
     () =>
       explain(new Explainer(m, x, { logits: c.logits, features: c.features, batch: BATCH }), {
         methods: ['score-cam'],
       }),
-    big ? 1 : 5,
+    big ? 3 : 5,
   );
   const occRate = occlusionRows / (occ / 1000);
   const scoreRate = channels / (score / 1000);

@@ -49,6 +49,9 @@ describe('convlens explain', () => {
       expect(files).toContain(`sample.${m}.npy`);
     }
     expect(files).toContain('sample.json');
+    const grid = await sharp(join(out, 'grid.png')).metadata();
+    // One row (+ title and headers) and 1 + 13 columns of 160 px cells.
+    expect(grid.width).toBeGreaterThan(14 * 160);
     expect(files.filter((f) => f.endsWith('.tmp'))).toEqual([]);
     const record = JSON.parse(readFileSync(join(out, 'sample.json'), 'utf8'));
     expect(record.prediction).toHaveLength(5);
@@ -99,6 +102,7 @@ describe('convlens explain', () => {
     expect(readdirSync(out).sort()).toEqual(
       ['batch-0', 'batch-1']
         .flatMap((b) => [
+          ...(b === 'batch-0' ? ['grid.star.png', 'grid.top.png'] : []),
           `${b}.gradcam.star.npy`,
           `${b}.gradcam.star.png`,
           `${b}.gradcam.top.npy`,

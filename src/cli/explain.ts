@@ -10,7 +10,7 @@ import { evaluateLocalization } from '../methods/attribution/localizationEval.js
 import { parseTarget } from '../methods/attribution/target.js';
 import { COLORMAPS } from '../render/colormap.js';
 import { drawBox } from '../render/image.js';
-import { encodeJpeg, encodePng, writeFileAtomic } from '../render/node.js';
+import { encodeJpeg, encodePng, gridPng, writeFileAtomic } from '../render/node.js';
 import { type ReportData, reportHtml } from '../render/report.js';
 import { ConvlensModel } from '../runtime/model.js';
 import { nodeBackend } from '../runtime/node.js';
@@ -201,7 +201,11 @@ export function addExplainCommands(program: Command): void {
       ),
     'all',
   )
-    .option('-o, --out <dir>', 'output folder', 'explanations')
+    .option(
+      '-o, --out <dir>',
+      'output folder (also gets grid.png: rows = images, columns = methods)',
+      'explanations',
+    )
     .option('--json', 'print a JSON summary')
     .action(async (flags: ExplainFlags) => {
       const { model } = resolveModel(flags.model);
@@ -242,6 +246,27 @@ export function addExplainCommands(program: Command): void {
           };
           files.set(`${stem}.json`, `${JSON.stringify(record, null, 2)}\n`);
           summary.push(record);
+        }
+        // One labelled grid per target: rows = images, columns = input | each method.
+        for (const run of outcome.runs) {
+          const name = outcome.runs.length > 1 ? `grid.${targetSlug(run.text)}.png` : 'grid.png';
+          const rows = inputs.stems.map((stem, i) => ({
+            label: `${stem}: ${outcome.top[i][0].label}`,
+            cells: [
+              { image: inputs.images[i], caption: inputs.sources[i].split('/').pop() },
+              ...run.result.maps.map((map, k) => ({
+                image: run.rendered[k][i].image,
+                caption: `${map.ms.toFixed(0)} ms`,
+              })),
+            ],
+          }));
+          files.set(
+            name,
+            await gridPng(rows, {
+              headers: ['input', ...run.result.maps.map((m) => m.method)],
+              title: `${card.name}: ${run.text}`,
+            }),
+          );
         }
         writeAll(flags.out, files);
         if (flags.json)
