@@ -17,23 +17,12 @@ import { float32, type Tensor } from '../src/onnx/tensor.js';
 import { ConvlensModel } from '../src/runtime/model.js';
 import { nodeBackend } from '../src/runtime/node.js';
 import { resnet } from '../src/zoo/families.js';
+import { medianMs } from './timing.js';
 
 const threadsArg = process.argv.indexOf('--threads');
 const threads = threadsArg > 0 ? Number(process.argv[threadsArg + 1]) : 2;
 const quick = process.argv.includes('--quick');
 const BATCH = 32;
-
-async function median(fn: () => Promise<unknown>, reps: number): Promise<number> {
-  await fn();
-  const samples: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t = performance.now();
-    await fn();
-    samples.push(performance.now() - t);
-  }
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)];
-}
 
 const shipped = (name: string) => {
   const model = readModelFile(join(modelsDir(), `${name}.onnx`));
@@ -60,7 +49,7 @@ for (const c of cases) {
   const rng = new Random(1);
   const x = float32(rng.normals(c.shape.reduce((a, b) => a * b, 1)), c.shape);
   const big = c.name.startsWith('resnet');
-  const forward = await median(() => m.run(x, { outputs: [c.logits ?? m.outputNames[0]] }), big ? 10 : 30);
+  const forward = await medianMs(() => m.run(x, { outputs: [c.logits ?? m.outputNames[0]] }), big ? 10 : 30);
   const row = [c.name, forward.toFixed(1)];
   for (const method of METHOD_NAMES) {
     const run = () =>
@@ -77,13 +66,16 @@ for (const c of cases) {
       continue;
     }
     const heavy = ['smoothgrad', 'ig', 'occlusion', 'score-cam'].includes(method);
-    const t = await median(run, big && heavy ? 1 : quick ? 2 : 5);
+    const t = await medianMs(run, big && heavy ? 1 : quick ? 2 : 5);
     row.push(`${(t / forward).toFixed(1)}×`);
   }
   rows.push(row);
   // Throughput: rows/s of occlusion and Score-CAM against forward passes of a batch of BATCH.
   const batch: Tensor = float32(rng.normals(BATCH * x.data.length), [BATCH, ...c.shape.slice(1)]);
-  const batchMs = await median(() => m.run(batch, { outputs: [c.logits ?? m.outputNames[0]] }), big ? 3 : 10);
+  const batchMs = await medianMs(
+    () => m.run(batch, { outputs: [c.logits ?? m.outputNames[0]] }),
+    big ? 3 : 10,
+  );
   const forwardRate = BATCH / (batchMs / 1000);
   const [, , h, w] = c.shape;
   const g = occlusionGeometry(h, w, { window: 0, stride: 0, baseline: 0 });
@@ -92,14 +84,14 @@ for (const c of cases) {
   const ex = new Explainer(m, x, { logits: c.logits, features: c.features, batch: BATCH });
   const layer = await ex.resolveLayer();
   const channels = (await ex.sampleDims(layer))[0];
-  const occ = await median(
+  const occ = await medianMs(
     () =>
       explain(new Explainer(m, x, { logits: c.logits, features: c.features, batch: BATCH }), {
         methods: ['occlusion'],
       }),
     big ? 3 : 5,
   );
-  const score = await median(
+  const score = await medianMs(
     () =>
       explain(new Explainer(m, x, { logits: c.logits, features: c.features, batch: BATCH }), {
         methods: ['score-cam'],

@@ -10,23 +10,11 @@ import { float32 } from '../src/onnx/tensor.js';
 import { ConvlensModel } from '../src/runtime/model.js';
 import { nodeBackend } from '../src/runtime/node.js';
 import { mobilenetV2, resnet } from '../src/zoo/families.js';
+import { medianMs } from './timing.js';
 
 const threadsArg = process.argv.indexOf('--threads');
 const threads = threadsArg > 0 ? Number(process.argv[threadsArg + 1]) : 2;
 const batches = process.argv.includes('--quick') ? [1] : [1, 8];
-
-async function time(fn: () => Promise<unknown>, reps: number): Promise<number> {
-  await fn();
-  await fn();
-  const samples: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t = performance.now();
-    await fn();
-    samples.push(performance.now() - t);
-  }
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)];
-}
 
 const rows: string[][] = [];
 for (const [name, model] of [
@@ -45,10 +33,10 @@ for (const [name, model] of [
     const reps = n === 1 ? 15 : 5;
     // Baseline: the forward pass of the same static graph the gradient graph is built from.
     const forward = new ConvlensModel(s.model, nodeBackend(), { threads });
-    const fwd = await time(() => forward.run(x), reps);
+    const fwd = await medianMs(() => forward.run(x), reps, 2);
     await forward.release();
-    const input = await time(() => m.gradients(x, { objective, wrt: ['input'] }), reps);
-    const layerOnly = await time(() => m.gradients(x, { objective, wrt: [layer] }), reps);
+    const input = await medianMs(() => m.gradients(x, { objective, wrt: ['input'] }), reps, 2);
+    const layerOnly = await medianMs(() => m.gradients(x, { objective, wrt: [layer] }), reps, 2);
     rows.push([
       name,
       String(n),
