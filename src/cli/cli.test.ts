@@ -6,17 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCard } from '../data/card.js';
 import { drawShapes } from '../data/shapes.js';
 import { readModelFile } from '../node.js';
-import { cli } from './harness.js';
-
-async function writePng(file: string, image: Float32Array, size: number): Promise<void> {
-  const area = size * size;
-  const px = Buffer.alloc(area * 3);
-  for (let i = 0; i < area; i++)
-    for (let c = 0; c < 3; c++) px[i * 3 + c] = Math.round(image[c * area + i] * 255);
-  await sharp(px, { raw: { width: size, height: size, channels: 3 } })
-    .png()
-    .toFile(file);
-}
+import { cli, writePng } from './harness.js';
 
 let dir: string;
 let folder: string;

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeNpy, encodeNpy } from '../data/npy.js';
 import { drawShapes } from '../data/shapes.js';
 import { METHOD_NAMES } from '../methods/attribution/index.js';
-import { cli } from './harness.js';
+import { cli, writePng } from './harness.js';
 
 let dir: string;
 let square: string;
@@ -15,14 +15,8 @@ let square: string;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'convlens-explain-'));
   // A shapes image saved as PNG, as a user would pass it.
-  const s = drawShapes(2, 0, 64, 0.02);
-  const px = Buffer.alloc(64 * 64 * 3);
-  for (let i = 0; i < 64 * 64; i++)
-    for (let c = 0; c < 3; c++) px[i * 3 + c] = Math.round(s.image[c * 64 * 64 + i] * 255);
   square = join(dir, 'sample.png');
-  await sharp(px, { raw: { width: 64, height: 64, channels: 3 } })
-    .png()
-    .toFile(square);
+  await writePng(square, drawShapes(2, 0, 64, 0.02).image, 64);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { ModelCard } from '../data/card.js';
 import { loadDatasetSplits } from '../data/node.js';
-import { findMethod, METHOD_NAMES } from '../methods/attribution/index.js';
+import { ATTRIBUTION_METHODS, findMethod, METHOD_NAMES } from '../methods/attribution/index.js';
 import { IG_BASELINES } from '../methods/attribution/integratedGradients.js';
 import { evaluateLocalization } from '../methods/attribution/localizationEval.js';
 import { parseTarget } from '../methods/attribution/target.js';
@@ -30,6 +30,7 @@ import {
   methodRecord,
   npyOf,
   runExplainJob,
+  sampleDiagnostics,
   targetSlug,
 } from './explainJob.js';
 import { datasetInputs, type ExplainInputs, imageInputs, npyInputs } from './inputs.js';
@@ -329,7 +330,7 @@ export function addExplainCommands(program: Command): void {
     ) => {
       const { model } = resolveModel(flags.model);
       const card = cardFor(model, flags);
-      const known = ['cam', 'gradcam', 'gradcam++', 'layercam', 'score-cam', 'counterfactual'];
+      const known = ATTRIBUTION_METHODS.filter((x) => x.resolution === 'layer').map((x) => x.name);
       if (!known.includes(flags.method))
         throw new Error(`--method "${flags.method}" does not give a CAM; use one of ${known.join(', ')}`);
       if (!flags.eval && !flags.image?.length)
@@ -482,7 +483,6 @@ function reportData(
             : undefined,
         methods: maps.map((map, k) => {
           const method = findMethod(map.method);
-          const record = methodRecord(map, i, run.rendered[k][i], { png: '', npy: '' });
           return {
             name: map.method,
             title: method.title,
@@ -491,7 +491,7 @@ function reportData(
             target: map.target.labels[i],
             params: map.params,
             ms: map.ms,
-            diagnostics: record.diagnostics,
+            diagnostics: sampleDiagnostics(map, i),
           };
         }),
       };

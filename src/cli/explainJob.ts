@@ -12,7 +12,7 @@ import type { Target } from '../methods/attribution/target.js';
 import { type RenderedAttribution, type RenderOptions, renderAttribution } from '../render/attribution.js';
 import type { ConvlensModel } from '../runtime/model.js';
 import type { ExplainInputs } from './inputs.js';
-import { softmax } from './predict.js';
+import { givesProbabilities, type Prediction, topClasses } from './predictions.js';
 
 export interface ExplainJob {
   methods: string[];
@@ -24,12 +24,6 @@ export interface ExplainJob {
   seed: number;
   render: RenderOptions;
   quiet?: boolean;
-}
-
-export interface Prediction {
-  index: number;
-  label: string;
-  probability: number;
 }
 
 export interface TargetRun {
@@ -106,32 +100,28 @@ export async function runExplainJob(
   } finally {
     progress.stop();
   }
-  const logitValues = await explainer.logitValues();
-  const k = logitValues.dims[logitValues.dims.length - 1];
-  const top = Array.from({ length: explainer.n }, (_, i) => {
-    const probs = softmax((logitValues.data as Float32Array).subarray(i * k, (i + 1) * k));
-    return Array.from(probs, (probability, index) => ({
-      index,
-      label: card.classes[index] ?? String(index),
-      probability,
-    }))
-      .sort((a, b) => b.probability - a.probability)
-      .slice(0, 5);
-  });
+  const top = topClasses(await explainer.logitValues(), card.classes, 5, givesProbabilities(m.model, logits));
   return { top, runs };
 }
 
-/** One sample's slice of a map, for its .npy: [C, H, W] (pixel methods) or [h, w] (layer maps). */
-export function sampleSlice(map: AttributionMap, i: number): { data: Float32Array; shape: number[] } {
-  const [, ...rest] = map.dims;
-  const per = rest.reduce((a, b) => a * b, 1);
-  const shape = map.resolution === 'layer' ? rest.slice(1) : rest;
-  return { data: map.data.slice(i * per, (i + 1) * per), shape };
+/** The per-sample shape of a map: [C, H, W] (pixel methods) or [h, w] (layer maps). */
+export function sampleShape(map: AttributionMap): number[] {
+  const rest = map.dims.slice(1);
+  return map.resolution === 'layer' ? rest.slice(1) : rest;
 }
 
+/** Sample i's diagnostics (per-sample lists reduced to their i-th value). */
+export function sampleDiagnostics(map: AttributionMap, i: number): Record<string, unknown> | undefined {
+  if (!map.diagnostics) return undefined;
+  return Object.fromEntries(
+    Object.entries(map.diagnostics).map(([k, v]) => [k, v.length === map.dims[0] ? v[i] : v]),
+  );
+}
+
+/** Sample i's map as .npy bytes (float32, its per-sample shape). */
 export function npyOf(map: AttributionMap, i: number): Uint8Array {
-  const s = sampleSlice(map, i);
-  return encodeNpy(s.data, s.shape);
+  const per = map.data.length / map.dims[0];
+  return encodeNpy(map.data.subarray(i * per, (i + 1) * per), sampleShape(map));
 }
 
 /** The JSON record of one method for one sample. */
@@ -141,20 +131,15 @@ export function methodRecord(
   rendered: RenderedAttribution,
   files: { png: string; npy: string },
 ) {
-  const diagnostics = map.diagnostics
-    ? Object.fromEntries(
-        Object.entries(map.diagnostics).map(([k, v]) => [k, v.length === map.dims[0] ? v[i] : v]),
-      )
-    : undefined;
   return {
     resolution: map.resolution,
-    shape: sampleSlice(map, i).shape,
+    shape: sampleShape(map),
     layer: map.layer,
     target: map.target.labels[i],
     params: map.params,
     /** Time for the whole batch. */
     ms: Math.round(map.ms * 10) / 10,
-    diagnostics,
+    diagnostics: sampleDiagnostics(map, i),
     box: rendered.box as Box | undefined,
     boxThreshold: rendered.boxThreshold,
     files,

@@ -1,4 +1,5 @@
-/** Test harness: run the CLI in-process and capture what it prints and its exit code. */
+/** Test harness: run the CLI in-process and capture what it prints and its exit code; write test images. */
+import sharp from 'sharp';
 import { vi } from 'vitest';
 import { main } from './main.js';
 
@@ -24,4 +25,15 @@ async function cli(...args: string[]): Promise<{ out: string; err: string; code:
   const code = Number(process.exitCode ?? 0);
   process.exitCode = 0;
   return { out, err, code };
+}
+
+/** Save a 3×size×size image with values in [0, 1] as PNG. */
+export async function writePng(file: string, image: Float32Array, size: number): Promise<void> {
+  const area = size * size;
+  const px = Buffer.alloc(area * 3);
+  for (let i = 0; i < area; i++)
+    for (let c = 0; c < 3; c++) px[i * 3 + c] = Math.round(image[c * area + i] * 255);
+  await sharp(px, { raw: { width: size, height: size, channels: 3 } })
+    .png()
+    .toFile(file);
 }

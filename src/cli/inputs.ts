@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import type { ModelCard } from '../data/card.js';
+import type { Sample } from '../data/dataset.js';
 import { decodeImage, loadDatasetSplits } from '../data/node.js';
 import { decodeNpy } from '../data/npy.js';
 import { normalizeInto } from '../data/preprocess.js';
@@ -89,18 +90,18 @@ export async function datasetInputs(spec: string, card: ModelCard, count: number
   const test = (await loadDatasetSplits(spec, p)).test;
   // One sample per class in turn, so a small report shows different classes.
   const chosen: number[] = [];
+  const samples: Sample[] = [];
   const used = new Set<number>();
   for (let i = 0; i < test.length && chosen.length < count; i++) {
     const s = test.get(i);
-    if (!used.has(s.label) || used.size >= test.classes.length) {
-      chosen.push(i);
-      used.add(s.label);
-      if (used.size >= test.classes.length) used.clear();
-    }
+    if (used.has(s.label)) continue;
+    chosen.push(i);
+    samples.push(s);
+    used.add(s.label);
+    if (used.size === test.classes.length) used.clear();
   }
   const per = p.channels * p.size[0] * p.size[1];
   const data = new Float32Array(chosen.length * per);
-  const samples = chosen.map((i) => test.get(i));
   for (const [k, s] of samples.entries()) normalizeInto(s.image, test.channels, p, data, k * per);
   return {
     stems: chosen.map((i) => `${basename(spec).replace(/[^A-Za-z0-9_.-]+/g, '-')}-${i}`),

@@ -1,10 +1,6 @@
 /** `convlens predict` and `convlens retrofit`. */
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
-import { decodeImage } from '../data/node.js';
-import { normalizeInto } from '../data/preprocess.js';
-import { producers } from '../onnx/graph.js';
-import { float32 } from '../onnx/tensor.js';
 import { ConvlensModel } from '../runtime/model.js';
 import { nodeBackend } from '../runtime/node.js';
 import { runRetrofit } from '../train/node.js';
@@ -18,17 +14,8 @@ import {
   trainingProgress,
   withCardFlags,
 } from './common.js';
-
-/** Softmax of a row of logits. */
-export function softmax(logits: ArrayLike<number>): Float64Array {
-  let max = Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < logits.length; i++) max = Math.max(max, logits[i]);
-  const out = new Float64Array(logits.length);
-  let sum = 0;
-  for (let i = 0; i < logits.length; i++) sum += out[i] = Math.exp(logits[i] - max);
-  for (let i = 0; i < out.length; i++) out[i] /= sum;
-  return out;
-}
+import { imageInputs } from './inputs.js';
+import { givesProbabilities, topClasses } from './predictions.js';
 
 export function addPredictCommands(program: Command): void {
   withCardFlags(
@@ -43,28 +30,12 @@ export function addPredictCommands(program: Command): void {
     .action(async (flags: CardFlags & { model: string; image: string[]; top: number; json?: boolean }) => {
       const { model } = resolveModel(flags.model);
       const card = cardFor(model, flags);
-      const p = card.preprocessing;
+      const inputs = await imageInputs(flags.image, card);
       const m = new ConvlensModel(model, nodeBackend());
       const logitsName = card.tensors?.logits ?? m.outputNames[0];
-      // A model that ends in Softmax already gives probabilities.
-      const givesProbabilities = producers(model.graph).get(logitsName)?.opType === 'Softmax';
-      const results = [];
-      for (const file of flags.image) {
-        const image = await decodeImage(file, p);
-        const input = new Float32Array(image.length);
-        normalizeInto(image, p.channels, p, input);
-        const out = (await m.run(float32(input, [1, p.channels, ...p.size]), { outputs: [logitsName] }))[
-          logitsName
-        ];
-        const scores = out.data as Float32Array;
-        const probs = givesProbabilities ? Float64Array.from(scores) : softmax(scores);
-        const names =
-          card.classes.length === probs.length ? card.classes : Array.from(probs, (_, i) => String(i));
-        const top = Array.from(probs, (prob, index) => ({ index, label: names[index], probability: prob }))
-          .sort((a, b) => b.probability - a.probability)
-          .slice(0, flags.top);
-        results.push({ image: file, top });
-      }
+      const out = (await m.run(inputs.input, { outputs: [logitsName] }))[logitsName];
+      const tops = topClasses(out, card.classes, flags.top, givesProbabilities(model, logitsName));
+      const results = flags.image.map((image, i) => ({ image, top: tops[i] }));
       await m.release();
       if (flags.json) {
         process.stdout.write(`${JSON.stringify({ model: flags.model, predictions: results }, null, 2)}\n`);

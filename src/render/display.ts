@@ -27,6 +27,11 @@ export interface DisplayPlane {
 /** The p-th percentile (0–100) of |values| (nearest rank). */
 export function absPercentile(values: ArrayLike<number>, p: number): number {
   if (values.length === 0) return 0;
+  if (p >= 100) {
+    let max = 0;
+    for (let i = 0; i < values.length; i++) max = Math.max(max, Math.abs(values[i]));
+    return max;
+  }
   const a = Float32Array.from(values, Math.abs).sort();
   const rank = Math.min(a.length - 1, Math.max(0, Math.ceil((p / 100) * a.length) - 1));
   return a[rank];
@@ -47,7 +52,7 @@ export function displayPlane(
   const reduce = options.reduce ?? 'abs-max';
   let plane = new Float32Array(area);
   for (let j = 0; j < area; j++) {
-    let v = reduce === 'abs-max' ? 0 : 0;
+    let v = 0;
     for (let k = 0; k < c; k++) {
       const x = sample[k * area + j];
       if (reduce === 'abs-max') v = Math.max(v, Math.abs(x));
@@ -59,7 +64,7 @@ export function displayPlane(
   if (h !== height || w !== width)
     plane = resizeImage(plane, 1, h, w, height, width) as Float32Array<ArrayBuffer>;
   const p = options.percentile ?? 100;
-  const scale = p >= 100 ? Math.max(...plane.map(Math.abs)) : absPercentile(plane, p);
+  const scale = absPercentile(plane, p);
   const values = new Float32Array(plane.length);
   if (scale > 0)
     for (let j = 0; j < plane.length; j++) {

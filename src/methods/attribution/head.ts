@@ -74,15 +74,10 @@ export function findGapLinearHead(
 function isGlobalAverage(graph: Graph, n: Node): boolean {
   if (n.opType === 'GlobalAveragePool') return true;
   if (n.opType !== 'ReduceMean') return false;
+  // Axes are an attribute before opset 18 and an input from 18 on.
   const a = n.attrs.axes;
-  const axes =
-    a?.type === 'ints'
-      ? a.value
-      : n.inputs[1]
-        ? toNumbers(
-            graph.initializers.get(n.inputs[1]) ?? { dtype: 'int64', dims: [0], data: new BigInt64Array() },
-          )
-        : [];
+  const fromInput = n.inputs[1] ? graph.initializers.get(n.inputs[1]) : undefined;
+  const axes = a?.type === 'ints' ? a.value : fromInput ? toNumbers(fromInput) : [];
   const set = new Set(axes.map((x) => (x < 0 ? x + 4 : x)));
   return set.size === 2 && set.has(2) && set.has(3);
 }

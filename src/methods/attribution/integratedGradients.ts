@@ -6,7 +6,6 @@
 import { gaussianBlur } from '../../maths/blur.js';
 import { type AttributionMethod, checkInteger, checkNumber } from './method.js';
 import type { MethodRun } from './pipeline.js';
-import { objectiveValues } from './target.js';
 
 export const IG_BASELINES = ['zero', 'blur'] as const;
 
@@ -62,23 +61,13 @@ export const integratedGradients: AttributionMethod<IntegratedGradientsParams> =
       for (let j = 0; j < per; j++) data[i * per + j] += g[row * per + j];
     }
     for (let i = 0; i < n * per; i++) data[i] *= (x[i] - baseline[i]) / p.steps;
-    // f(x) and f(x') for the completeness check.
-    const ends = new Float64Array(2 * n);
-    const rows = Array.from({ length: 2 * n }, (_, k) => k % n);
-    await e.forwardRows(
+    // f(x) and f(x') for the completeness check: rows 0..n−1 are x, rows n..2n−1 the baselines.
+    const ends = await e.objectiveRows(
       2 * n,
       (row, out, offset) =>
         out.set((row < n ? x : baseline).subarray((row % n) * per, ((row % n) + 1) * per), offset),
-      [run.target.tensor],
-      (result, start, count) => {
-        const t = result[run.target.tensor];
-        const size = t.dims[0];
-        const weights = run.target.weights(
-          Array.from({ length: size }, (_, k) => (k < count ? rows[start + k] : -1)),
-        );
-        const v = objectiveValues(t, weights);
-        for (let k = 0; k < count; k++) ends[start + k] = v[k];
-      },
+      (row) => row % n,
+      run.target,
     );
     const delta: number[] = [];
     const relative: number[] = [];

@@ -6,7 +6,6 @@
  */
 import { type AttributionMethod, checkInteger, checkNumber } from './method.js';
 import type { MethodRun } from './pipeline.js';
-import { objectiveValues } from './target.js';
 
 export interface OcclusionParams {
   /** Window side in pixels (0: an eighth of the shorter side, at least 2). */
@@ -61,8 +60,7 @@ export const occlusion: AttributionMethod<OcclusionParams> = {
     // Row r < n: sample r unchanged; row n + i·P + q: sample i with window q hidden.
     const rows = n + n * positions;
     const sampleOf = (r: number) => (r < n ? r : Math.floor((r - n) / positions));
-    const values = new Float64Array(rows);
-    await e.forwardRows(
+    const values = await e.objectiveRows(
       rows,
       (r, out, offset) => {
         const i = sampleOf(r);
@@ -77,15 +75,8 @@ export const occlusion: AttributionMethod<OcclusionParams> = {
             out.fill(p.baseline, o, o + window);
           }
       },
-      [run.target.tensor],
-      (result, start, count) => {
-        const t = result[run.target.tensor];
-        const weights = run.target.weights(
-          Array.from({ length: t.dims[0] }, (_, k) => (k < count ? sampleOf(start + k) : -1)),
-        );
-        const v = objectiveValues(t, weights);
-        for (let k = 0; k < count; k++) values[start + k] = v[k];
-      },
+      sampleOf,
+      run.target,
       run.progress,
     );
     const data = new Float32Array(n * h * w);

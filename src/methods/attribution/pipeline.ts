@@ -61,7 +61,7 @@ export class Explainer {
   readonly seed: number;
   readonly inputName: string;
   private layerList?: LayerInfo[];
-  private cachedLogits?: Tensor;
+  private readonly forwardCache = new Map<string, Promise<Tensor>>();
 
   constructor(
     readonly model: ConvlensModel,
@@ -110,10 +110,24 @@ export class Explainer {
     return l.shape.slice(1);
   }
 
-  /** The logits of the batch (one forward pass, cached). */
-  async logitValues(): Promise<Tensor> {
-    this.cachedLogits ??= (await this.model.run(this.input, { outputs: [this.logits] }))[this.logits];
-    return this.cachedLogits;
+  /**
+   * A tensor of the forward pass of `input` (default: the explainer's batch, cached per tensor so
+   * methods sharing a layer run it once; other inputs, such as SmoothGrad's noisy copies, are not cached).
+   */
+  activations(tensor: string, input: Tensor = this.input): Promise<Tensor> {
+    if (input !== this.input) return this.model.run(input, { outputs: [tensor] }).then((r) => r[tensor]);
+    let t = this.forwardCache.get(tensor);
+    if (!t) {
+      t = this.model.run(this.input, { outputs: [tensor] }).then((r) => r[tensor]);
+      t.catch(() => this.forwardCache.delete(tensor));
+      this.forwardCache.set(tensor, t);
+    }
+    return t;
+  }
+
+  /** The logits of the batch. */
+  logitValues(): Promise<Tensor> {
+    return this.activations(this.logits);
   }
 
   /** Top-1 class per sample. */
@@ -184,7 +198,7 @@ export class Explainer {
   /**
    * Gradients of the bound objective over `rows` rows (row r is a copy of sample sampleOf(r),
    * filled by `fill`), in chunks of `batch`. Returns each `wrt` tensor's gradient and each
-   * requested output, concatenated over rows, plus the objective value per row.
+   * requested output, concatenated over rows.
    */
   async gradientRows(
     rows: number,
@@ -193,15 +207,10 @@ export class Explainer {
     target: BoundTarget,
     request: { wrt: string[]; outputs?: string[]; reluRule?: ReluRule },
     progress?: (done: number, total: number) => void,
-  ): Promise<{
-    gradients: Record<string, Float32Array>;
-    outputs: Record<string, Float32Array>;
-    values: Float64Array;
-  }> {
-    const outputs = [...new Set([...(request.outputs ?? []), target.tensor])];
+  ): Promise<{ gradients: Record<string, Float32Array>; outputs: Record<string, Float32Array> }> {
+    const outputs = request.outputs ?? [];
     const gradients: Record<string, Float32Array> = {};
     const fetched: Record<string, Float32Array> = {};
-    const values = new Float64Array(rows);
     await this.chunks(rows, fill, progress, async (x, start, count, size) => {
       const sampleRows = Array.from({ length: size }, (_, i) => (i < count ? sampleOf(start + i) : -1));
       const weights = target.weights(sampleRows);
@@ -213,10 +222,34 @@ export class Explainer {
       });
       for (const w of request.wrt) copyRows(gradients, w, r.gradients[w], start, count, rows);
       for (const o of outputs) copyRows(fetched, o, r.outputs[o], start, count, rows);
-      const v = objectiveValues(r.outputs[target.tensor], weights);
-      for (let i = 0; i < count; i++) values[start + i] = v[i];
     });
-    return { gradients, outputs: fetched, values };
+    return { gradients, outputs: fetched };
+  }
+
+  /** The bound objective's value for each of `rows` filled rows (forward passes only). */
+  async objectiveRows(
+    rows: number,
+    fill: RowSource,
+    sampleOf: (row: number) => number,
+    target: BoundTarget,
+    progress?: (done: number, total: number) => void,
+  ): Promise<Float64Array> {
+    const values = new Float64Array(rows);
+    await this.forwardRows(
+      rows,
+      fill,
+      [target.tensor],
+      (result, start, count) => {
+        const t = result[target.tensor];
+        const weights = target.weights(
+          Array.from({ length: t.dims[0] }, (_, k) => (k < count ? sampleOf(start + k) : -1)),
+        );
+        const v = objectiveValues(t, weights);
+        for (let k = 0; k < count; k++) values[start + k] = v[k];
+      },
+      progress,
+    );
+    return values;
   }
 
   /** Forward passes over `rows` filled rows in chunks of `batch`; `consume` sees each chunk's outputs. */

@@ -5,6 +5,7 @@
  * objective). Masked copies run in batches.
  */
 import { resizeImage } from '../../data/dataset.js';
+import { softmax } from '../../maths/softmax.js';
 import { weightedSum } from './camPipeline.js';
 import type { AttributionMethod } from './method.js';
 import type { MethodRun } from './pipeline.js';
@@ -25,7 +26,7 @@ export const scoreCam: AttributionMethod = {
     const area = h * w;
     const per = c * height * width;
     const x = run.input.data as Float32Array;
-    const a = (await e.model.run(run.input, { outputs: [layer] }))[layer].data as Float32Array;
+    const a = (await e.activations(layer, run.input)).data as Float32Array;
     // Upsampled, normalised masks, made per sample as its rows come up (Σ rows = n·K).
     let cachedSample = -1;
     let masks: Float32Array[] = [];
@@ -80,13 +81,8 @@ export const scoreCam: AttributionMethod = {
           const k = t.dims[t.dims.length - 1];
           const d = t.data as Float32Array;
           for (let q = 0; q < count; q++) {
-            const i = Math.floor((start + q) / channels);
-            const cls = run.target.classes![i];
-            let max = Number.NEGATIVE_INFINITY;
-            for (let j = 0; j < k; j++) max = Math.max(max, d[q * k + j]);
-            let sum = 0;
-            for (let j = 0; j < k; j++) sum += Math.exp(d[q * k + j] - max);
-            scores[start + q] = Math.exp(d[q * k + cls] - max) / sum;
+            const cls = run.target.classes![Math.floor((start + q) / channels)];
+            scores[start + q] = softmax(d.subarray(q * k, (q + 1) * k))[cls];
           }
         } else {
           const weights = run.target.weights(
