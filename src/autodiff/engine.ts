@@ -4,6 +4,7 @@
  * onnxruntime session. Only the part of the graph between the `wrt` tensors and the objective is
  * differentiated; rules (one per op, in ./rules) emit the backward nodes.
  */
+import { attributeReader } from '../onnx/attributes.js';
 import { nearestNames, tensorNames, topologicalOrder } from '../onnx/graph.js';
 import { cloneModel, defaultOpset, type Model, type Node } from '../onnx/model.js';
 import { pruneDeadNodes, type StaticModel } from '../onnx/static.js';
@@ -189,7 +190,6 @@ function makeContext(
   gradientOf: (t: string) => string | undefined,
   contribute: (t: string, grad: string) => void,
 ): RuleContext {
-  const attr = (name: string) => node.attrs[name];
   const fail = (reason: string) =>
     new Error(`gradient of op ${node.opType} at node "${node.name}": ${reason}`);
   const shape = (t: string): number[] => {
@@ -217,22 +217,7 @@ function makeContext(
     },
     shape,
     constant: (t) => initializers.get(t),
-    int: (name, d) => {
-      const a = attr(name);
-      return a?.type === 'int' ? a.value : d;
-    },
-    ints: (name, d) => {
-      const a = attr(name);
-      return a?.type === 'ints' ? a.value : d;
-    },
-    float: (name, d) => {
-      const a = attr(name);
-      return a?.type === 'float' ? a.value : a?.type === 'int' ? a.value : d;
-    },
-    string: (name, d) => {
-      const a = attr(name);
-      return a?.type === 'string' ? a.value : d;
-    },
+    ...attributeReader(node),
     unsupported: fail,
   };
 }

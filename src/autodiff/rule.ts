@@ -1,4 +1,5 @@
 /** The contract between the autodiff engine and one op's gradient rule. */
+import type { AttributeReader } from '../onnx/attributes.js';
 import type { Node } from '../onnx/model.js';
 import type { Tensor } from '../onnx/tensor.js';
 import type { Emitter } from './emitter.js';
@@ -14,7 +15,8 @@ import type { Emitter } from './emitter.js';
 export type ReluRule = 'vanilla' | 'deconvnet' | 'guided';
 export const RELU_RULES: readonly ReluRule[] = ['vanilla', 'deconvnet', 'guided'];
 
-export interface RuleContext {
+/** Attribute readers with defaults come from AttributeReader. */
+export interface RuleContext extends AttributeReader {
   readonly node: Node;
   readonly emit: Emitter;
   readonly opset: number;
@@ -36,11 +38,6 @@ export interface RuleContext {
   shape(name: string): number[];
   /** The value of a forward tensor when it is an initializer. */
   constant(name: string): Tensor | undefined;
-  /** Attribute readers with defaults. */
-  int(name: string, d: number): number;
-  ints(name: string, d: number[]): number[];
-  float(name: string, d: number): number;
-  string(name: string, d: string): string;
   /** An error naming the op, the node and the reason. */
   unsupported(reason: string): Error;
 }

@@ -1,6 +1,7 @@
 /** The convlens command line. */
 import { Command, Option } from 'commander';
 import { checkGradients } from '../autodiff/gradcheck.js';
+import { describeField, receptiveFields } from '../methods/inspect/receptiveField.js';
 import { ConvlensModel } from '../runtime/model.js';
 import { nodeBackend } from '../runtime/node.js';
 import { smallFamilies } from '../zoo/families.js';
@@ -35,21 +36,30 @@ export function buildProgram(): Command {
 
   program
     .command('layers')
-    .description('list the tensors a method can target, with op types and shapes')
+    .description('list the tensors a method can target, with op types, shapes and receptive fields')
     .addOption(new Option('-m, --model <path>', 'ONNX model file, or zoo:NAME').default('zoo:resnet'))
     .option('-s, --size <H,W>', 'input height and width (for models with dynamic sizes)', parseSize)
     .option('--json', 'print JSON')
     .action(async (opts: { model: string; size?: number[]; json?: boolean }) => {
       const { model, inputShape } = resolveModel(opts.model);
       const m = new ConvlensModel(model, nodeBackend());
-      const layers = await m.layers(inputShapeFor(m, inputShape, opts.size, 1));
+      const shape = inputShapeFor(m, inputShape, opts.size, 1);
+      const layers = await m.layers(shape);
+      const s = await m.prepare({ [m.inputNames[0]]: shape });
+      const { fields } = receptiveFields(s.model, s.types);
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify(layers, null, 2)}\n`);
+        const rows = layers.map((l) => ({ ...l, receptiveField: fields.get(l.tensor) ?? null }));
+        process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
       } else {
         const width = Math.max(6, ...layers.map((l) => l.tensor.length)) + 2;
-        process.stdout.write(`${pad('tensor', width)}${pad('op', 22)}shape\n`);
+        process.stdout.write(`${pad('tensor', width)}${pad('op', 22)}${pad('shape', 22)}receptive field\n`);
         for (const l of layers)
-          process.stdout.write(`${pad(l.tensor, width)}${pad(l.opType, 22)}[${l.shape.join(', ')}]\n`);
+          process.stdout.write(
+            `${pad(l.tensor, width)}${pad(l.opType, 22)}${pad(`[${l.shape.join(', ')}]`, 22)}${describeField(fields.get(l.tensor))}\n`,
+          );
+        process.stdout.write(
+          '\nreceptive field: input pixels one unit sees (padding included) / input pixels between neighbouring units\n',
+        );
       }
       await m.release();
     });

@@ -16,7 +16,13 @@ export interface Window {
 export const span = (w: Window, i: number) =>
   (w.output[i] - 1) * w.strides[i] + (w.kernel[i] - 1) * w.dilations[i] + 1;
 
-export function slidingWindow(c: RuleContext, kernel: number[], input: number[], output: number[]): Window {
+/** The window of a node: `c` reads its attributes and makes errors that name it. */
+export function slidingWindow(
+  c: Pick<RuleContext, 'ints' | 'string' | 'unsupported'>,
+  kernel: number[],
+  input: number[],
+  output: number[],
+): Window {
   const r = kernel.length;
   const strides = c.ints('strides', new Array(r).fill(1));
   const dilations = c.ints('dilations', new Array(r).fill(1));
