@@ -1,5 +1,5 @@
 /** Helpers shared by the CLI verbs: model resolution, option parsers, the model card from flags, progress. */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SingleBar } from 'cli-progress';
@@ -15,6 +15,7 @@ import {
 } from '../data/preprocess.js';
 import { readModelFile } from '../node.js';
 import type { Model } from '../onnx/model.js';
+import { writeFileAtomic } from '../render/node.js';
 import type { TrainProgress } from '../train/trainer.js';
 import { smallFamilies } from '../zoo/families.js';
 
@@ -208,4 +209,19 @@ export function trainingProgress(quiet = false): {
       if (bar && started) bar.stop();
     },
   };
+}
+
+/** Write every file or none: each atomically, and all removed again if one fails. */
+export function writeAll(dir: string, files: Map<string, Uint8Array | string>): void {
+  mkdirSync(dir, { recursive: true });
+  const written: string[] = [];
+  try {
+    for (const [name, bytes] of files) {
+      writeFileAtomic(join(dir, name), bytes);
+      written.push(join(dir, name));
+    }
+  } catch (e) {
+    for (const w of written) rmSync(w, { force: true });
+    throw e;
+  }
 }

@@ -1,5 +1,4 @@
 /** `convlens explain`, `convlens localize` and `convlens report`. */
-import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { ModelCard } from '../data/card.js';
@@ -23,6 +22,7 @@ import {
   parsePositiveInt,
   resolveModel,
   withCardFlags,
+  writeAll,
 } from './common.js';
 import {
   type ExplainJob,
@@ -159,8 +159,9 @@ function jobFrom(flags: ExplainFlags, classes: string[]): ExplainJob {
   };
 }
 
-async function inputsFrom(
-  flags: ExplainFlags,
+/** The samples a verb works on: --image files, an --input-npy tensor, or --data test samples. */
+export async function inputsFrom(
+  flags: Pick<ExplainFlags, 'image' | 'inputNpy' | 'data' | 'count'>,
   card: ReturnType<typeof cardFor>,
   fallback?: string,
 ): Promise<ExplainInputs> {
@@ -176,21 +177,6 @@ async function inputsFrom(
   const data = flags.data ?? fallback;
   if (!data) throw new Error('give --image FILES, --input-npy FILE or --data DATASET');
   return datasetInputs(data, card, flags.count);
-}
-
-/** Write every file or none: each atomically, and all removed again if one fails. */
-function writeAll(dir: string, files: Map<string, Uint8Array | string>): void {
-  mkdirSync(dir, { recursive: true });
-  const written: string[] = [];
-  try {
-    for (const [name, bytes] of files) {
-      writeFileAtomic(join(dir, name), bytes);
-      written.push(join(dir, name));
-    }
-  } catch (e) {
-    for (const w of written) rmSync(w, { force: true });
-    throw e;
-  }
 }
 
 export function addExplainCommands(program: Command): void {

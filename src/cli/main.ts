@@ -7,6 +7,7 @@ import { nodeBackend } from '../runtime/node.js';
 import { smallFamilies } from '../zoo/families.js';
 import { pad, parseSize, resolveModel, ZOO } from './common.js';
 import { addExplainCommands } from './explain.js';
+import { addInspectCommands } from './inspect.js';
 import { addPredictCommands } from './predict.js';
 import { addTrainCommands } from './train.js';
 
@@ -128,6 +129,7 @@ export function buildProgram(): Command {
   addTrainCommands(program);
   addPredictCommands(program);
   addExplainCommands(program);
+  addInspectCommands(program);
   return program;
 }
 

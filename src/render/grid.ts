@@ -2,11 +2,13 @@
  * Labelled grids (rows = images, columns = methods): the layout, and its labels as one SVG layer,
  * so any platform can draw it (render/node.ts composes it with sharp).
  */
-import { type RgbImage, resizeRgb } from './image.js';
+import { type RgbImage, resizeNearest, resizeRgb } from './image.js';
 
 export interface GridCell {
   image: RgbImage;
   caption?: string;
+  /** Scale with nearest neighbours (filters, feature maps) instead of bilinearly. */
+  pixelated?: boolean;
 }
 
 export interface GridRow {
@@ -51,7 +53,10 @@ export function gridLayout(rows: GridRow[], options: GridOptions = {}): GridLayo
   const titleHeight = options.title ? HEADER : 0;
   const top0 = GAP + titleHeight + (options.headers ? HEADER : 0);
   const rowHeight = cell + CAPTION + GAP;
-  const width = left0 + columns * (cell + GAP);
+  const width = Math.max(
+    left0 + columns * (cell + GAP),
+    options.title ? GAP * 2 + Math.ceil(options.title.length * 0.62 * 15) : 0,
+  );
   const height = top0 + rows.length * rowHeight;
   const tiles: GridLayout['tiles'] = [];
   const text: string[] = [];
@@ -77,7 +82,8 @@ export function gridLayout(rows: GridRow[], options: GridOptions = {}): GridLayo
       if (!c) return;
       const left = left0 + k * (cell + GAP);
       const scale = cell / Math.max(c.image.width, c.image.height);
-      const image = resizeRgb(c.image, Math.round(c.image.height * scale), Math.round(c.image.width * scale));
+      const resize = c.pixelated ? resizeNearest : resizeRgb;
+      const image = resize(c.image, Math.round(c.image.height * scale), Math.round(c.image.width * scale));
       tiles.push({ image, left, top });
       if (c.caption)
         label(left + cell / 2, top + cell + 12, truncateLabel(c.caption, cell, 11), 11, 'middle');

@@ -51,6 +51,20 @@ export function resizeRgb(img: RgbImage, height: number, width: number): RgbImag
   return rgbFromPlanar(resizeImage(planar, 3, img.height, img.width, height, width), 3, height, width);
 }
 
+/** Nearest-neighbour resize (keeps small kernels and feature maps crisp). */
+export function resizeNearest(img: RgbImage, height: number, width: number): RgbImage {
+  if (img.height === height && img.width === width) return img;
+  const data = new Uint8Array(height * width * 3);
+  for (let y = 0; y < height; y++) {
+    const sy = Math.min(img.height - 1, Math.floor(((y + 0.5) * img.height) / height));
+    for (let x = 0; x < width; x++) {
+      const sx = Math.min(img.width - 1, Math.floor(((x + 0.5) * img.width) / width));
+      for (let k = 0; k < 3; k++) data[(y * width + x) * 3 + k] = img.data[(sy * img.width + sx) * 3 + k];
+    }
+  }
+  return { width, height, data };
+}
+
 /** (1 − α·v)·image + α·v·color(v) when `weighByValue`, else (1 − α)·image + α·color(v). */
 export function overlay(
   base: RgbImage,
