@@ -1,0 +1,176 @@
+import { describe, expect, it } from 'vitest';
+import type { Sample } from '../../data/dataset.js';
+import { Random } from '../../maths/random.js';
+import { GraphBuilder } from '../../onnx/builder.js';
+import { ConvlensModel } from '../../runtime/model.js';
+import { nodeBackend } from '../../runtime/node.js';
+import {
+  accumulate,
+  addInterval,
+  checkIndex,
+  classMeans,
+  emptyIndex,
+  mergeIndexes,
+  missing,
+  type ScanHit,
+  type ScanIndex,
+  type ScanSource,
+  scan,
+  selectivity,
+} from './scan.js';
+
+// A two-layer ReLU net on 1×10×10 images and 40 random labelled images.
+const g = new GraphBuilder({ seed: 7 });
+const x = g.input('x', ['n', 1, 10, 10]);
+const a = g.named(g.relu(g.conv(x, { in: 1, out: 3, kernel: 3, pads: 1 })), 'a');
+const b = g.named(g.relu(g.conv(g.maxPool(a, { kernel: 2, stride: 2 }), { in: 3, out: 4, kernel: 3 })), 'b');
+const model = new ConvlensModel(g.build([b]), nodeBackend());
+const rng = new Random(3);
+const samples: Sample[] = Array.from({ length: 40 }, (_, i) => ({
+  image: Float32Array.from(rng.normals(100, 1)),
+  label: i % 3,
+}));
+const source: ScanSource = { length: 40, classes: ['p', 'q', 'r'], load: (i) => samples[i] };
+const layers = {
+  a: { channels: 3, height: 10, width: 10, field: null },
+  b: { channels: 4, height: 3, width: 3, field: null },
+};
+const meta = {
+  model: { name: 'tiny', sha256: 'abc', input: [1, 10, 10] },
+  data: { spec: 'random', split: 'all', length: 40, classes: ['p', 'q', 'r'], fingerprint: 'f' },
+  top: 5,
+};
+const options = {
+  layers: ['a', 'b'],
+  top: 5,
+  batch: 8,
+  toInput: (s: Sample, out: Float32Array, offset: number) => out.set(s.image, offset),
+};
+
+async function fullScan(batch = 8, range?: [number, number]): Promise<ScanIndex> {
+  const index = emptyIndex(meta, layers);
+  expect(await scan(model, source, index, { ...options, batch, range })).toBe(true);
+  return index;
+}
+
+describe('dataset scan', () => {
+  it('keeps per channel the top-k images by spatial max, one entry per image, like a brute-force pass', async () => {
+    const index = await fullScan();
+    for (const layer of ['a', 'b'] as const) {
+      const { channels, height, width } = layers[layer];
+      const area = height * width;
+      const perChannel: ScanHit[][] = Array.from({ length: channels }, () => []);
+      for (let i = 0; i < 40; i++) {
+        const out = await model.run(
+          { dtype: 'float32', dims: [1, 1, 10, 10], data: samples[i].image },
+          { outputs: [layer] },
+        );
+        const d = out[layer].data as Float32Array;
+        for (let c = 0; c < channels; c++) {
+          const plane = Array.from(d.subarray(c * area, (c + 1) * area));
+          const at = plane.indexOf(Math.max(...plane));
+          perChannel[c].push({ image: i, y: Math.floor(at / width), x: at % width, value: plane[at] });
+        }
+      }
+      for (let c = 0; c < channels; c++) {
+        const expected = perChannel[c].sort((p, q) => q.value - p.value || p.image - q.image).slice(0, 5);
+        const got = index.layers[layer].top[c];
+        expect(got.map((h) => [h.image, h.y, h.x])).toEqual(expected.map((h) => [h.image, h.y, h.x]));
+        got.forEach((h, k) => expect(h.value).toBeCloseTo(expected[k].value, 5));
+      }
+    }
+    expect(index.scanned).toEqual([[0, 40]]);
+    expect(index.classCounts).toEqual([14, 13, 13]);
+  });
+
+  it('merged shards equal one full scan; overlapping or foreign shards are refused', async () => {
+    const full = await fullScan();
+    const shards = [await fullScan(8, [24, 40]), await fullScan(8, [0, 24])];
+    const merged = mergeIndexes(shards);
+    // Hits, coverage and counts are identical; class sums only differ by float addition order.
+    const { layers: ml, ...mrest } = merged;
+    const { layers: fl, ...frest } = full;
+    expect(mrest).toEqual(frest);
+    for (const name of ['a', 'b']) {
+      expect(ml[name].top).toEqual(fl[name].top);
+      ml[name].classSums.forEach((v, i) => expect(v).toBeCloseTo(fl[name].classSums[i], 12));
+    }
+    expect(() => mergeIndexes([shards[0], shards[0]])).toThrow(/shards overlap on images 24:40/);
+    const other = { ...shards[1], model: { ...shards[1].model, name: 'other', sha256: 'zzz' } };
+    expect(() => mergeIndexes([shards[0], other])).toThrow(/different models \(tiny vs other\)/);
+  });
+
+  it('a scan stopped after a batch and resumed equals an uninterrupted one', async () => {
+    const full = await fullScan();
+    const index = emptyIndex(meta, layers);
+    const stop = new AbortController();
+    const finished = await scan(model, source, index, {
+      ...options,
+      signal: stop.signal,
+      onBatch: () => stop.abort(),
+    });
+    expect(finished).toBe(false);
+    expect(index.scanned).toEqual([[0, 8]]);
+    const saved = checkIndex(JSON.parse(JSON.stringify(index)), 'checkpoint');
+    expect(await scan(model, source, saved, options)).toBe(true);
+    expect(saved).toEqual(full);
+  });
+
+  it('reads intervals, class means and selectivity', () => {
+    expect(
+      addInterval(
+        [
+          [0, 4],
+          [10, 12],
+        ],
+        4,
+        10,
+      ),
+    ).toEqual([[0, 12]]);
+    expect(
+      missing(
+        [
+          [2, 4],
+          [6, 8],
+        ],
+        0,
+        10,
+      ),
+    ).toEqual([
+      [0, 2],
+      [4, 6],
+      [8, 10],
+    ]);
+    const index = emptyIndex(
+      { ...meta, data: { ...meta.data, classes: ['p', 'q'] } },
+      { l: { channels: 2, height: 1, width: 2, field: null } },
+    );
+    // Two images of class p, one of q; channel 0 fires for p only, channel 1 for both alike.
+    accumulate(index, 'l', Float32Array.from([4, 0, 1, 1, 2, 2, 1, 1, 0, 0, 1, 1]), [0, 1, 2], [0, 0, 1]);
+    index.classCounts = [2, 1];
+    expect(classMeans(index, 'l')).toEqual([
+      [2, 1],
+      [0, 1],
+    ]);
+    expect(selectivity(classMeans(index, 'l'))).toEqual([
+      [1, 0],
+      [-1, 0],
+    ]);
+    expect(index.layers.l.top[0].map((h) => [h.image, h.x, h.value])).toEqual([
+      [0, 0, 4],
+      [1, 0, 2],
+      [2, 0, 0],
+    ]);
+  });
+
+  it('checks a parsed index and names the problem', () => {
+    const index = emptyIndex(meta, layers);
+    expect(() => checkIndex({ ...index, format: 'x' }, 'i.json')).toThrow(
+      /"i.json" is not a convlens scan index: format is "x"/,
+    );
+    expect(() => checkIndex([], 'i.json')).toThrow(/format is undefined/);
+    const bad = structuredClone(index);
+    bad.layers.b.top[1].push({ image: 99, y: 0, x: 0, value: 1 });
+    expect(() => checkIndex(bad, 'i.json')).toThrow(/layer "b" has a hit outside the data/);
+  });
+});

@@ -1,0 +1,345 @@
+/**
+ * Dataset scans: run a dataset through a model in batches and keep, for every channel of the
+ * chosen layers, its top-k images (at most one entry per image: the spatial argmax) plus per-class
+ * sums of each channel's spatial mean. Memory is bounded by layers × channels × k, whatever the
+ * dataset size. An index records which images it covers, so an interrupted scan resumes where it
+ * stopped and shards scanned separately merge into the same index as one full scan.
+ *
+ * The index is JSON (format "convlens-scan", version 1; see docs/scan-index.md). Hits are ordered
+ * by value, highest first, ties by image index, so results do not depend on scan order.
+ */
+import type { Sample } from '../../data/dataset.js';
+import { elementCount } from '../../onnx/tensor.js';
+import type { ConvlensModel } from '../../runtime/model.js';
+import type { ReceptiveField } from './receptiveField.js';
+
+export const SCAN_FORMAT = 'convlens-scan';
+export const SCAN_VERSION = 1;
+
+/** One maximally activating location: dataset image, unit position, activation. */
+export interface ScanHit {
+  image: number;
+  y: number;
+  x: number;
+  value: number;
+}
+
+export interface ScanLayer {
+  channels: number;
+  height: number;
+  width: number;
+  /** The layer's receptive field (null when it cannot be modelled). */
+  field: ReceptiveField | null;
+  /** Per channel, the top-k hits, highest first. */
+  top: ScanHit[][];
+  /** Row-major [classes × channels]: sums over scanned images of each channel's spatial mean. */
+  classSums: number[];
+}
+
+export interface ScanIndex {
+  format: typeof SCAN_FORMAT;
+  version: typeof SCAN_VERSION;
+  model: { name: string; sha256: string; input: number[] };
+  data: { spec: string; split: string; length: number; classes: string[]; fingerprint: string };
+  /** Hits kept per channel. */
+  top: number;
+  layers: Record<string, ScanLayer>;
+  /** Scanned image intervals [start, end), sorted and disjoint. */
+  scanned: [number, number][];
+  /** Images scanned per class (unlabelled images are counted in no class). */
+  classCounts: number[];
+}
+
+/** Where a scan reads images: labelled samples by index, loaded on demand. */
+export interface ScanSource {
+  readonly length: number;
+  readonly classes: readonly string[];
+  load(index: number): Sample | Promise<Sample>;
+}
+
+export interface ScanOptions {
+  layers: string[];
+  top: number;
+  batch: number;
+  /** Images [start, end) to scan (default: all). */
+  range?: [number, number];
+  /** Write one image into the model input batch at `offset` (preprocessing). */
+  toInput(sample: Sample, out: Float32Array, offset: number): void;
+  /** Stop after the current batch (the index then covers what was scanned). */
+  signal?: AbortSignal;
+  onProgress?(p: { done: number; total: number }): void;
+  /** Called after each batch with the index so far (for checkpoints). */
+  onBatch?(index: ScanIndex): void | Promise<void>;
+}
+
+/** An index that has scanned nothing yet. */
+export function emptyIndex(
+  meta: Pick<ScanIndex, 'model' | 'data' | 'top'>,
+  layers: Record<string, { channels: number; height: number; width: number; field: ReceptiveField | null }>,
+): ScanIndex {
+  const classes = meta.data.classes.length;
+  return {
+    format: SCAN_FORMAT,
+    version: SCAN_VERSION,
+    ...meta,
+    layers: Object.fromEntries(
+      Object.entries(layers).map(([name, l]) => [
+        name,
+        {
+          ...l,
+          top: Array.from({ length: l.channels }, () => []),
+          classSums: new Array(classes * l.channels).fill(0),
+        },
+      ]),
+    ),
+    scanned: [],
+    classCounts: new Array(classes).fill(0),
+  };
+}
+
+const before = (a: ScanHit, b: ScanHit) => a.value > b.value || (a.value === b.value && a.image < b.image);
+
+/** Insert `hit` into `list` (best first) keeping at most k entries. */
+function offer(list: ScanHit[], hit: ScanHit, k: number): void {
+  if (list.length === k && !before(hit, list[k - 1])) return;
+  let i = list.length;
+  while (i > 0 && before(hit, list[i - 1])) i--;
+  list.splice(i, 0, hit);
+  if (list.length > k) list.pop();
+}
+
+/** Fold one batch of a layer's activations [n, C, H, W] for `images` (with `labels`) into the index. */
+export function accumulate(
+  index: ScanIndex,
+  layer: string,
+  data: Float32Array,
+  images: readonly number[],
+  labels: readonly number[],
+): void {
+  const l = index.layers[layer];
+  const area = l.height * l.width;
+  for (const [n, image] of images.entries()) {
+    const label = labels[n];
+    for (let c = 0; c < l.channels; c++) {
+      const offset = (n * l.channels + c) * area;
+      let best = offset;
+      let sum = 0;
+      for (let j = offset; j < offset + area; j++) {
+        const v = data[j];
+        sum += v;
+        if (v > data[best]) best = j;
+      }
+      const value = data[best];
+      if (!Number.isFinite(value) || !Number.isFinite(sum))
+        throw new Error(`layer "${layer}" channel ${c} is not finite on image ${image}`);
+      const at = best - offset;
+      offer(l.top[c], { image, y: Math.floor(at / l.width), x: at % l.width, value }, index.top);
+      if (label >= 0 && label < index.classCounts.length) l.classSums[label * l.channels + c] += sum / area;
+    }
+  }
+}
+
+/** Add [start, end) to sorted disjoint intervals (touching ones join). */
+export function addInterval(intervals: [number, number][], start: number, end: number): [number, number][] {
+  const all = [...intervals, [start, end] as [number, number]].sort((a, b) => a[0] - b[0]);
+  const out: [number, number][] = [];
+  for (const [s, e] of all) {
+    const last = out[out.length - 1];
+    if (last && s <= last[1]) last[1] = Math.max(last[1], e);
+    else out.push([s, e]);
+  }
+  return out;
+}
+
+/** The images of [start, end) that `intervals` do not cover, as intervals. */
+export function missing(
+  intervals: readonly [number, number][],
+  start: number,
+  end: number,
+): [number, number][] {
+  const out: [number, number][] = [];
+  let at = start;
+  for (const [s, e] of intervals) {
+    if (e <= at || s >= end) continue;
+    if (s > at) out.push([at, Math.min(s, end)]);
+    at = Math.max(at, e);
+  }
+  if (at < end) out.push([at, end]);
+  return out;
+}
+
+/** Images the index covers. */
+export const scannedCount = (index: ScanIndex) => index.scanned.reduce((n, [s, e]) => n + e - s, 0);
+
+/**
+ * Scan images of `source` not yet in `index` (within `range`), in batches, into `index` (in place).
+ * Returns whether the scan reached the end of the range (false when stopped by the signal).
+ *
+ * @example
+ * ```ts
+ * const index = emptyIndex(meta, layerInfo);
+ * await scan(model, source, index, { layers: ['conv3'], top: 9, batch: 64, toInput });
+ * console.log(index.layers.conv3.top[5]); // the 9 images where channel 5 fires most
+ * ```
+ */
+export async function scan(
+  model: ConvlensModel,
+  source: ScanSource,
+  index: ScanIndex,
+  options: ScanOptions,
+): Promise<boolean> {
+  const [start, end] = options.range ?? [0, source.length];
+  if (
+    !(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && end <= source.length && start < end)
+  )
+    throw new Error(`scan range ${start}:${end} is not within the dataset's 0:${source.length}`);
+  const todo = missing(index.scanned, start, end);
+  const total = end - start;
+  let done = total - todo.reduce((n, [s, e]) => n + e - s, 0);
+  const input = index.model.input;
+  const per = elementCount(input);
+  const batch = options.batch;
+  const x = new Float32Array(batch * per);
+  const feeds = { dtype: 'float32' as const, dims: [batch, ...input], data: x };
+  options.onProgress?.({ done, total });
+  for (const [s, e] of todo) {
+    for (let b = s; b < e; b += batch) {
+      if (options.signal?.aborted) return false;
+      const count = Math.min(batch, e - b);
+      const images = Array.from({ length: count }, (_, i) => b + i);
+      const samples = await Promise.all(images.map((i) => source.load(i)));
+      x.fill(0);
+      for (const [k, sample] of samples.entries()) options.toInput(sample, x, k * per);
+      const out = await model.run(feeds, { outputs: options.layers });
+      const labels = samples.map((sample) => sample.label);
+      for (const layer of options.layers)
+        accumulate(index, layer, out[layer].data as Float32Array, images, labels);
+      for (const label of labels)
+        if (label >= 0 && label < index.classCounts.length) index.classCounts[label]++;
+      index.scanned = addInterval(index.scanned, b, b + count);
+      done += count;
+      options.onProgress?.({ done, total });
+      await options.onBatch?.(index);
+    }
+  }
+  return true;
+}
+
+/** The index's identity without its results: two indexes merge only when these agree. */
+function identity(index: ScanIndex): string {
+  return JSON.stringify({
+    model: index.model,
+    data: index.data,
+    top: index.top,
+    layers: Object.entries(index.layers)
+      .map(([name, l]) => [name, l.channels, l.height, l.width])
+      .sort(),
+  });
+}
+
+/** Why `b` cannot continue or merge into `a`, or undefined when it can. */
+export function incompatibility(a: ScanIndex, b: ScanIndex): string | undefined {
+  if (identity(a) === identity(b)) return undefined;
+  if (a.model.sha256 !== b.model.sha256)
+    return `they scan different models (${a.model.name} vs ${b.model.name})`;
+  if (JSON.stringify(a.data) !== JSON.stringify(b.data))
+    return `they scan different data (${a.data.spec}/${a.data.split} vs ${b.data.spec}/${b.data.split})`;
+  if (a.top !== b.top) return `they keep different top-k (${a.top} vs ${b.top})`;
+  return `they scan different layers (${Object.keys(a.layers).join(', ')} vs ${Object.keys(b.layers).join(', ')})`;
+}
+
+/**
+ * Merge indexes of disjoint shards of the same scan into one; the result equals one scan of the union.
+ *
+ * @example
+ * ```ts
+ * const full = mergeIndexes([shard0, shard1]); // scanned 0:5000 and 5000:10000
+ * ```
+ */
+export function mergeIndexes(indexes: readonly ScanIndex[]): ScanIndex {
+  if (indexes.length === 0) throw new Error('nothing to merge');
+  const [first] = indexes;
+  const out: ScanIndex = structuredClone(first);
+  for (const next of indexes.slice(1)) {
+    const why = incompatibility(out, next);
+    if (why) throw new Error(`cannot merge: ${why}`);
+    for (const [s, e] of next.scanned) {
+      const overlap = out.scanned.find(([a, b]) => a < e && s < b);
+      if (overlap)
+        throw new Error(
+          `cannot merge: shards overlap on images ${Math.max(s, overlap[0])}:${Math.min(e, overlap[1])}`,
+        );
+      out.scanned = addInterval(out.scanned, s, e);
+    }
+    for (const [name, l] of Object.entries(next.layers)) {
+      const target = out.layers[name];
+      for (const [c, hits] of l.top.entries()) for (const h of hits) offer(target.top[c], h, out.top);
+      for (const [i, v] of l.classSums.entries()) target.classSums[i] += v;
+    }
+    for (const [i, v] of next.classCounts.entries()) out.classCounts[i] += v;
+  }
+  return out;
+}
+
+/** Check that parsed JSON is a scan index; errors name the file and the first problem. */
+export function checkIndex(value: unknown, source: string): ScanIndex {
+  const fail = (why: string): never => {
+    throw new Error(`"${source}" is not a convlens scan index: ${why}`);
+  };
+  if (typeof value !== 'object' || value === null) fail('not a JSON object');
+  const v = value as Partial<ScanIndex>;
+  if (v.format !== SCAN_FORMAT) fail(`format is ${JSON.stringify(v.format)}, expected "${SCAN_FORMAT}"`);
+  if (v.version !== SCAN_VERSION)
+    fail(`version ${v.version} is not supported (this convlens reads ${SCAN_VERSION})`);
+  if (!v.model?.sha256 || !Array.isArray(v.model.input)) fail('model is missing its sha256 or input shape');
+  if (!v.data || !Array.isArray(v.data.classes) || !Number.isInteger(v.data.length))
+    fail('data is incomplete');
+  if (!Number.isInteger(v.top) || (v.top as number) < 1) fail('top must be a positive integer');
+  if (!Array.isArray(v.scanned) || !Array.isArray(v.classCounts)) fail('scanned or classCounts is missing');
+  if (v.classCounts!.length !== v.data!.classes.length) fail('classCounts does not have one entry per class');
+  if (typeof v.layers !== 'object' || v.layers === null || Object.keys(v.layers).length === 0)
+    fail('no layers');
+  for (const [name, l] of Object.entries(v.layers!)) {
+    if (!Array.isArray(l.top) || l.top.length !== l.channels)
+      fail(`layer "${name}" does not list ${l.channels} channels`);
+    if (!Array.isArray(l.classSums) || l.classSums.length !== l.channels * v.classCounts!.length)
+      fail(`layer "${name}" classSums has the wrong length`);
+    for (const hits of l.top)
+      for (const h of hits)
+        if (
+          !Number.isInteger(h.image) ||
+          h.image < 0 ||
+          h.image >= v.data!.length ||
+          !(h.y >= 0 && h.y < l.height && h.x >= 0 && h.x < l.width) ||
+          typeof h.value !== 'number'
+        )
+          fail(`layer "${name}" has a hit outside the data or the map: ${JSON.stringify(h)}`);
+  }
+  return v as ScanIndex;
+}
+
+/** Mean activation per class and channel, [classes][channels] (NaN-free: classes with no images are 0). */
+export function classMeans(index: ScanIndex, layer: string): number[][] {
+  const l = index.layers[layer];
+  return index.classCounts.map((n, k) =>
+    Array.from({ length: l.channels }, (_, c) => (n > 0 ? l.classSums[k * l.channels + c] / n : 0)),
+  );
+}
+
+/**
+ * Class selectivity of each channel (Morcos et al. 2018): (μ_class − μ_rest) / (|μ_class| + |μ_rest|),
+ * where μ_rest is the mean over the other classes; 1 fires for one class only, 0 for all alike.
+ */
+export function selectivity(means: number[][]): number[][] {
+  const k = means.length;
+  return means.map((row, cls) =>
+    row.map((m, c) => {
+      if (k < 2) return 0;
+      let rest = 0;
+      for (let o = 0; o < k; o++) if (o !== cls) rest += means[o][c];
+      rest /= k - 1;
+      const denom = Math.abs(m) + Math.abs(rest);
+      return denom > 0 ? (m - rest) / denom : 0;
+    }),
+  );
+}
