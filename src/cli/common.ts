@@ -225,3 +225,32 @@ export function writeAll(dir: string, files: Map<string, Uint8Array | string>): 
     throw e;
   }
 }
+
+/** A progress bar per named step on a terminal (nothing otherwise, or when quiet). */
+export function stepProgress(quiet: boolean): {
+  onProgress: (p: { method: string; done: number; total: number }) => void;
+  stop: () => void;
+} {
+  const tty = process.stderr.isTTY && !quiet;
+  let bar: SingleBar | undefined;
+  let current = '';
+  return {
+    onProgress(p) {
+      if (!tty || p.total < 2) return;
+      if (p.method !== current) {
+        bar?.stop();
+        bar = new SingleBar({
+          format: `${p.method.padEnd(16)} [{bar}] {value}/{total}`,
+          stream: process.stderr,
+          hideCursor: true,
+        });
+        bar.start(p.total, p.done);
+        current = p.method;
+      } else bar?.update(p.done);
+    },
+    stop() {
+      bar?.stop();
+      current = '';
+    },
+  };
+}

@@ -2,7 +2,6 @@
  * The work behind `convlens explain` and `convlens report`: run the attribution methods on a batch
  * for each target, render every map, and gather per-sample records. Nothing is written here.
  */
-import { SingleBar } from 'cli-progress';
 import type { ModelCard } from '../data/card.js';
 import { encodeNpy } from '../data/npy.js';
 import { type ExplainResult, explain } from '../methods/attribution/index.js';
@@ -11,6 +10,7 @@ import { type AttributionMap, Explainer } from '../methods/attribution/pipeline.
 import type { Target } from '../methods/attribution/target.js';
 import { type RenderedAttribution, type RenderOptions, renderAttribution } from '../render/attribution.js';
 import type { ConvlensModel } from '../runtime/model.js';
+import { stepProgress } from './common.js';
 import type { ExplainInputs } from './inputs.js';
 import { givesProbabilities, type Prediction, topClasses } from './predictions.js';
 
@@ -39,34 +39,6 @@ export interface ExplainOutcome {
 }
 
 /** A live bar per long method on a terminal; silent otherwise. */
-function methodProgress(quiet: boolean): {
-  onProgress: (p: { method: string; done: number; total: number }) => void;
-  stop: () => void;
-} {
-  const tty = process.stderr.isTTY && !quiet;
-  let bar: SingleBar | undefined;
-  let current = '';
-  return {
-    onProgress(p) {
-      if (!tty || p.total < 2) return;
-      if (p.method !== current) {
-        bar?.stop();
-        bar = new SingleBar({
-          format: `${p.method.padEnd(16)} [{bar}] {value}/{total}`,
-          stream: process.stderr,
-          hideCursor: true,
-        });
-        bar.start(p.total, p.done);
-        current = p.method;
-      } else bar?.update(p.done);
-    },
-    stop() {
-      bar?.stop();
-      current = '';
-    },
-  };
-}
-
 export async function runExplainJob(
   m: ConvlensModel,
   card: ModelCard,
@@ -74,7 +46,7 @@ export async function runExplainJob(
   job: ExplainJob,
 ): Promise<ExplainOutcome> {
   const logits = card.tensors?.logits ?? m.outputNames[0];
-  const progress = methodProgress(job.quiet ?? false);
+  const progress = stepProgress(job.quiet ?? false);
   const explainer = new Explainer(m, inputs.input, {
     logits,
     classes: card.classes,

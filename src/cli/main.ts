@@ -9,6 +9,7 @@ import { pad, parseSize, resolveModel, ZOO } from './common.js';
 import { addExplainCommands } from './explain.js';
 import { addInspectCommands } from './inspect.js';
 import { addPredictCommands } from './predict.js';
+import { addScanCommands } from './scan.js';
 import { addTrainCommands } from './train.js';
 
 function inputShapeFor(
@@ -130,6 +131,7 @@ export function buildProgram(): Command {
   addPredictCommands(program);
   addExplainCommands(program);
   addInspectCommands(program);
+  addScanCommands(program);
   return program;
 }
 

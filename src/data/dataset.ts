@@ -28,6 +28,14 @@ export interface Dataset {
   get(index: number): Sample;
 }
 
+/** Samples loaded one at a time on demand (image folders too large to hold in memory). */
+export interface SampleSource {
+  readonly name: string;
+  readonly classes: readonly string[];
+  readonly length: number;
+  load(index: number): Sample | Promise<Sample>;
+}
+
 /** A dataset's fixed train and test splits. */
 export interface DatasetSplits {
   train: Dataset;

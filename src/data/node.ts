@@ -6,7 +6,15 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, extname, join } from 'node:path';
 import sharp from 'sharp';
-import { arrayDataset, type Dataset, type DatasetSplits, holdOut, resized, type Sample } from './dataset.js';
+import {
+  arrayDataset,
+  type Dataset,
+  type DatasetSplits,
+  holdOut,
+  resized,
+  type Sample,
+  type SampleSource,
+} from './dataset.js';
 import { mnistSplits } from './mnist.js';
 import type { Preprocessing } from './preprocess.js';
 import { shapesSplits } from './shapes.js';
@@ -128,6 +136,45 @@ export async function loadImageFolder(
     samples.push({ image: await decodeImage(file, p), label: -1 });
   }
   return { ...arrayDataset({ ...meta, classes: [] }, samples), files };
+}
+
+/**
+ * A folder of images (flat, or one subfolder per class) as a source that decodes each image when
+ * asked, so scans of large folders hold one batch in memory. `files` are relative to `dir`, sorted.
+ */
+export function imageFolderSource(
+  dir: string,
+  p: Pick<Preprocessing, 'size' | 'channels' | 'resize'>,
+): SampleSource & { files: string[] } {
+  const top = listFolder(dir);
+  const classDirs = top.subfolders.filter((s) => listFolder(join(dir, s)).images.length > 0);
+  const files: string[] = [];
+  const labels: number[] = [];
+  if (classDirs.length > 0 && top.images.length > 0)
+    throw new Error(
+      `data folder "${dir}" mixes loose images (${top.images[0]}, ...) with class subfolders; move the images into a class subfolder`,
+    );
+  for (const [label, cls] of classDirs.entries())
+    for (const f of listFolder(join(dir, cls)).images) {
+      files.push(join(cls, f));
+      labels.push(label);
+    }
+  if (classDirs.length === 0)
+    for (const f of top.images) {
+      files.push(f);
+      labels.push(-1);
+    }
+  if (files.length === 0)
+    throw new Error(
+      `data folder "${dir}" holds no images (${IMAGE_EXTENSIONS.join(', ')}) and no class subfolders with images`,
+    );
+  return {
+    name: basename(dir),
+    classes: classDirs,
+    length: files.length,
+    files,
+    load: async (i) => ({ image: await decodeImage(join(dir, files[i]), p), label: labels[i] }),
+  };
 }
 
 /** An ImageFolder split into train and test: every fifth image of each class is test. */

@@ -122,3 +122,32 @@ export function channelGrid(
   }
   return rows;
 }
+
+/**
+ * The input pixels [y0, x0, y1, x1) of a C×H×W image (values in [0, 1]) as RGB; pixels outside the
+ * image are black (zero padding), so border crops keep the field's size.
+ */
+export function cropRegion(
+  image: Float32Array,
+  channels: number,
+  height: number,
+  width: number,
+  region: readonly [number, number, number, number],
+): RgbImage {
+  const [y0, x0, y1, x1] = region;
+  const h = y1 - y0;
+  const w = x1 - x0;
+  const area = height * width;
+  const data = new Uint8Array(h * w * 3);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      const sy = y0 + y;
+      const sx = x0 + x;
+      if (sy < 0 || sx < 0 || sy >= height || sx >= width) continue;
+      for (let k = 0; k < 3; k++) {
+        const v = image[(channels === 1 ? 0 : k) * area + sy * width + sx];
+        data[(y * w + x) * 3 + k] = Math.round(255 * Math.min(1, Math.max(0, v)));
+      }
+    }
+  return { width: w, height: h, data };
+}

@@ -1,6 +1,7 @@
 /** Node edge of rendering: PNG encoding and grid composition through sharp. */
 import { renameSync, writeFileSync } from 'node:fs';
 import sharp from 'sharp';
+import { chartSvg } from './charts.js';
 import { type GridOptions, type GridRow, gridLayout } from './grid.js';
 import type { RgbImage } from './image.js';
 
@@ -39,4 +40,10 @@ export async function gridPng(rows: GridRow[], options: GridOptions = {}): Promi
     .composite(composites)
     .png()
     .toBuffer();
+}
+
+/** A Vega chart as PNG bytes (Vega draws SVG; sharp rasterises it at `density` dpi). */
+export async function chartPng(spec: import('vega').Spec, density = 144): Promise<Buffer> {
+  const svg = await chartSvg(spec);
+  return sharp(Buffer.from(svg), { density }).flatten({ background: '#ffffff' }).png().toBuffer();
 }

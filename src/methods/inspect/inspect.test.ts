@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../onnx/builder.js';
 import { float32 } from '../../onnx/tensor.js';
-import { channelGrid, filterGrid } from '../../render/inspect.js';
+import { channelGrid, cropRegion, filterGrid } from '../../render/inspect.js';
 import { channelStats } from './activations.js';
 import { convLayers, filterWeights, findConvLayer } from './filters.js';
 
@@ -63,5 +63,16 @@ describe('filters', () => {
     expect(last(own, 1)).toEqual(last(own, 0));
     expect(last(shared, 1)).not.toEqual(last(shared, 0));
     expect(shared[0].cells[0]!.caption).toBe('c0 max 4.00');
+  });
+});
+
+describe('receptive-field crops', () => {
+  it('copy the region and zero-pad outside the image', () => {
+    // A 1×3×3 image with values 1..9 (/10); crop rows −1..1, columns 1..3.
+    const image = Float32Array.from({ length: 9 }, (_, i) => (i + 1) / 10);
+    const crop = cropRegion(image, 1, 3, 3, [-1, 1, 2, 4]);
+    expect([crop.height, crop.width]).toEqual([3, 3]);
+    const grey = Array.from({ length: 9 }, (_, j) => crop.data[j * 3]);
+    expect(grey).toEqual([0, 0, 0, 51, 77, 0, 128, 153, 0]);
   });
 });

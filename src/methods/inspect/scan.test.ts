@@ -37,7 +37,20 @@ const layers = {
 };
 const meta = {
   model: { name: 'tiny', sha256: 'abc', input: [1, 10, 10] },
-  data: { spec: 'random', split: 'all', length: 40, classes: ['p', 'q', 'r'], fingerprint: 'f' },
+  data: {
+    spec: 'random',
+    split: 'all',
+    length: 40,
+    classes: ['p', 'q', 'r'],
+    fingerprint: 'f',
+    preprocessing: {
+      size: [10, 10] as [number, number],
+      channels: 1 as const,
+      resize: 'exact' as const,
+      mean: [0],
+      std: [1],
+    },
+  },
   top: 5,
 };
 const options = {

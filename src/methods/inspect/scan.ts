@@ -8,7 +8,8 @@
  * The index is JSON (format "convlens-scan", version 1; see docs/scan-index.md). Hits are ordered
  * by value, highest first, ties by image index, so results do not depend on scan order.
  */
-import type { Sample } from '../../data/dataset.js';
+import type { Sample, SampleSource } from '../../data/dataset.js';
+import type { Preprocessing } from '../../data/preprocess.js';
 import { elementCount } from '../../onnx/tensor.js';
 import type { ConvlensModel } from '../../runtime/model.js';
 import type { ReceptiveField } from './receptiveField.js';
@@ -40,7 +41,16 @@ export interface ScanIndex {
   format: typeof SCAN_FORMAT;
   version: typeof SCAN_VERSION;
   model: { name: string; sha256: string; input: number[] };
-  data: { spec: string; split: string; length: number; classes: string[]; fingerprint: string };
+  data: {
+    spec: string;
+    split: string;
+    length: number;
+    classes: string[];
+    /** Identifies the exact images (built-in: name, split, size; folder: hash of the file list). */
+    fingerprint: string;
+    /** How images became model inputs (so patches can redraw them). */
+    preprocessing: Preprocessing;
+  };
   /** Hits kept per channel. */
   top: number;
   layers: Record<string, ScanLayer>;
@@ -51,11 +61,7 @@ export interface ScanIndex {
 }
 
 /** Where a scan reads images: labelled samples by index, loaded on demand. */
-export interface ScanSource {
-  readonly length: number;
-  readonly classes: readonly string[];
-  load(index: number): Sample | Promise<Sample>;
-}
+export type ScanSource = Pick<SampleSource, 'length' | 'classes' | 'load'>;
 
 export interface ScanOptions {
   layers: string[];

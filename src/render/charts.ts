@@ -1,0 +1,152 @@
+/**
+ * Charts as Vega specifications (https://vega.github.io/vega/), rendered to SVG by Vega itself, so
+ * the same spec draws in Node (rasterised by render/node.ts) and in a browser page.
+ */
+import * as vega from 'vega';
+
+/** A row × column heat map with labelled axes and a colour legend. */
+export function heatmapSpec(
+  matrix: number[][],
+  rows: readonly string[],
+  columns: readonly string[],
+  options: { title?: string; legend?: string; cell?: number } = {},
+): vega.Spec {
+  const cell = options.cell ?? Math.max(6, Math.min(24, Math.floor(900 / Math.max(1, columns.length))));
+  const values = matrix.flatMap((row, r) =>
+    row.map((v, c) => ({ row: rows[r], column: columns[c], value: v })),
+  );
+  return {
+    $schema: 'https://vega.github.io/schema/vega/v5.json',
+    padding: 8,
+    width: cell * columns.length,
+    height: Math.max(20, cell) * rows.length,
+    title: options.title ? { text: options.title, anchor: 'start' } : undefined,
+    data: [{ name: 'cells', values }],
+    scales: [
+      { name: 'x', type: 'band', domain: [...columns], range: 'width' },
+      { name: 'y', type: 'band', domain: [...rows], range: 'height' },
+      {
+        name: 'colour',
+        type: 'linear',
+        domain: { data: 'cells', field: 'value' },
+        range: { scheme: 'viridis' },
+      },
+    ],
+    axes: [
+      {
+        orient: 'bottom',
+        scale: 'x',
+        labelAngle: -90,
+        labelAlign: 'right',
+        labelBaseline: 'middle',
+        labelFontSize: 8,
+        title: 'channel',
+      },
+      { orient: 'left', scale: 'y', title: 'class' },
+    ],
+    legends: [
+      {
+        fill: 'colour',
+        title: options.legend ?? 'value',
+        type: 'gradient',
+        gradientLength: Math.min(200, Math.max(40, Math.max(20, cell) * rows.length - 20)),
+      },
+    ],
+    marks: [
+      {
+        type: 'rect',
+        from: { data: 'cells' },
+        encode: {
+          enter: {
+            x: { scale: 'x', field: 'column' },
+            width: { scale: 'x', band: 1 },
+            y: { scale: 'y', field: 'row' },
+            height: { scale: 'y', band: 1 },
+            fill: { scale: 'colour', field: 'value' },
+            tooltip: { signal: "datum.row + ' · ' + datum.column + ': ' + format(datum.value, '.3g')" },
+          },
+        },
+      },
+    ],
+  };
+}
+
+export interface ScatterPoint {
+  x: number;
+  y: number;
+  label: string;
+  /** Shown on hover in the HTML explorer: a data URI of the sample's image. */
+  image?: string;
+  name?: string;
+}
+
+/** A 2-D scatter coloured by label with a legend; points carry tooltips (name, label, image). */
+export function scatterSpec(
+  points: ScatterPoint[],
+  options: { title?: string; size?: number } = {},
+): vega.Spec {
+  const size = options.size ?? 520;
+  return {
+    $schema: 'https://vega.github.io/schema/vega/v5.json',
+    padding: 8,
+    width: size,
+    height: size,
+    title: options.title ? { text: options.title, anchor: 'start' } : undefined,
+    data: [{ name: 'points', values: points }],
+    scales: [
+      {
+        name: 'x',
+        type: 'linear',
+        domain: { data: 'points', field: 'x' },
+        range: 'width',
+        nice: true,
+        zero: false,
+      },
+      {
+        name: 'y',
+        type: 'linear',
+        domain: { data: 'points', field: 'y' },
+        range: 'height',
+        nice: true,
+        zero: false,
+      },
+      {
+        name: 'colour',
+        type: 'ordinal',
+        domain: { data: 'points', field: 'label', sort: true },
+        range: { scheme: 'tableau10' },
+      },
+    ],
+    axes: [
+      { orient: 'bottom', scale: 'x', grid: false },
+      { orient: 'left', scale: 'y', grid: false },
+    ],
+    legends: [{ fill: 'colour', title: 'class', symbolType: 'circle' }],
+    marks: [
+      {
+        type: 'symbol',
+        from: { data: 'points' },
+        encode: {
+          enter: {
+            x: { scale: 'x', field: 'x' },
+            y: { scale: 'y', field: 'y' },
+            fill: { scale: 'colour', field: 'label' },
+            size: { value: points.length > 3000 ? 8 : 18 },
+            opacity: { value: 0.8 },
+            tooltip: { signal: '{title: datum.name, class: datum.label, image: datum.image}' },
+          },
+        },
+      },
+    ],
+  };
+}
+
+/** Render a Vega spec to an SVG string (no browser needed). */
+export async function chartSvg(spec: vega.Spec): Promise<string> {
+  const view = new vega.View(vega.parse(spec), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
