@@ -1,13 +1,12 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeNpy, encodeNpy } from '../data/npy.js';
 import { drawShapes } from '../data/shapes.js';
 import { METHOD_NAMES } from '../methods/attribution/index.js';
-import { cli, writePng } from './harness.js';
+import { BROWSER_AVAILABLE, cli, withBrowser, writePng } from './harness.js';
 
 let dir: string;
 let square: string;
@@ -217,11 +216,9 @@ describe('convlens localize', () => {
   });
 });
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
 describe('convlens report', () => {
   // .ci/run installs Debian's chromium; elsewhere the test says why it cannot run.
-  it.runIf(existsSync(CHROMIUM) || process.env.CI)(
+  it.runIf(BROWSER_AVAILABLE)(
     'writes one self-contained page that a browser shows as it should',
     async () => {
       const file = join(dir, 'report.html');
@@ -241,18 +238,7 @@ describe('convlens report', () => {
       expect(r.out).toContain('report.html');
       const html = readFileSync(file, 'utf8');
       expect(html).not.toMatch(/<script|src="(?!data:)|href="http/);
-      const browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          '--no-first-run',
-        ],
-      });
-      try {
+      await withBrowser(async (browser) => {
         const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
         const requests: string[] = [];
         page.on('request', (q) => {
@@ -288,9 +274,7 @@ describe('convlens report', () => {
         );
         expect(state.firstMapWidth).toBeGreaterThan(150);
         expect(requests).toEqual([]);
-      } finally {
-        await browser.close();
-      }
+      });
     },
   );
 });

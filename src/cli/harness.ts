@@ -1,4 +1,6 @@
 /** Test harness: run the CLI in-process and capture what it prints and its exit code; write test images. */
+import { existsSync } from 'node:fs';
+import { type Browser, chromium } from 'playwright-core';
 import sharp from 'sharp';
 import { vi } from 'vitest';
 import { main } from './main.js';
@@ -36,4 +38,29 @@ export async function writePng(file: string, image: Float32Array, size: number):
   await sharp(px, { raw: { width: size, height: size, channels: 3 } })
     .png()
     .toFile(file);
+}
+
+/** Debian's chromium (installed by .ci/run), or CHROMIUM_PATH. */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Browser tests run where chromium exists and always in CI (where a missing browser must fail). */
+export const BROWSER_AVAILABLE = existsSync(CHROMIUM) || !!process.env.CI;
+
+/** Run `f` with a headless chromium, closed afterwards. */
+export async function withBrowser<T>(f: (browser: Browser) => Promise<T>): Promise<T> {
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+  try {
+    return await f(browser);
+  } finally {
+    await browser.close();
+  }
 }

@@ -6,6 +6,7 @@ import { ConvlensModel } from '../runtime/model.js';
 import { nodeBackend } from '../runtime/node.js';
 import { smallFamilies } from '../zoo/families.js';
 import { pad, parseSize, resolveModel, ZOO } from './common.js';
+import { addEmbedCommands } from './embed.js';
 import { addExplainCommands } from './explain.js';
 import { addInspectCommands } from './inspect.js';
 import { addPredictCommands } from './predict.js';
@@ -132,6 +133,7 @@ export function buildProgram(): Command {
   addExplainCommands(program);
   addInspectCommands(program);
   addScanCommands(program);
+  addEmbedCommands(program);
   return program;
 }
 

@@ -75,8 +75,8 @@ export interface ScatterPoint {
   x: number;
   y: number;
   label: string;
-  /** Shown on hover in the HTML explorer: a data URI of the sample's image. */
-  image?: string;
+  /** The point's position in the page's thumbnail list (shown on hover in the HTML explorer). */
+  index?: number;
   name?: string;
 }
 
@@ -124,6 +124,7 @@ export function scatterSpec(
     legends: [{ fill: 'colour', title: 'class', symbolType: 'circle' }],
     marks: [
       {
+        name: 'dots',
         type: 'symbol',
         from: { data: 'points' },
         encode: {
@@ -133,7 +134,7 @@ export function scatterSpec(
             fill: { scale: 'colour', field: 'label' },
             size: { value: points.length > 3000 ? 8 : 18 },
             opacity: { value: 0.8 },
-            tooltip: { signal: '{title: datum.name, class: datum.label, image: datum.image}' },
+            tooltip: { signal: '{title: datum.name, class: datum.label, index: datum.index}' },
           },
         },
       },
