@@ -89,7 +89,7 @@ describe('dataset scan', () => {
         const expected = perChannel[c].sort((p, q) => q.value - p.value || p.image - q.image).slice(0, 5);
         const got = index.layers[layer].top[c];
         expect(got.map((h) => [h.image, h.y, h.x])).toEqual(expected.map((h) => [h.image, h.y, h.x]));
-        got.forEach((h, k) => expect(h.value).toBeCloseTo(expected[k].value, 5));
+        for (const [k, h] of got.entries()) expect(h.value).toBeCloseTo(expected[k].value, 5);
       }
     }
     expect(index.scanned).toEqual([[0, 40]]);
@@ -106,7 +106,7 @@ describe('dataset scan', () => {
     expect(mrest).toEqual(frest);
     for (const name of ['a', 'b']) {
       expect(ml[name].top).toEqual(fl[name].top);
-      ml[name].classSums.forEach((v, i) => expect(v).toBeCloseTo(fl[name].classSums[i], 12));
+      for (const [i, v] of ml[name].classSums.entries()) expect(v).toBeCloseTo(fl[name].classSums[i], 12);
     }
     expect(() => mergeIndexes([shards[0], shards[0]])).toThrow(/shards overlap on images 24:40/);
     const other = { ...shards[1], model: { ...shards[1].model, name: 'other', sha256: 'zzz' } };
