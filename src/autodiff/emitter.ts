@@ -122,6 +122,9 @@ export class Emitter {
   reduceMean(x: string, axes: number[], keepdims = true): string {
     return this.reduce('ReduceMean', 18, x, axes, keepdims);
   }
+  reduceMax(x: string, axes: number[], keepdims = true): string {
+    return this.reduce('ReduceMax', 18, x, axes, keepdims);
+  }
 
   /** Slice with static bounds (opset ≥ 10 form). */
   slice(x: string, starts: number[], ends: number[], axes: number[], steps?: number[]): string {

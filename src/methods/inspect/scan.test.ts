@@ -7,6 +7,7 @@ import { nodeBackend } from '../../runtime/node.js';
 import {
   accumulate,
   addInterval,
+  channelReductions,
   checkIndex,
   classMeans,
   emptyIndex,
@@ -159,7 +160,8 @@ describe('dataset scan', () => {
       { l: { channels: 2, height: 1, width: 2, field: null } },
     );
     // Two images of class p, one of q; channel 0 fires for p only, channel 1 for both alike.
-    accumulate(index, 'l', Float32Array.from([4, 0, 1, 1, 2, 2, 1, 1, 0, 0, 1, 1]), [0, 1, 2], [0, 0, 1]);
+    const maps = Float32Array.from([4, 0, 1, 1, 2, 2, 1, 1, 0, 0, 1, 1]);
+    accumulate(index, 'l', channelReductions(maps, 3, 2, 2), [0, 1, 2], [0, 0, 1]);
     index.classCounts = [2, 1];
     expect(classMeans(index, 'l')).toEqual([
       [2, 1],

@@ -8,10 +8,13 @@
  * The index is JSON (format "convlens-scan", version 1; see docs/scan-index.md). Hits are ordered
  * by value, highest first, ties by image index, so results do not depend on scan order.
  */
+
+import { Emitter } from '../../autodiff/emitter.js';
 import type { Sample, SampleSource } from '../../data/dataset.js';
 import type { Preprocessing } from '../../data/preprocess.js';
+import { cloneModel, type Model } from '../../onnx/model.js';
 import { elementCount } from '../../onnx/tensor.js';
-import type { ConvlensModel } from '../../runtime/model.js';
+import { ConvlensModel } from '../../runtime/model.js';
 import type { ReceptiveField } from './receptiveField.js';
 
 export const SCAN_FORMAT = 'convlens-scan';
@@ -114,33 +117,87 @@ function offer(list: ScanHit[], hit: ScanHit, k: number): void {
   if (list.length > k) list.pop();
 }
 
-/** Fold one batch of a layer's activations [n, C, H, W] for `images` (with `labels`) into the index. */
+/** Per sample and channel of an [n, C, H, W] map: spatial max, its first row-major position, and the spatial mean. */
+export interface ChannelReductions {
+  max: ArrayLike<number>;
+  argmax: ArrayLike<number>;
+  mean: ArrayLike<number>;
+}
+
+/** The spatial reductions of a [n, C, H·W] map in JavaScript (the reference for the ONNX ones). */
+export function channelReductions(
+  data: Float32Array,
+  n: number,
+  channels: number,
+  area: number,
+): ChannelReductions {
+  const max = new Float32Array(n * channels);
+  const argmax = new Int32Array(n * channels);
+  const mean = new Float64Array(n * channels);
+  for (let r = 0; r < n * channels; r++) {
+    const offset = r * area;
+    let best = offset;
+    let sum = 0;
+    for (let j = offset; j < offset + area; j++) {
+      sum += data[j];
+      if (data[j] > data[best]) best = j;
+    }
+    max[r] = data[best];
+    argmax[r] = best - offset;
+    mean[r] = sum / area;
+  }
+  return { max, argmax, mean };
+}
+
+/**
+ * The model with, for every layer [N, C, H, W], three extra outputs of shape [N, C] computed by
+ * onnxruntime: `L/scan/max` (ReduceMax), `L/scan/argmax` (ArgMax, first occurrence) and
+ * `L/scan/mean` (ReduceMean) over H·W, so a scan fetches N·C numbers per layer instead of the map.
+ */
+export function withChannelReductions(
+  model: Model,
+  layers: Record<string, { channels: number; height: number; width: number }>,
+): { model: Model; outputs: Record<string, { max: string; argmax: string; mean: string }> } {
+  const out = cloneModel(model);
+  const emit = new Emitter(out.opsets[''] ?? 13, 'scan');
+  const outputs: Record<string, { max: string; argmax: string; mean: string }> = {};
+  for (const [name, l] of Object.entries(layers)) {
+    const flat = emit.reshape(name, [-1, l.channels, l.height * l.width]);
+    const names = {
+      max: emit.reduceMax(flat, [2], false),
+      argmax: emit.op('ArgMax', [flat], { axis: 2, keepdims: 0 }),
+      mean: emit.reduceMean(flat, [2], false),
+    };
+    outputs[name] = names;
+  }
+  out.graph.nodes.push(...emit.nodes);
+  for (const [k, v] of emit.initializers) out.graph.initializers.set(k, v);
+  out.graph.outputs.push(
+    ...Object.values(outputs).flatMap((o) => Object.values(o).map((name) => ({ name }))),
+  );
+  return { model: out, outputs };
+}
+
+/** Fold one batch of a layer's per-channel reductions for `images` (with `labels`) into the index. */
 export function accumulate(
   index: ScanIndex,
   layer: string,
-  data: Float32Array,
+  reduced: ChannelReductions,
   images: readonly number[],
   labels: readonly number[],
 ): void {
   const l = index.layers[layer];
-  const area = l.height * l.width;
   for (const [n, image] of images.entries()) {
     const label = labels[n];
     for (let c = 0; c < l.channels; c++) {
-      const offset = (n * l.channels + c) * area;
-      let best = offset;
-      let sum = 0;
-      for (let j = offset; j < offset + area; j++) {
-        const v = data[j];
-        sum += v;
-        if (v > data[best]) best = j;
-      }
-      const value = data[best];
-      if (!Number.isFinite(value) || !Number.isFinite(sum))
+      const r = n * l.channels + c;
+      const value = reduced.max[r];
+      const mean = reduced.mean[r];
+      if (!Number.isFinite(value) || !Number.isFinite(mean))
         throw new Error(`layer "${layer}" channel ${c} is not finite on image ${image}`);
-      const at = best - offset;
+      const at = Number(reduced.argmax[r]);
       offer(l.top[c], { image, y: Math.floor(at / l.width), x: at % l.width, value }, index.top);
-      if (label >= 0 && label < index.classCounts.length) l.classSums[label * l.channels + c] += sum / area;
+      if (label >= 0 && label < index.classCounts.length) l.classSums[label * l.channels + c] += mean;
     }
   }
 }
@@ -207,26 +264,45 @@ export async function scan(
   const batch = options.batch;
   const x = new Float32Array(batch * per);
   const feeds = { dtype: 'float32' as const, dims: [batch, ...input], data: x };
+  const reducing = withChannelReductions(model.model, index.layers);
+  const reducer = new ConvlensModel(reducing.model, model.backend, model.sessionOptions);
+  const fetch = options.layers.flatMap((l) => Object.values(reducing.outputs[l]));
   options.onProgress?.({ done, total });
-  for (const [s, e] of todo) {
-    for (let b = s; b < e; b += batch) {
-      if (options.signal?.aborted) return false;
-      const count = Math.min(batch, e - b);
-      const images = Array.from({ length: count }, (_, i) => b + i);
-      const samples = await Promise.all(images.map((i) => source.load(i)));
-      x.fill(0);
-      for (const [k, sample] of samples.entries()) options.toInput(sample, x, k * per);
-      const out = await model.run(feeds, { outputs: options.layers });
-      const labels = samples.map((sample) => sample.label);
-      for (const layer of options.layers)
-        accumulate(index, layer, out[layer].data as Float32Array, images, labels);
-      for (const label of labels)
-        if (label >= 0 && label < index.classCounts.length) index.classCounts[label]++;
-      index.scanned = addInterval(index.scanned, b, b + count);
-      done += count;
-      options.onProgress?.({ done, total });
-      await options.onBatch?.(index);
+  try {
+    for (const [s, e] of todo) {
+      for (let b = s; b < e; b += batch) {
+        if (options.signal?.aborted) return false;
+        const count = Math.min(batch, e - b);
+        const images = Array.from({ length: count }, (_, i) => b + i);
+        const samples = await Promise.all(images.map((i) => source.load(i)));
+        x.fill(0);
+        for (const [k, sample] of samples.entries()) options.toInput(sample, x, k * per);
+        const out = await reducer.run(feeds, { outputs: fetch });
+        const labels = samples.map((sample) => sample.label);
+        for (const layer of options.layers) {
+          const names = reducing.outputs[layer];
+          accumulate(
+            index,
+            layer,
+            {
+              max: out[names.max].data as Float32Array,
+              argmax: Array.from(out[names.argmax].data as BigInt64Array, Number),
+              mean: out[names.mean].data as Float32Array,
+            },
+            images,
+            labels,
+          );
+        }
+        for (const label of labels)
+          if (label >= 0 && label < index.classCounts.length) index.classCounts[label]++;
+        index.scanned = addInterval(index.scanned, b, b + count);
+        done += count;
+        options.onProgress?.({ done, total });
+        await options.onBatch?.(index);
+      }
     }
+  } finally {
+    await reducer.release();
   }
   return true;
 }
