@@ -16,7 +16,7 @@ import { shapesDataset } from '../src/data/shapes.js';
 import { knnAccuracy, nearestNeighbours } from '../src/maths/neighbours.js';
 import { Random } from '../src/maths/random.js';
 import { tsne } from '../src/maths/tsne.js';
-import { emptyIndex, scan } from '../src/methods/inspect/scan.js';
+import { channelReducer, emptyIndex, scan } from '../src/methods/inspect/scan.js';
 import { readModelFile } from '../src/node.js';
 import { ConvlensModel } from '../src/runtime/model.js';
 import { nodeBackend } from '../src/runtime/node.js';
@@ -72,6 +72,7 @@ async function throughput(): Promise<void> {
   console.log('model        layers               forward img/s   scan img/s   ratio');
   for (const [name, layers] of [
     ['digits-gap', ['features']],
+    ['shapes-gap', ['features']],
     ['shapes-gap', ['relu2', 'features']],
     ['shapes-vgg', ['features']],
   ] as const) {
@@ -106,6 +107,17 @@ async function throughput(): Promise<void> {
         .filter((l) => (layers as readonly string[]).includes(l.tensor))
         .map((l) => [l.tensor, { channels: l.shape[1], height: l.shape[2], width: l.shape[3], field: null }]),
     );
+    const reducer = channelReducer(
+      m,
+      emptyIndex(
+        {
+          model: { name, sha256: '-', input: [] },
+          data: { spec: '', split: '', length: 0, classes: [], fingerprint: '', preprocessing: p },
+          top: 1,
+        },
+        dims,
+      ).layers,
+    );
     const scanOnce = async () => {
       const index = emptyIndex(
         {
@@ -127,6 +139,7 @@ async function throughput(): Promise<void> {
         top: 9,
         batch: BATCH,
         toInput,
+        reducer,
       });
     };
     const reps = quick ? 3 : 5;
@@ -142,6 +155,7 @@ async function throughput(): Promise<void> {
     console.log(
       `${name.padEnd(13)}${layers.join(',').padEnd(21)}${fwd.toFixed(0).padStart(13)}${sc.toFixed(0).padStart(13)}${(sc / fwd).toFixed(2).padStart(8)}`,
     );
+    await reducer.reducer.release();
     await m.release();
   }
 }

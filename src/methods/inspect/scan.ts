@@ -77,6 +77,8 @@ export interface ScanOptions {
   /** Stop after the current batch (the index then covers what was scanned). */
   signal?: AbortSignal;
   onProgress?(p: { done: number; total: number }): void;
+  /** A reducer made once for repeated scans of the same layers (default: one per call). */
+  reducer?: ChannelReducer;
   /** Called after each batch with the index so far (for checkpoints). */
   onBatch?(index: ScanIndex): void | Promise<void>;
 }
@@ -151,8 +153,8 @@ export function channelReductions(
 
 /**
  * The model with, for every layer [N, C, H, W], three extra outputs of shape [N, C] computed by
- * onnxruntime: `L/scan/max` (ReduceMax), `L/scan/argmax` (ArgMax, first occurrence) and
- * `L/scan/mean` (ReduceMean) over H·W, so a scan fetches N·C numbers per layer instead of the map.
+ * onnxruntime over H·W: the max (gathered at the ArgMax), its first row-major position (int32) and
+ * the mean (ReduceMean), so a scan fetches N·C numbers per layer instead of the map.
  */
 export function withChannelReductions(
   model: Model,
@@ -163,9 +165,11 @@ export function withChannelReductions(
   const outputs: Record<string, { max: string; argmax: string; mean: string }> = {};
   for (const [name, l] of Object.entries(layers)) {
     const flat = emit.reshape(name, [-1, l.channels, l.height * l.width]);
+    // Two passes over the map: ArgMax, then the max gathered at it; ReduceMean.
+    const at = emit.op('ArgMax', [flat], { axis: 2, keepdims: 1 });
     const names = {
-      max: emit.reduceMax(flat, [2], false),
-      argmax: emit.op('ArgMax', [flat], { axis: 2, keepdims: 0 }),
+      max: emit.reshape(emit.op('GatherElements', [flat, at], { axis: 2 }), [-1, l.channels]),
+      argmax: emit.reshape(emit.op('Cast', [at], { to: 6 }), [-1, l.channels]),
       mean: emit.reduceMean(flat, [2], false),
     };
     outputs[name] = names;
@@ -264,8 +268,8 @@ export async function scan(
   const batch = options.batch;
   const x = new Float32Array(batch * per);
   const feeds = { dtype: 'float32' as const, dims: [batch, ...input], data: x };
-  const reducing = withChannelReductions(model.model, index.layers);
-  const reducer = new ConvlensModel(reducing.model, model.backend, model.sessionOptions);
+  const own = !options.reducer;
+  const { reducing, reducer } = options.reducer ?? channelReducer(model, index.layers);
   const fetch = options.layers.flatMap((l) => Object.values(reducing.outputs[l]));
   options.onProgress?.({ done, total });
   try {
@@ -286,7 +290,7 @@ export async function scan(
             layer,
             {
               max: out[names.max].data as Float32Array,
-              argmax: Array.from(out[names.argmax].data as BigInt64Array, Number),
+              argmax: out[names.argmax].data as Int32Array,
               mean: out[names.mean].data as Float32Array,
             },
             images,
@@ -302,9 +306,20 @@ export async function scan(
       }
     }
   } finally {
-    await reducer.release();
+    if (own) await reducer.release();
   }
   return true;
+}
+
+/** The model with channel reductions, ready to run; pass it to several `scan` calls to compile it once. */
+export interface ChannelReducer {
+  reducing: ReturnType<typeof withChannelReductions>;
+  reducer: ConvlensModel;
+}
+
+export function channelReducer(model: ConvlensModel, layers: ScanIndex['layers']): ChannelReducer {
+  const reducing = withChannelReductions(model.model, layers);
+  return { reducing, reducer: new ConvlensModel(reducing.model, model.backend, model.sessionOptions) };
 }
 
 /** The index's identity without its results: two indexes merge only when these agree. */
