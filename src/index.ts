@@ -49,6 +49,10 @@ export {
   RESIZE_MODES,
 } from './data/preprocess.js';
 export { drawShapes, SHAPE_CLASSES, type ShapeObject, shapesDataset, shapesSplits } from './data/shapes.js';
+export { knnAccuracy, nearestNeighbours, neighboursOf } from './maths/neighbours.js';
+export { pca } from './maths/pca.js';
+export { type TsneOptions, tsne } from './maths/tsne.js';
+export { umap } from './maths/umap.js';
 export { findGapLinearHead } from './methods/attribution/head.js';
 export {
   ATTRIBUTION_METHODS,
@@ -66,6 +70,27 @@ export {
 } from './methods/attribution/index.js';
 export { evaluateLocalization, type LocalizationReport } from './methods/attribution/localizationEval.js';
 export { BOX_THRESHOLDS, type Box, boxIoU, camBox } from './methods/attribution/localize.js';
+export { type ChannelStats, channelStats } from './methods/inspect/activations.js';
+export { extractFeatures, type FeatureSet } from './methods/inspect/features.js';
+export { type ConvLayer, convLayers, filterWeights, findConvLayer } from './methods/inspect/filters.js';
+export {
+  describeField,
+  type Field,
+  fieldRegion,
+  type ReceptiveField,
+  receptiveFields,
+} from './methods/inspect/receptiveField.js';
+export {
+  checkIndex,
+  classMeans,
+  emptyIndex,
+  mergeIndexes,
+  type ScanHit,
+  type ScanIndex,
+  type ScanSource,
+  scan,
+  selectivity,
+} from './methods/inspect/scan.js';
 export { type LoadOptions, loadModel, readModelFile, writeModelFile } from './node.js';
 export { GraphBuilder } from './onnx/builder.js';
 export { consumers, producers, topologicalOrder } from './onnx/graph.js';
@@ -73,9 +98,12 @@ export { decodeModel, encodeModel, type Graph, type Model, type Node } from './o
 export { makeStatic, type StaticModel } from './onnx/static.js';
 export { type DType, float32, int64, type Tensor } from './onnx/tensor.js';
 export { renderAttribution } from './render/attribution.js';
+export { chartSvg, heatmapSpec, scatterSpec } from './render/charts.js';
 export { COLORMAPS, colorize, colormap } from './render/colormap.js';
 export { displayPlane } from './render/display.js';
+export { embedPageHtml } from './render/embedPage.js';
 export { drawBox, overlay, type RgbImage } from './render/image.js';
+export { channelGrid, cropRegion, filterGrid } from './render/inspect.js';
 export { encodePng, gridPng } from './render/node.js';
 export { reportHtml } from './render/report.js';
 export type { InferenceBackend, InferenceSession, SessionOptions } from './runtime/backend.js';
