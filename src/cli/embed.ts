@@ -22,6 +22,7 @@ import { nodeBackend } from '../runtime/node.js';
 import {
   type CardFlags,
   cardFor,
+  parseNonNegativeInt,
   parsePositive,
   parsePositiveInt,
   resolveModel,
@@ -100,7 +101,7 @@ export function addEmbedCommands(program: Command): void {
       .option('--perplexity <p>', 't-SNE perplexity (default min(30, (n − 1) / 3))', parsePositive)
       .option('--iterations <n>', 't-SNE iterations', parsePositiveInt, 1000)
       .option('--neighbours <n>', 'UMAP neighbours', parsePositiveInt, 15)
-      .option('--seed <n>', 'seed of t-SNE and UMAP', parsePositiveInt, 1)
+      .option('--seed <n>', 'seed of t-SNE and UMAP', parseNonNegativeInt, 1)
       .option('--batch <n>', 'images per forward pass', parsePositiveInt, 64)
       .option('-o, --out <dir>', 'output folder', 'embedding')
       .option('--json', 'print JSON')

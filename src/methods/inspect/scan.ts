@@ -266,49 +266,67 @@ export async function scan(
   const input = index.model.input;
   const per = elementCount(input);
   const batch = options.batch;
-  const x = new Float32Array(batch * per);
-  const feeds = { dtype: 'float32' as const, dims: [batch, ...input], data: x };
   const own = !options.reducer;
   const { reducing, reducer } = options.reducer ?? channelReducer(model, index.layers);
   const fetch = options.layers.flatMap((l) => Object.values(reducing.outputs[l]));
+  // Batches in order, as [start, count], so a resumed scan sees the same batches as an uninterrupted one.
+  const batches = todo.flatMap(([s, e]) =>
+    Array.from({ length: Math.ceil((e - s) / batch) }, (_, k) => [
+      s + k * batch,
+      Math.min(batch, e - s - k * batch),
+    ]),
+  );
+  // Two input buffers: the next batch is loaded while onnxruntime runs the current one, and a
+  // batch's results are folded in while the next one runs.
+  const buffers = [new Float32Array(batch * per), new Float32Array(batch * per)];
+  const load = async (k: number) => {
+    const [b, count] = batches[k];
+    const images = Array.from({ length: count }, (_, i) => b + i);
+    const samples = await Promise.all(images.map((i) => source.load(i)));
+    const x = buffers[k % 2];
+    x.fill(0);
+    for (const [j, sample] of samples.entries()) options.toInput(sample, x, j * per);
+    return { b, count, images, labels: samples.map((sample) => sample.label), x };
+  };
+  const run = (x: Float32Array) =>
+    reducer.run({ dtype: 'float32', dims: [batch, ...input], data: x }, { outputs: fetch });
   options.onProgress?.({ done, total });
   try {
-    for (const [s, e] of todo) {
-      for (let b = s; b < e; b += batch) {
-        if (options.signal?.aborted) return false;
-        const count = Math.min(batch, e - b);
-        const images = Array.from({ length: count }, (_, i) => b + i);
-        const samples = await Promise.all(images.map((i) => source.load(i)));
-        x.fill(0);
-        for (const [k, sample] of samples.entries()) options.toInput(sample, x, k * per);
-        const out = await reducer.run(feeds, { outputs: fetch });
-        const labels = samples.map((sample) => sample.label);
-        for (const layer of options.layers) {
-          const names = reducing.outputs[layer];
-          accumulate(
-            index,
-            layer,
-            {
-              max: out[names.max].data as Float32Array,
-              argmax: out[names.argmax].data as Int32Array,
-              mean: out[names.mean].data as Float32Array,
-            },
-            images,
-            labels,
-          );
-        }
-        for (const label of labels)
-          if (label >= 0 && label < index.classCounts.length) index.classCounts[label]++;
-        index.scanned = addInterval(index.scanned, b, b + count);
-        done += count;
-        options.onProgress?.({ done, total });
-        await options.onBatch?.(index);
+    if (batches.length === 0) return true;
+    if (options.signal?.aborted) return false;
+    let current = await load(0);
+    let running = run(current.x);
+    for (let k = 0; k < batches.length; k++) {
+      const next = k + 1 < batches.length && !options.signal?.aborted ? await load(k + 1) : undefined;
+      const out = await running;
+      if (next) running = run(next.x);
+      for (const layer of options.layers) {
+        const names = reducing.outputs[layer];
+        accumulate(
+          index,
+          layer,
+          {
+            max: out[names.max].data as Float32Array,
+            argmax: out[names.argmax].data as Int32Array,
+            mean: out[names.mean].data as Float32Array,
+          },
+          current.images,
+          current.labels,
+        );
       }
+      for (const label of current.labels)
+        if (label >= 0 && label < index.classCounts.length) index.classCounts[label]++;
+      index.scanned = addInterval(index.scanned, current.b, current.b + current.count);
+      done += current.count;
+      options.onProgress?.({ done, total });
+      await options.onBatch?.(index);
+      if (!next) return k + 1 === batches.length;
+      current = next;
     }
+    return true;
   } finally {
     if (own) await reducer.release();
   }
-  return true;
 }
 
 /** The model with channel reductions, ready to run; pass it to several `scan` calls to compile it once. */
@@ -389,8 +407,8 @@ export function checkIndex(value: unknown, source: string): ScanIndex {
   if (v.version !== SCAN_VERSION)
     fail(`version ${v.version} is not supported (this convlens reads ${SCAN_VERSION})`);
   if (!v.model?.sha256 || !Array.isArray(v.model.input)) fail('model is missing its sha256 or input shape');
-  if (!v.data || !Array.isArray(v.data.classes) || !Number.isInteger(v.data.length))
-    fail('data is incomplete');
+  if (!v.data || !Array.isArray(v.data.classes) || !Number.isInteger(v.data.length) || !v.data.preprocessing)
+    fail('data is incomplete (classes, length or preprocessing missing)');
   if (!Number.isInteger(v.top) || (v.top as number) < 1) fail('top must be a positive integer');
   if (!Array.isArray(v.scanned) || !Array.isArray(v.classCounts)) fail('scanned or classCounts is missing');
   if (v.classCounts!.length !== v.data!.classes.length) fail('classCounts does not have one entry per class');
