@@ -11,6 +11,7 @@ import { addExplainCommands } from './explain.js';
 import { addInspectCommands } from './inspect.js';
 import { addPredictCommands } from './predict.js';
 import { addScanCommands } from './scan.js';
+import { addSynthesisCommands } from './synthesis.js';
 import { addTrainCommands } from './train.js';
 
 function inputShapeFor(
@@ -134,6 +135,7 @@ export function buildProgram(): Command {
   addInspectCommands(program);
   addScanCommands(program);
   addEmbedCommands(program);
+  addSynthesisCommands(program);
   return program;
 }
 

@@ -117,3 +117,20 @@ export function cosineSchedule(base: number, step: number, total: number, warmup
   const progress = (step - warmup) / Math.max(1, total - warmup);
   return 0.5 * base * (1 + Math.cos(Math.PI * Math.min(1, progress)));
 }
+
+/**
+ * Normalised gradient steps, as DeepDream takes them: p ← p − lr·g / mean|g| (per parameter), so the
+ * step size does not depend on the gradient's scale.
+ */
+export class NormalizedGradient implements Optimizer {
+  step(params: readonly Parameter[], grads: readonly Float32Array[], lr: number): void {
+    params.forEach((p, k) => {
+      const g = grads[k];
+      let m = 0;
+      for (let i = 0; i < g.length; i++) m += Math.abs(g[i]);
+      m /= g.length;
+      if (m === 0) return;
+      for (let i = 0; i < g.length; i++) p.value[i] -= (lr * g[i]) / m;
+    });
+  }
+}

@@ -1,0 +1,426 @@
+/** `convlens visualize` and `convlens attack`: images made by gradient ascent, and adversarial examples. */
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { encodeNpy } from '../data/npy.js';
+import { softmax } from '../maths/softmax.js';
+import { ATTACKS, type AttackMethod, type AttackNorm, attack, NORMS } from '../methods/synthesis/attack.js';
+import { OBJECTIVE_SYNTAX, parseObjective } from '../methods/synthesis/objective.js';
+import {
+  OPTIMIZERS,
+  type OptimizerName,
+  type SynthesisOptions,
+  synthesize,
+  toModelInput,
+} from '../methods/synthesis/synthesize.js';
+import { colormap } from '../render/colormap.js';
+import { denormalize, heatImage, type RgbImage, rgbFromPlanar } from '../render/image.js';
+import { encodePng, gridPng } from '../render/node.js';
+import { ConvlensModel } from '../runtime/model.js';
+import { nodeBackend } from '../runtime/node.js';
+import {
+  type CardFlags,
+  cardFor,
+  parseNonNegativeInt,
+  parseNumbers,
+  parsePositive,
+  parsePositiveInt,
+  resolveModel,
+  withCardFlags,
+  writeAll,
+} from './common.js';
+import { inputsFrom } from './explain.js';
+import { fileSlug } from './inspect.js';
+
+function parseNonNegative(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !(n >= 0) || !Number.isFinite(n))
+    throw new InvalidArgumentError(`expected a number ≥ 0, got "${value}"`);
+  return n;
+}
+
+function parsePercentile(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !(n >= 0 && n <= 100))
+    throw new InvalidArgumentError(`expected a percentile in [0, 100], got "${value}"`);
+  return n;
+}
+
+const planarImage = (pixels: Float32Array, i: number, c: number, h: number, w: number): RgbImage =>
+  rgbFromPlanar(pixels.subarray(i * c * h * w, (i + 1) * c * h * w), c, h, w);
+
+interface VisualizeFlags extends CardFlags {
+  model: string;
+  target?: string[];
+  steps: number;
+  lr: number;
+  optimizer: OptimizerName;
+  jitter: number;
+  l2: number;
+  tv: number;
+  blurEvery: number;
+  blurSigma: number;
+  clipValue: number;
+  clipGradient: number;
+  seed: number;
+  snapshotEvery: number;
+  out: string;
+  json?: boolean;
+}
+
+export function addSynthesisCommands(program: Command): void {
+  withCardFlags(
+    program
+      .command('visualize')
+      .description(
+        'class or unit visualisation by regularised gradient ascent from noise (default: every class)',
+      )
+      .option('-m, --model <model>', 'ONNX file or shipped model name', 'digits-gap')
+      .option(
+        '-t, --target <objectives...>',
+        `objectives (${OBJECTIVE_SYNTAX}); default: logit:C for every class`,
+      )
+      .option('--steps <n>', 'ascent steps', parsePositiveInt, 200)
+      .option('--lr <x>', 'learning rate (pixel units)', parsePositive, 0.05)
+      .addOption(new Option('--optimizer <name>', 'optimiser').choices([...OPTIMIZERS]).default('adam'))
+      .option('--jitter <px>', 'random shift each step', parseNonNegativeInt, 1)
+      .option('--l2 <λ>', 'L2 decay towards grey', parseNonNegative, 0.01)
+      .option('--tv <λ>', 'total variation weight', parseNonNegative, 0)
+      .option('--blur-every <k>', 'blur every k steps (0: never)', parseNonNegativeInt, 0)
+      .option('--blur-sigma <σ>', 'blur σ in pixels', parsePositive, 0.5)
+      .option('--clip-value <p>', 'reset pixels with norm below this percentile', parsePercentile, 0)
+      .option(
+        '--clip-gradient <p>',
+        'freeze pixels with contribution below this percentile',
+        parsePercentile,
+        0,
+      )
+      .option('--seed <n>', 'seed of the start and the jitter', parseNonNegativeInt, 0)
+      .option('--snapshot-every <k>', 'also save the image every k steps', parseNonNegativeInt, 0)
+      .option('-o, --out <dir>', 'output folder', 'visualizations')
+      .option('--json', 'print JSON'),
+  ).action(async (flags: VisualizeFlags) => {
+    const { model } = resolveModel(flags.model);
+    const card = cardFor(model, flags);
+    const p = card.preprocessing;
+    const [h, w] = p.size;
+    const m = new ConvlensModel(model, nodeBackend());
+    const logits = card.tensors?.logits ?? m.outputNames[0];
+    try {
+      const classCount =
+        (await m.layers([1, p.channels, h, w])).find((l) => l.tensor === logits)?.shape[1] ?? 0;
+      const texts = flags.target ?? Array.from({ length: classCount }, (_, k) => `logit:${k}`);
+      const objectives = texts.map((t) => ({ text: t, terms: parseObjective(t, logits) }));
+      const options: SynthesisOptions = {
+        steps: flags.steps,
+        lr: flags.lr,
+        optimizer: flags.optimizer,
+        jitter: flags.jitter,
+        l2: flags.l2,
+        tv: flags.tv,
+        blurEvery: flags.blurEvery,
+        blurSigma: flags.blurSigma,
+        clipValue: flags.clipValue,
+        clipGradient: flags.clipGradient,
+        seed: flags.seed,
+        snapshotEvery: flags.snapshotEvery,
+      };
+      const files = new Map<string, Uint8Array | string>();
+      const records = [];
+      const cells = [];
+      for (const o of objectives) {
+        const r = await synthesize(m, p, o.terms, options);
+        const out = await m.run(
+          { dtype: 'float32', dims: r.dims, data: toModelInput(r.pixels, p) },
+          { outputs: [logits] },
+        );
+        const z = Array.from(out[logits].data as Float32Array);
+        const probs = Array.from(softmax(z));
+        const top = probs.indexOf(Math.max(...probs));
+        const stem = fileSlug(o.text);
+        const image = planarImage(r.pixels, 0, p.channels, h, w);
+        files.set(`${stem}.png`, await encodePng(image));
+        files.set(`${stem}.npy`, encodeNpy(r.pixels, r.dims));
+        for (const s of r.snapshots)
+          files.set(`${stem}.step${s.step}.png`, await encodePng(planarImage(s.pixels, 0, p.channels, h, w)));
+        const label = (k: number) => card.classes[k] ?? String(k);
+        cells.push({
+          image,
+          caption: `${o.text} → ${label(top)} ${(100 * probs[top]).toFixed(0)}%`,
+          pixelated: true,
+        });
+        records.push({
+          target: o.text,
+          png: `${stem}.png`,
+          objective: { start: r.trace[0].objective, end: r.trace.at(-1)!.objective },
+          logits: z,
+          prediction: { class: label(top), probability: probs[top] },
+          ms: Math.round(r.ms),
+          trace: r.trace.map((t) => t.objective),
+        });
+      }
+      files.set(
+        'grid.png',
+        await gridPng([{ cells }], {
+          cell: 112,
+          title: `${card.name}: ${flags.steps} steps of ${flags.optimizer}`,
+        }),
+      );
+      const summary = { model: flags.model, params: options, results: records };
+      files.set('visualize.json', `${JSON.stringify(summary, null, 2)}\n`);
+      writeAll(flags.out, files);
+      if (flags.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+      else {
+        for (const r of records)
+          process.stdout.write(
+            `${r.target.padEnd(24)} objective ${r.objective.start.toFixed(2)} → ${r.objective.end.toFixed(2)}, predicted ${r.prediction.class} (${(100 * r.prediction.probability).toFixed(1)}%)\n`,
+          );
+        process.stdout.write(`wrote ${files.size} files to ${flags.out}\n`);
+      }
+    } finally {
+      await m.release();
+    }
+  });
+
+  withCardFlags(
+    program
+      .command('attack')
+      .description(
+        'adversarial examples (FGSM, PGD; L∞ or L2; targeted or not); --eval sweeps ε over a dataset',
+      )
+      .option('-m, --model <model>', 'ONNX file or shipped model name', 'digits-gap')
+      .option('-i, --image <files...>', 'image files')
+      .option(
+        '-d, --data <data>',
+        "test samples of mnist, shapes or a folder (default with --eval: the card's dataset)",
+      )
+      .option('--count <n>', 'samples with --data', parsePositiveInt, 1)
+      .option('--target <class>', 'class to reach (index or name); default: leave the true class')
+      .addOption(new Option('--method <m>', 'attack').choices([...ATTACKS]).default('fgsm'))
+      .option(
+        '--eps <ε>',
+        'budget in pixel units ([0, 1] range): max |δ| (linf) or ‖δ‖₂ (l2)',
+        parsePositive,
+        0.1,
+      )
+      .addOption(new Option('--norm <n>', 'perturbation norm').choices([...NORMS]).default('linf'))
+      .option('--steps <n>', 'PGD steps', parsePositiveInt, 10)
+      .option('--step-size <α>', 'PGD step (default 2.5·ε / steps)', parsePositive)
+      .option('--seed <n>', 'PGD random start seed', parseNonNegativeInt, 0)
+      .option('--eval', 'success rate over test samples for each ε of --eps-list')
+      .option(
+        '--eps-list <list>',
+        'ε values for --eval',
+        parseNumbers,
+        [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4],
+      )
+      .option('--limit <n>', 'test samples for --eval', parsePositiveInt, 500)
+      .option('-o, --out <dir>', 'output folder', 'attacks')
+      .option('--json', 'print JSON'),
+  ).action(
+    async (
+      flags: CardFlags & {
+        model: string;
+        image?: string[];
+        data?: string;
+        count: number;
+        target?: string;
+        method: AttackMethod;
+        eps: number;
+        norm: AttackNorm;
+        steps: number;
+        stepSize?: number;
+        seed: number;
+        eval?: boolean;
+        epsList: number[];
+        limit: number;
+        out: string;
+        json?: boolean;
+      },
+    ) => {
+      const { model } = resolveModel(flags.model);
+      const card = cardFor(model, flags);
+      const p = card.preprocessing;
+      const [h, w] = p.size;
+      const c = p.channels;
+      const per = c * h * w;
+      const m = new ConvlensModel(model, nodeBackend());
+      const logits = card.tensors?.logits ?? m.outputNames[0];
+      const classes = (await m.layers([1, c, h, w])).find((l) => l.tensor === logits)?.shape[1] ?? 0;
+      const label = (k: number) => card.classes[k] ?? String(k);
+      let target = -1;
+      if (flags.target !== undefined) {
+        target = card.classes.indexOf(flags.target);
+        if (target < 0) target = /^\d+$/.test(flags.target) ? Number(flags.target) : -1;
+        if (target < 0 || target >= classes)
+          throw new Error(
+            `--target "${flags.target}" is not a class: use 0-${classes - 1}${card.classes.length ? ` or a name (${card.classes.join(', ')})` : ''}`,
+          );
+      }
+      const eps = flags.eval ? flags.epsList : [flags.eps];
+      const bad = eps.find((e) => !(e > 0 && (flags.norm === 'l2' || e <= 1)));
+      if (bad !== undefined)
+        throw new Error(`ε ${bad} is out of range: linf ε is in (0, 1] (pixel units), l2 ε > 0`);
+      const common = {
+        method: flags.method,
+        norm: flags.norm,
+        steps: flags.steps,
+        stepSize: flags.stepSize,
+        seed: flags.seed,
+        logits,
+      };
+      try {
+        if (flags.eval) {
+          const inputs = await inputsFrom(
+            { data: flags.data ?? card.dataset ?? 'mnist', count: flags.limit },
+            card,
+          );
+          const n = inputs.stems.length;
+          const pixels = new Float32Array(n * per);
+          for (let i = 0; i < n; i++)
+            pixels.set(
+              denormalize(
+                inputs.input.data.subarray(i * per, (i + 1) * per) as Float32Array,
+                c,
+                p.mean,
+                p.std,
+              ),
+              i * per,
+            );
+          const labels = inputs.labels!;
+          const targets = labels.map(() => target);
+          const rows = [];
+          for (const e of eps) {
+            const r = await attack(m, p, pixels, labels, { ...common, eps: e, targets });
+            const correct = r.before.map((b, i) => b === labels[i] && targets[i] !== labels[i]);
+            const hits = r.success.filter((s, i) => s && correct[i]).length;
+            rows.push({
+              eps: e,
+              attacked: correct.filter(Boolean).length,
+              successRate: hits / Math.max(1, correct.filter(Boolean).length),
+              meanL2: r.l2.reduce((a, b) => a + b, 0) / n,
+            });
+          }
+          const summary = {
+            model: flags.model,
+            samples: n,
+            ...common,
+            target: target >= 0 ? label(target) : null,
+            rows,
+          };
+          writeAll(flags.out, new Map([['attack-eval.json', `${JSON.stringify(summary, null, 2)}\n`]]));
+          if (flags.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+          else {
+            process.stdout.write(
+              `${flags.method} ${flags.norm}${target >= 0 ? ` → ${label(target)}` : ''} on ${n} test samples (success among correctly classified)\n   ε      success   mean ‖δ‖₂\n`,
+            );
+            for (const r of rows)
+              process.stdout.write(
+                `${r.eps.toFixed(3).padStart(6)}   ${(100 * r.successRate).toFixed(1).padStart(6)}%   ${r.meanL2.toFixed(2)}\n`,
+              );
+          }
+          return;
+        }
+        const inputs = await inputsFrom({ image: flags.image, data: flags.data, count: flags.count }, card);
+        const n = inputs.stems.length;
+        const pixels = new Float32Array(n * per);
+        for (let i = 0; i < n; i++)
+          pixels.set(
+            denormalize(inputs.input.data.subarray(i * per, (i + 1) * per) as Float32Array, c, p.mean, p.std),
+            i * per,
+          );
+        const clean = await m.run(inputs.input, { outputs: [logits] });
+        const cleanLogits = clean[logits].data as Float32Array;
+        const predicted = Array.from({ length: n }, (_, i) => {
+          const row = Array.from(cleanLogits.subarray(i * classes, (i + 1) * classes));
+          return row.indexOf(Math.max(...row));
+        });
+        // Untargeted attacks leave the true class when known, else the prediction.
+        const truth = inputs.labels ?? predicted;
+        const r = await attack(m, p, pixels, truth, {
+          ...common,
+          eps: flags.eps,
+          targets: new Array(n).fill(target),
+        });
+        const adv = await m.run(
+          { dtype: 'float32', dims: [n, c, h, w], data: toModelInput(r.pixels, p) },
+          { outputs: [logits] },
+        );
+        const advLogits = adv[logits].data as Float32Array;
+        const top = (z: Float32Array, i: number) => {
+          const probs = Array.from(softmax(z.subarray(i * classes, (i + 1) * classes)));
+          return probs
+            .map((q, k) => ({ class: label(k), probability: q }))
+            .sort((a, b) => b.probability - a.probability)
+            .slice(0, 3);
+        };
+        const files = new Map<string, Uint8Array | string>();
+        const records = [];
+        const rows = [];
+        const lut = colormap('diverging');
+        for (const [i, stem] of inputs.stems.entries()) {
+          const delta = new Float32Array(h * w);
+          for (let j = 0; j < h * w; j++) {
+            let s = 0;
+            for (let ch = 0; ch < c; ch++)
+              s += r.pixels[i * per + ch * h * w + j] - pixels[i * per + ch * h * w + j];
+            delta[j] = 0.5 + (0.5 * s) / c / Math.max(1e-12, flags.norm === 'linf' ? flags.eps : r.linf[i]);
+          }
+          const advImage = planarImage(r.pixels, i, c, h, w);
+          const deltaImage = heatImage(delta, h, w, lut);
+          files.set(`${stem}.adversarial.png`, await encodePng(advImage));
+          files.set(`${stem}.perturbation.png`, await encodePng(deltaImage));
+          files.set(
+            `${stem}.adversarial.npy`,
+            encodeNpy(r.pixels.subarray(i * per, (i + 1) * per), [1, c, h, w]),
+          );
+          const record = {
+            source: inputs.sources[i],
+            method: flags.method,
+            norm: flags.norm,
+            eps: flags.eps,
+            target: target >= 0 ? label(target) : null,
+            before: top(cleanLogits, i),
+            after: top(advLogits, i),
+            success: r.success[i],
+            linf: r.linf[i],
+            l2: r.l2[i],
+          };
+          files.set(`${stem}.attack.json`, `${JSON.stringify(record, null, 2)}\n`);
+          records.push(record);
+          rows.push({
+            label: stem,
+            cells: [
+              {
+                image: inputs.images[i],
+                caption: `${record.before[0].class} ${(100 * record.before[0].probability).toFixed(0)}%`,
+                pixelated: true,
+              },
+              { image: deltaImage, caption: `‖δ‖∞ ${r.linf[i].toFixed(3)}`, pixelated: true },
+              {
+                image: advImage,
+                caption: `${record.after[0].class} ${(100 * record.after[0].probability).toFixed(0)}%`,
+                pixelated: true,
+              },
+            ],
+          });
+        }
+        files.set(
+          'grid.png',
+          await gridPng(rows, {
+            cell: 112,
+            headers: ['original', 'perturbation', 'adversarial'],
+            title: `${flags.method} ${flags.norm} ε ${flags.eps}`,
+          }),
+        );
+        writeAll(flags.out, files);
+        if (flags.json) process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
+        else
+          for (const r2 of records)
+            process.stdout.write(
+              `${r2.source}: ${r2.before[0].class} (${(100 * r2.before[0].probability).toFixed(1)}%) → ${r2.after[0].class} (${(100 * r2.after[0].probability).toFixed(1)}%), ‖δ‖∞ ${r2.linf.toFixed(3)}, ‖δ‖₂ ${r2.l2.toFixed(2)}${r2.success ? '' : ' (attack failed)'}\n`,
+            );
+      } finally {
+        await m.release();
+      }
+    },
+  );
+}
