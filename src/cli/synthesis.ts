@@ -29,6 +29,7 @@ import {
 } from './common.js';
 import { inputsFrom } from './explain.js';
 import { fileSlug } from './inspect.js';
+import { scanData } from './scan.js';
 
 function parseNonNegative(value: string): number {
   const n = Number(value);
@@ -82,9 +83,9 @@ export function addSynthesisCommands(program: Command): void {
       .option('--lr <x>', 'learning rate (pixel units)', parsePositive, 0.05)
       .addOption(new Option('--optimizer <name>', 'optimiser').choices([...OPTIMIZERS]).default('adam'))
       .option('--jitter <px>', 'random shift each step', parseNonNegativeInt, 1)
-      .option('--l2 <λ>', 'L2 decay towards grey', parseNonNegative, 0.01)
-      .option('--tv <λ>', 'total variation weight', parseNonNegative, 0)
-      .option('--blur-every <k>', 'blur every k steps (0: never)', parseNonNegativeInt, 0)
+      .option('--l2 <λ>', 'L2 decay towards the normalisation mean', parseNonNegative, 0.02)
+      .option('--tv <λ>', 'total variation weight', parseNonNegative, 0.5)
+      .option('--blur-every <k>', 'blur every k steps (0: never)', parseNonNegativeInt, 4)
       .option('--blur-sigma <σ>', 'blur σ in pixels', parsePositive, 0.5)
       .option('--clip-value <p>', 'reset pixels with norm below this percentile', parsePercentile, 0)
       .option(
@@ -269,23 +270,17 @@ export function addSynthesisCommands(program: Command): void {
       };
       try {
         if (flags.eval) {
-          const inputs = await inputsFrom(
-            { data: flags.data ?? card.dataset ?? 'mnist', count: flags.limit },
-            card,
-          );
-          const n = inputs.stems.length;
+          const data = await scanData(flags.data ?? card.dataset ?? 'mnist', 'test', p);
+          const n = Math.min(flags.limit, data.source.length);
           const pixels = new Float32Array(n * per);
-          for (let i = 0; i < n; i++)
-            pixels.set(
-              denormalize(
-                inputs.input.data.subarray(i * per, (i + 1) * per) as Float32Array,
-                c,
-                p.mean,
-                p.std,
-              ),
-              i * per,
-            );
-          const labels = inputs.labels!;
+          const labels: number[] = [];
+          for (let i = 0; i < n; i++) {
+            const sample = await data.source.load(Math.floor((i * data.source.length) / n));
+            pixels.set(sample.image, i * per);
+            labels.push(sample.label);
+          }
+          if (labels.some((l) => l < 0))
+            throw new Error('--eval needs labelled data (an image folder with one subfolder per class)');
           const targets = labels.map(() => target);
           const rows = [];
           for (const e of eps) {

@@ -28,16 +28,16 @@ export interface SynthesisOptions {
   batch?: number;
   /** Random shift of up to this many pixels each step (default 0). */
   jitter?: number;
-  /** Weight of −λ‖x − 0.5‖² (L2 decay towards grey). */
+  /** Weight of −λ‖x − m‖², m the per-channel normalisation mean (L2 decay towards the image that is zero in model-input space). */
   l2?: number;
   /** Weight of −λ·TV(x), TV = mean of squared differences of neighbouring pixels. */
   tv?: number;
   /** Blur the image with σ = blurSigma every `blurEvery` steps (0: never). */
   blurEvery?: number;
   blurSigma?: number;
-  /** Reset pixels whose norm (over channels, in model-input space) is below this percentile (0–100, 0: off). */
+  /** Reset this percentage of pixels, those with the smallest norm over channels in model-input space, to the mean (0–100, 0: off). */
   clipValue?: number;
-  /** Zero the update of pixels whose contribution |Σ_c x·g| is below this percentile (0–100, 0: off). */
+  /** Zero the update of this percentage of pixels, those with the smallest contribution |Σ_c x·g| (0–100, 0: off). */
   clipGradient?: number;
   seed?: number;
   /** Keep the image every this many steps (0: never). */
@@ -119,10 +119,12 @@ export function totalVariation(
   return { value, grad };
 }
 
-/** The value below which `p`% of `values` lie (nearest rank). */
-function percentile(values: Float32Array, p: number): number {
-  const sorted = Float32Array.from(values).sort();
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+/** The indices of the round(p% · n) smallest values (ties by index). */
+function smallest(values: Float32Array, p: number): number[] {
+  const k = Math.round((p / 100) * values.length);
+  return Array.from({ length: values.length }, (_, i) => i)
+    .sort((a, b) => values[a] - values[b] || a - b)
+    .slice(0, k);
 }
 
 /** Per pixel of each sample, Σ_c f(c); returns N·H·W values. */
@@ -204,6 +206,10 @@ export async function synthesize(
     { length: c },
     (_, ch) => preprocessing.std[preprocessing.std.length === 1 ? 0 : ch],
   );
+  const means = Array.from(
+    { length: c },
+    (_, ch) => preprocessing.mean[preprocessing.mean.length === 1 ? 0 : ch],
+  );
   const trace: SynthesisResult['trace'] = [];
   const snapshots: SynthesisResult['snapshots'] = [];
   const jitter = Math.floor(options.jitter ?? 0);
@@ -241,8 +247,9 @@ export async function synthesize(
       if (options.l2) {
         let sq = 0;
         for (let i = 0; i < g.length; i++) {
-          g[i] -= 2 * options.l2 * (pixels[i] - 0.5);
-          sq += (pixels[i] - 0.5) ** 2;
+          const d = pixels[i] - means[Math.floor(i / area) % c];
+          g[i] -= 2 * options.l2 * d;
+          sq += d * d;
         }
         value -= (options.l2 * sq) / n;
       }
@@ -255,11 +262,10 @@ export async function synthesize(
       options.onStep?.({ step, steps, objective: value });
       if (options.clipGradient) {
         const contribution = perPixel(n, c, area, (i) => pixels[i] * g[i]).map(Math.abs);
-        const cut = percentile(contribution, options.clipGradient);
-        for (let s = 0; s < n; s++)
-          for (let j = 0; j < area; j++)
-            if (contribution[s * area + j] < cut)
-              for (let ch = 0; ch < c; ch++) g[(s * c + ch) * area + j] = 0;
+        for (const at of smallest(contribution, options.clipGradient)) {
+          const [s, j] = [Math.floor(at / area), at % area];
+          for (let ch = 0; ch < c; ch++) g[(s * c + ch) * area + j] = 0;
+        }
       }
       // The optimisers minimise: hand them −g to ascend.
       optimizer.step([param], [g.map((v) => -v)], lr);
@@ -279,13 +285,10 @@ export async function synthesize(
       if (options.clipValue) {
         const input = toModelInput(pixels, preprocessing);
         const norms = perPixel(n, c, area, (i) => input[i] * input[i]);
-        const cut = percentile(norms, options.clipValue);
-        for (let s = 0; s < n; s++)
-          for (let j = 0; j < area; j++)
-            if (norms[s * area + j] < cut)
-              for (let ch = 0; ch < c; ch++)
-                pixels[(s * c + ch) * area + j] =
-                  preprocessing.mean[preprocessing.mean.length === 1 ? 0 : ch];
+        for (const at of smallest(norms, options.clipValue)) {
+          const [s, j] = [Math.floor(at / area), at % area];
+          for (let ch = 0; ch < c; ch++) pixels[(s * c + ch) * area + j] = means[ch];
+        }
       }
     }
   } finally {

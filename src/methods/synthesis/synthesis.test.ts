@@ -1,0 +1,208 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { modelsDir } from '../../cli/common.js';
+import { readCard } from '../../data/card.js';
+import { loadMnist } from '../../data/node.js';
+import type { Preprocessing } from '../../data/preprocess.js';
+import { gaussianBlur } from '../../maths/blur.js';
+import { Random } from '../../maths/random.js';
+import { readModelFile } from '../../node.js';
+import { GraphBuilder } from '../../onnx/builder.js';
+import { ConvlensModel } from '../../runtime/model.js';
+import { nodeBackend } from '../../runtime/node.js';
+import { attack } from './attack.js';
+import { gramMatrix, type ObjectiveTerm, parseObjective } from './objective.js';
+import { roll, synthesize, totalVariation } from './synthesize.js';
+
+// A small ReLU conv net on 1×12×12 images.
+const g = new GraphBuilder({ seed: 11 });
+const x = g.input('x', ['n', 1, 12, 12]);
+const c1 = g.named(g.relu(g.conv(x, { in: 1, out: 4, kernel: 3, pads: 1 })), 'c1');
+const c2 = g.named(g.relu(g.conv(c1, { in: 4, out: 4, kernel: 3, pads: 1 })), 'c2');
+const logits = g.named(g.gemm(g.flatten(g.globalAveragePool(c2)), { in: 4, out: 3 }), 'logits');
+const tiny = new ConvlensModel(g.build([logits]), nodeBackend());
+const p: Preprocessing = { size: [12, 12], channels: 1, resize: 'exact', mean: [0.5], std: [0.25] };
+
+describe('objectives', () => {
+  const target = new Random(2).normals(144, 0.3).map((v) => Math.min(1, Math.max(0, 0.5 + v)));
+  it.each<[string, () => ObjectiveTerm[]]>([
+    ['logit', () => parseObjective('logit:2', 'logits')],
+    ['channel', () => parseObjective('channel:c2:1', 'logits')],
+    ['neuron', () => parseObjective('neuron:c1:0:5:6', 'logits')],
+    ['dream', () => parseObjective('dream:c1', 'logits')],
+    ['sum and scale', () => parseObjective('0.5*logit:0 + dream:c2', 'logits')],
+    [
+      'feature match (inversion)',
+      () => [
+        {
+          label: 'match',
+          scale: 1,
+          kind: { type: 'match', tensor: 'c1', target: new Float32Array(4 * 144).fill(0.2) },
+        },
+      ],
+    ],
+    [
+      'Gram (texture)',
+      () => [
+        {
+          label: 'gram',
+          scale: 1,
+          kind: { type: 'gram', tensor: 'c1', target: new Float32Array(16).fill(0.05) },
+        },
+      ],
+    ],
+  ])('%s improves over a few steps', async (_, terms) => {
+    const r = await synthesize(tiny, p, terms(), {
+      steps: 8,
+      lr: 0.05,
+      seed: 1,
+      init: Float32Array.from(target),
+    });
+    expect(r.trace).toHaveLength(9);
+    expect(r.trace.at(-1)!.objective).toBeGreaterThan(r.trace[0].objective);
+  });
+
+  it('name missing layers, channels and positions with the valid ones', async () => {
+    const run = (text: string) => synthesize(tiny, p, parseObjective(text, 'logits'), { steps: 1 });
+    await expect(run('channel:c3:0')).rejects.toThrow(/layer "c3" not found; nearest: c1, c2/);
+    await expect(run('channel:c2:4')).rejects.toThrow(/channel 4 is out of range; "c2" has channels 0-3/);
+    await expect(run('neuron:c1:0:12:0')).rejects.toThrow(/position \(12, 0\) is outside "c1"/);
+    await expect(run('logit:3')).rejects.toThrow(/class 3 is out of range 0-2/);
+    expect(() => parseObjective('channel:c1', 'logits')).toThrow(/has 1 fields after "channel:", expected 2/);
+    expect(() => parseObjective('blob:c1', 'logits')).toThrow(/unknown kind "blob"/);
+  });
+});
+
+describe('regularisers', () => {
+  const noise = new Random(4).normals(144, 0.2).map((v) => 0.5 + v);
+  const highFrequency = (img: Float32Array) => totalVariation(img, 1, 12, 12).value;
+
+  it('blur every step lowers high-frequency energy', async () => {
+    const r = await synthesize(tiny, p, parseObjective('logit:0', 'logits'), {
+      steps: 3,
+      lr: 1e-6,
+      blurEvery: 1,
+      blurSigma: 0.8,
+      init: Float32Array.from(noise),
+    });
+    expect(highFrequency(r.pixels)).toBeLessThan(0.2 * highFrequency(noise));
+    const once = gaussianBlur(noise, 1, 12, 12, 0.8);
+    expect(highFrequency(once)).toBeLessThan(highFrequency(noise));
+  });
+
+  it('value clipping resets exactly the pixels with the smallest norm to the mean', async () => {
+    const r = await synthesize(tiny, p, parseObjective('logit:0', 'logits'), {
+      steps: 1,
+      lr: 1e-9,
+      clipValue: 25,
+      init: Float32Array.from(noise),
+    });
+    let reset = 0;
+    for (let j = 0; j < 144; j++) if (r.pixels[j] === 0.5) reset++;
+    expect(reset).toBe(36); // 25% of 144
+  });
+
+  it('TV gradient matches finite differences; roll is undone by the opposite roll', () => {
+    const img = Float32Array.from(noise);
+    const { grad } = totalVariation(img, 1, 12, 12);
+    for (const i of [0, 17, 100, 143]) {
+      const up = Float32Array.from(img);
+      const down = Float32Array.from(img);
+      up[i] += 1e-3;
+      down[i] -= 1e-3;
+      const fd = (totalVariation(up, 1, 12, 12).value - totalVariation(down, 1, 12, 12).value) / 2e-3;
+      expect(grad[i]).toBeCloseTo(fd, 4);
+    }
+    expect(roll(roll(img, 1, 12, 12, 3, -5), 1, 12, 12, -3, 5)).toEqual(img);
+  });
+});
+
+describe('on the shipped models', () => {
+  const digits = readModelFile(join(modelsDir(), 'digits-gap.onnx'));
+  const card = readCard(digits)!;
+  const model = new ConvlensModel(digits, nodeBackend());
+
+  it('a visualised digit’s logit rises far above every other class', async () => {
+    const r = await synthesize(model, card.preprocessing, parseObjective('logit:3', 'logits'), {
+      steps: 120,
+      jitter: 1,
+      l2: 0.02,
+      tv: 0.5,
+      blurEvery: 4,
+      seed: 0,
+    });
+    const z = Array.from(
+      (await model.run({ dtype: 'float32', dims: r.dims, data: r.pixels }, { outputs: ['logits'] })).logits
+        .data as Float32Array,
+    );
+    const others = Math.max(...z.filter((_, k) => k !== 3));
+    expect(z[3] - others).toBeGreaterThan(10);
+    expect(r.trace.at(-1)!.objective).toBeGreaterThan(r.trace[0].objective + 20);
+  });
+
+  it('texture synthesis lowers the Gram loss by ≥ 90% from its start', async () => {
+    const shapes = readModelFile(join(modelsDir(), 'shapes-gap.onnx'));
+    const sc = readCard(shapes)!;
+    const m = new ConvlensModel(shapes, nodeBackend());
+    const { drawShapes } = await import('../../data/shapes.js');
+    const source = drawShapes(5, 0, 64, 0.02).image;
+    const input = source.map(
+      (v, i) =>
+        (v - sc.preprocessing.mean[Math.min(sc.preprocessing.mean.length - 1, Math.floor(i / 4096))]) /
+        sc.preprocessing.std[Math.min(sc.preprocessing.std.length - 1, Math.floor(i / 4096))],
+    );
+    const acts = await m.run(
+      { dtype: 'float32', dims: [1, 3, 64, 64], data: input },
+      { outputs: ['relu1', 'relu2'] },
+    );
+    const terms: ObjectiveTerm[] = ['relu1', 'relu2'].map((l) => ({
+      label: `gram:${l}`,
+      scale: 1,
+      kind: { type: 'gram', tensor: l, target: gramMatrix(acts[l].data as Float32Array, acts[l].dims) },
+    }));
+    const r = await synthesize(m, sc.preprocessing, terms, { steps: 150, lr: 0.03, seed: 2 });
+    const loss = (t: { objective: number }) => -t.objective;
+    expect(loss(r.trace.at(-1)!)).toBeLessThan(0.1 * loss(r.trace[0]));
+    await m.release();
+  });
+
+  // Documented budgets (README): FGSM L∞ ε = 0.4; targeted PGD L∞ ε = 0.3, 40 steps.
+  const test = loadMnist().test;
+  const n = 200;
+  const pixels = new Float32Array(n * 784);
+  const labels: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const s = test.get(Math.floor((i * test.length) / n));
+    pixels.set(s.image, i * 784);
+    labels.push(s.label);
+  }
+
+  it('FGSM flips ≥ 90% of correctly classified test digits at ε = 0.4', async () => {
+    const r = await attack(model, card.preprocessing, pixels, labels, {
+      method: 'fgsm',
+      eps: 0.4,
+      logits: 'logits',
+    });
+    const correct = r.before.map((b, i) => b === labels[i]);
+    const flipped = r.success.filter((s, i) => s && correct[i]).length;
+    expect(flipped / correct.filter(Boolean).length).toBeGreaterThanOrEqual(0.9);
+    expect(Math.max(...r.linf)).toBeLessThanOrEqual(0.4 + 1e-6);
+  });
+
+  it('targeted PGD reaches the target class on ≥ 90% at ε = 0.3 in 40 steps', async () => {
+    const targets = labels.map((l) => (l + 1) % 10);
+    const r = await attack(model, card.preprocessing, pixels, labels, {
+      method: 'pgd',
+      eps: 0.3,
+      steps: 40,
+      targets,
+      logits: 'logits',
+    });
+    expect(r.success.filter(Boolean).length / n).toBeGreaterThanOrEqual(0.9);
+    expect(r.after.filter((a, i) => a === targets[i]).length).toBe(r.success.filter(Boolean).length);
+    expect(Math.max(...r.linf)).toBeLessThanOrEqual(0.3 + 1e-6);
+    await expect(
+      attack(model, card.preprocessing, pixels, labels, { method: 'fgsm', eps: 1.5, logits: 'logits' }),
+    ).rejects.toThrow(/eps must be in \(0, 1\]/);
+  });
+});
