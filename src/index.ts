@@ -92,7 +92,11 @@ export {
   selectivity,
 } from './methods/inspect/scan.js';
 export { type AttackOptions, type AttackResult, attack } from './methods/synthesis/attack.js';
-export { gramMatrix, type ObjectiveTerm, parseObjective } from './methods/synthesis/objective.js';
+export {
+  gramMatrix,
+  type ObjectiveTerm as SynthesisTerm,
+  parseObjective,
+} from './methods/synthesis/objective.js';
 export { type SynthesisOptions, type SynthesisResult, synthesize } from './methods/synthesis/synthesize.js';
 export { type LoadOptions, loadModel, readModelFile, writeModelFile } from './node.js';
 export { GraphBuilder } from './onnx/builder.js';
