@@ -10,7 +10,6 @@ import { knnAccuracy, METRICS, type Metric, nearestNeighbours, neighboursOf } fr
 import { pca } from '../maths/pca.js';
 import { tsne } from '../maths/tsne.js';
 import { umap } from '../maths/umap.js';
-import { Explainer } from '../methods/attribution/pipeline.js';
 import { extractFeatures } from '../methods/inspect/features.js';
 import { type ScatterPoint, scatterSpec } from '../render/charts.js';
 import { embedPageHtml } from '../render/embedPage.js';
@@ -30,7 +29,8 @@ import {
   withCardFlags,
   writeAll,
 } from './common.js';
-import { SPLITS, scanData } from './scan.js';
+import { probeExplainer } from './inspect.js';
+import { SPLITS, scanData, spreadIndices } from './scan.js';
 
 export const EMBEDDINGS = ['pca', 'tsne', 'umap'] as const;
 type Embedding = (typeof EMBEDDINGS)[number];
@@ -67,12 +67,6 @@ function vegaBrowserBuild(): string {
   const entry = createRequire(import.meta.url).resolve('vega');
   return readFileSync(join(dirname(entry), 'vega.min.js'), 'utf8');
 }
-
-/** `limit` indices spread evenly over `length` (all when limit ≥ length). */
-const spread = (length: number, limit: number) =>
-  Array.from({ length: Math.min(length, limit) }, (_, i) =>
-    Math.floor((i * length) / Math.min(length, limit)),
-  );
 
 export function addEmbedCommands(program: Command): void {
   withCardFlags(
@@ -116,7 +110,7 @@ export function addEmbedCommands(program: Command): void {
     const vegaScript = vegaBrowserBuild();
     const dataSpec = flags.data ?? card.dataset ?? 'shapes';
     const data = await scanData(dataSpec, flags.split, p);
-    const indices = spread(data.source.length, flags.limit);
+    const indices = spreadIndices(data.source.length, flags.limit);
     if (indices.length < 5)
       throw new Error(`"${dataSpec}" has ${indices.length} images; embed needs at least 5`);
     const inputShape = [p.channels, ...p.size];
@@ -130,18 +124,7 @@ export function addEmbedCommands(program: Command): void {
       return r;
     };
     try {
-      const probe = new Explainer(
-        m,
-        {
-          dtype: 'float32',
-          dims: [1, ...inputShape],
-          data: new Float32Array(inputShape.reduce((a, b) => a * b)),
-        },
-        {
-          logits: card.tensors?.logits,
-          features: card.tensors?.features,
-        },
-      );
+      const probe = probeExplainer(m, card);
       const layer = flags.layer ?? (await probe.resolveLayer());
       await probe.sampleDims(layer);
       const set = await timed('features', () =>

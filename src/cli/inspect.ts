@@ -1,6 +1,7 @@
 /** `convlens filters`, `activations`, `scan`, `patches`, `channels` and `embed`: what a network learned. */
 import { basename, dirname, extname, join } from 'node:path';
 import { type Command, Option } from 'commander';
+import type { ModelCard } from '../data/card.js';
 import { encodeNpy } from '../data/npy.js';
 import { Explainer } from '../methods/attribution/pipeline.js';
 import { channelStats } from '../methods/inspect/activations.js';
@@ -24,6 +25,20 @@ import { givesProbabilities, topClasses } from './predictions.js';
 
 /** A tensor name made safe for a file name. */
 export const fileSlug = (s: string) => s.replace(/[^A-Za-z0-9_.-]+/g, '_');
+
+/**
+ * An explainer over one blank input at the card's size: enough to list layers, their shapes and the
+ * default feature map without touching data.
+ */
+export function probeExplainer(m: ConvlensModel, card: ModelCard): Explainer {
+  const p = card.preprocessing;
+  const dims = [1, p.channels, ...p.size];
+  return new Explainer(
+    m,
+    { dtype: 'float32', dims, data: new Float32Array(dims.reduce((a, b) => a * b)) },
+    { logits: card.tensors?.logits, features: card.tensors?.features },
+  );
+}
 
 /** The spatial [1, C, H, W] tensor `requested`, or the card's features / last feature map; errors list the spatial ones. */
 export async function spatialLayer(explainer: Explainer, requested?: string): Promise<string> {

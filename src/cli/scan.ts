@@ -8,7 +8,6 @@ import type { ModelCard } from '../data/card.js';
 import type { Sample } from '../data/dataset.js';
 import { BUILTIN_DATASETS, imageFolderSource, loadDatasetSplits } from '../data/node.js';
 import { normalizeInto, type Preprocessing } from '../data/preprocess.js';
-import { Explainer } from '../methods/attribution/pipeline.js';
 import { fieldRegion, receptiveFields } from '../methods/inspect/receptiveField.js';
 import {
   checkIndex,
@@ -37,7 +36,7 @@ import {
   withCardFlags,
   writeAll,
 } from './common.js';
-import { spatialLayer } from './inspect.js';
+import { probeExplainer, spatialLayer } from './inspect.js';
 
 export const SPLITS = ['test', 'train'] as const;
 
@@ -47,6 +46,12 @@ export interface ScanData {
   split: string;
   fingerprint: string;
 }
+
+/** `limit` indices spread evenly over `length` (all when limit ≥ length), so samples cover every class of sorted data. */
+export const spreadIndices = (length: number, limit: number) =>
+  Array.from({ length: Math.min(length, limit) }, (_, i) =>
+    Math.floor((i * length) / Math.min(length, limit)),
+  );
 
 export async function scanData(spec: string, split: string, p: Preprocessing): Promise<ScanData> {
   if ((BUILTIN_DATASETS as readonly string[]).includes(spec)) {
@@ -137,14 +142,7 @@ async function runScan(
   const input = [p.channels, ...p.size];
   const m = new ConvlensModel(resolved.model, nodeBackend());
   try {
-    const probe = new Explainer(
-      m,
-      { dtype: 'float32', dims: [1, ...input], data: new Float32Array(input[0] * input[1] * input[2]) },
-      {
-        logits: card.tensors?.logits,
-        features: card.tensors?.features,
-      },
-    );
+    const probe = probeExplainer(m, card);
     const requested = flags.layers
       ?.split(',')
       .map((s) => s.trim())

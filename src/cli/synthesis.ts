@@ -29,7 +29,8 @@ import {
 } from './common.js';
 import { inputsFrom } from './explain.js';
 import { fileSlug } from './inspect.js';
-import { scanData } from './scan.js';
+import { topClasses } from './predictions.js';
+import { scanData, spreadIndices } from './scan.js';
 
 function parseNonNegative(value: string): number {
   const n = Number(value);
@@ -271,11 +272,12 @@ export function addSynthesisCommands(program: Command): void {
       try {
         if (flags.eval) {
           const data = await scanData(flags.data ?? card.dataset ?? 'mnist', 'test', p);
-          const n = Math.min(flags.limit, data.source.length);
+          const indices = spreadIndices(data.source.length, flags.limit);
+          const n = indices.length;
           const pixels = new Float32Array(n * per);
           const labels: number[] = [];
-          for (let i = 0; i < n; i++) {
-            const sample = await data.source.load(Math.floor((i * data.source.length) / n));
+          for (const [i, index] of indices.entries()) {
+            const sample = await data.source.load(index);
             pixels.set(sample.image, i * per);
             labels.push(sample.label);
           }
@@ -322,31 +324,18 @@ export function addSynthesisCommands(program: Command): void {
             denormalize(inputs.input.data.subarray(i * per, (i + 1) * per) as Float32Array, c, p.mean, p.std),
             i * per,
           );
-        const clean = await m.run(inputs.input, { outputs: [logits] });
-        const cleanLogits = clean[logits].data as Float32Array;
-        const predicted = Array.from({ length: n }, (_, i) => {
-          const row = Array.from(cleanLogits.subarray(i * classes, (i + 1) * classes));
-          return row.indexOf(Math.max(...row));
-        });
-        // Untargeted attacks leave the true class when known, else the prediction.
-        const truth = inputs.labels ?? predicted;
-        const r = await attack(m, p, pixels, truth, {
+        // Untargeted attacks leave the true class when known, else the model's prediction.
+        const r = await attack(m, p, pixels, inputs.labels, {
           ...common,
           eps: flags.eps,
           targets: new Array(n).fill(target),
         });
-        const adv = await m.run(
-          { dtype: 'float32', dims: [n, c, h, w], data: toModelInput(r.pixels, p) },
-          { outputs: [logits] },
-        );
-        const advLogits = adv[logits].data as Float32Array;
-        const top = (z: Float32Array, i: number) => {
-          const probs = Array.from(softmax(z.subarray(i * classes, (i + 1) * classes)));
-          return probs
-            .map((q, k) => ({ class: label(k), probability: q }))
-            .sort((a, b) => b.probability - a.probability)
-            .slice(0, 3);
-        };
+        const top3 = (z: Float32Array) =>
+          topClasses({ dtype: 'float32', dims: [n, classes], data: z }, card.classes, 3).map((row) =>
+            row.map((t) => ({ class: t.label, probability: t.probability })),
+          );
+        const beforeTop = top3(r.logitsBefore);
+        const afterTop = top3(r.logitsAfter);
         const files = new Map<string, Uint8Array | string>();
         const records = [];
         const rows = [];
@@ -373,8 +362,8 @@ export function addSynthesisCommands(program: Command): void {
             norm: flags.norm,
             eps: flags.eps,
             target: target >= 0 ? label(target) : null,
-            before: top(cleanLogits, i),
-            after: top(advLogits, i),
+            before: beforeTop[i],
+            after: afterTop[i],
             success: r.success[i],
             linf: r.linf[i],
             l2: r.l2[i],

@@ -146,12 +146,13 @@ function fieldOf(
   const xf = fields.get(x);
   if (!out) return undefined;
   const attrs = attributeReader(node);
+  // Window geometry errors become this field's "unknown" reason.
+  const reader = { ...attrs, unsupported: (reason: string) => new Error(reason) };
   const spatialInput = xf && xf !== 'global' ? toAxes(xf) : undefined;
   const inShape = dims(x);
   if (WINDOW_OPS.has(node.opType)) {
     if (!spatialInput || !inShape) return 'global';
     const kernel = node.opType === 'Conv' ? dims(node.inputs[1])!.slice(2) : attrs.ints('kernel_shape', []);
-    const reader = { ...attrs, unsupported: (reason: string) => new Error(reason) };
     const w = slidingWindow(reader, kernel, inShape.slice(2), out.slice(2));
     return toField(
       spatialInput.map((a, i) => ({
@@ -164,7 +165,6 @@ function fieldOf(
   if (node.opType === 'ConvTranspose') {
     if (!spatialInput || !inShape) return 'global';
     const kernel = dims(node.inputs[1])!.slice(2);
-    const reader = { ...attrs, unsupported: (reason: string) => new Error(reason) };
     // Output o gathers inputs i with o = i·s − p + k·d, i.e. i ∈ [⌈(p − (K−1)d)/s⌉, ⌊p/s⌋] for o = 0.
     const w = slidingWindow(reader, kernel, out.slice(2), inShape.slice(2));
     return toField(

@@ -37,6 +37,9 @@ export interface AttackOptions {
 export interface AttackResult {
   /** [N, C, H, W] adversarial pixels in [0, 1]. */
   pixels: Float32Array;
+  /** [N, classes] logits of the original and of the adversarial images, and their top-1 classes. */
+  logitsBefore: Float32Array;
+  logitsAfter: Float32Array;
   before: number[];
   after: number[];
   /** Untargeted: the prediction left the true class; targeted: it is the target. */
@@ -54,7 +57,8 @@ function argmaxRows(data: Float32Array, k: number): number[] {
 }
 
 /**
- * Attack images `pixels` ([N, C, H, W] in [0, 1]) with true classes `labels`.
+ * Attack images `pixels` ([N, C, H, W] in [0, 1]) with true classes `labels` (undefined: the
+ * model's own predictions are taken as the classes to leave).
  *
  * @example
  * ```ts
@@ -66,7 +70,7 @@ export async function attack(
   model: ConvlensModel,
   preprocessing: Preprocessing,
   pixels: Float32Array,
-  labels: readonly number[],
+  labels: readonly number[] | undefined,
   options: AttackOptions,
 ): Promise<AttackResult> {
   const [h, w] = preprocessing.size;
@@ -77,7 +81,7 @@ export async function attack(
   const eps = options.eps;
   if (!(eps > 0 && (norm === 'l2' || eps <= 1)))
     throw new Error(`--eps must be in (0, 1] for linf (pixel units), > 0 for l2; got ${eps}`);
-  if (labels.length !== n) throw new Error(`${labels.length} labels for ${n} images`);
+  if (labels && labels.length !== n) throw new Error(`${labels.length} labels for ${n} images`);
   const targets = options.targets ?? new Array(n).fill(-1);
   const dims = [n, c, h, w];
   const layers = await model.layers([1, c, h, w]);
@@ -92,23 +96,24 @@ export async function attack(
     layers.map((l) => l.tensor),
     n,
   );
-  // Per image: +1 on log p_target, or −1 on log p_true.
   const weights = new Float32Array(n * classes);
-  for (let i = 0; i < n; i++)
-    weights[i * classes + (targets[i] >= 0 ? targets[i] : labels[i])] = targets[i] >= 0 ? 1 : -1;
   const runner = new ConvlensModel(augmented, model.backend, model.sessionOptions);
   const stds = Array.from(
     { length: c },
     (_, ch) => preprocessing.std[preprocessing.std.length === 1 ? 0 : ch],
   );
+  const forward = async (x: Float32Array) =>
+    (await model.run(float32(toModelInput(x, preprocessing), dims), { outputs: [options.logits] }))[
+      options.logits
+    ].data as Float32Array;
   const gradient = async (x: Float32Array) => {
     const r = await runner.gradients(float32(toModelInput(x, preprocessing), dims), {
       objective: [{ tensor: bound[0].tensor, weights: float32(weights, [n, classes]) }],
-      outputs: [options.logits],
+      outputs: [],
     });
     const g = r.gradients[runner.inputNames[0]].data as Float32Array;
     for (let i = 0; i < g.length; i++) g[i] /= stds[Math.floor(i / (h * w)) % c];
-    return { g, logits: r.outputs[options.logits].data as Float32Array };
+    return g;
   };
   /** Move x along g by `size` (sign step or normalised step per image). */
   const stepAlong = (x: Float32Array, g: Float32Array, size: number) => {
@@ -139,11 +144,15 @@ export async function attack(
     }
   };
   try {
-    const first = await gradient(pixels);
-    const before = argmaxRows(first.logits, classes);
+    const logitsBefore = await forward(pixels);
+    const before = argmaxRows(logitsBefore, classes);
+    const truth = labels ?? before;
+    // Per image: +1 on log p_target, or −1 on log p_true.
+    for (let i = 0; i < n; i++)
+      weights[i * classes + (targets[i] >= 0 ? targets[i] : truth[i])] = targets[i] >= 0 ? 1 : -1;
     const x = Float32Array.from(pixels);
     if (options.method === 'fgsm') {
-      stepAlong(x, first.g, eps);
+      stepAlong(x, await gradient(pixels), eps);
       project(x);
     } else {
       const steps = options.steps ?? 10;
@@ -160,11 +169,12 @@ export async function attack(
         project(x);
       }
       for (let k = 0; k < steps; k++) {
-        stepAlong(x, (await gradient(x)).g, alpha);
+        stepAlong(x, await gradient(x), alpha);
         project(x);
       }
     }
-    const after = argmaxRows((await gradient(x)).logits, classes);
+    const logitsAfter = await forward(x);
+    const after = argmaxRows(logitsAfter, classes);
     const linf: number[] = [];
     const l2: number[] = [];
     for (let i = 0; i < n; i++) {
@@ -180,9 +190,11 @@ export async function attack(
     }
     return {
       pixels: x,
+      logitsBefore,
+      logitsAfter,
       before,
       after,
-      success: after.map((a, i) => (targets[i] >= 0 ? a === targets[i] : a !== labels[i])),
+      success: after.map((a, i) => (targets[i] >= 0 ? a === targets[i] : a !== truth[i])),
       linf,
       l2,
     };

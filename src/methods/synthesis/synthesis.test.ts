@@ -12,7 +12,7 @@ import { ConvlensModel } from '../../runtime/model.js';
 import { nodeBackend } from '../../runtime/node.js';
 import { attack } from './attack.js';
 import { gramMatrix, type ObjectiveTerm, parseObjective } from './objective.js';
-import { roll, synthesize, totalVariation } from './synthesize.js';
+import { roll, synthesize, toModelInput, totalVariation } from './synthesize.js';
 
 // A small ReLU conv net on 1×12×12 images.
 const g = new GraphBuilder({ seed: 11 });
@@ -132,8 +132,12 @@ describe('on the shipped models', () => {
       seed: 0,
     });
     const z = Array.from(
-      (await model.run({ dtype: 'float32', dims: r.dims, data: r.pixels }, { outputs: ['logits'] })).logits
-        .data as Float32Array,
+      (
+        await model.run(
+          { dtype: 'float32', dims: r.dims, data: toModelInput(r.pixels, card.preprocessing) },
+          { outputs: ['logits'] },
+        )
+      ).logits.data as Float32Array,
     );
     const others = Math.max(...z.filter((_, k) => k !== 3));
     expect(z[3] - others).toBeGreaterThan(10);
@@ -146,11 +150,7 @@ describe('on the shipped models', () => {
     const m = new ConvlensModel(shapes, nodeBackend());
     const { drawShapes } = await import('../../data/shapes.js');
     const source = drawShapes(5, 0, 64, 0.02).image;
-    const input = source.map(
-      (v, i) =>
-        (v - sc.preprocessing.mean[Math.min(sc.preprocessing.mean.length - 1, Math.floor(i / 4096))]) /
-        sc.preprocessing.std[Math.min(sc.preprocessing.std.length - 1, Math.floor(i / 4096))],
-    );
+    const input = toModelInput(source, sc.preprocessing);
     const acts = await m.run(
       { dtype: 'float32', dims: [1, 3, 64, 64], data: input },
       { outputs: ['relu1', 'relu2'] },

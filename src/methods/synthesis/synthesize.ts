@@ -6,7 +6,7 @@
  * Yosinski et al. 2015, §2.1), and a choice of optimisers. Randomness is seeded; a trace of the
  * objective and optional snapshots are kept.
  */
-import type { Preprocessing } from '../../data/preprocess.js';
+import { normalizeInto, type Preprocessing } from '../../data/preprocess.js';
 import { gaussianBlur } from '../../maths/blur.js';
 import { Random } from '../../maths/random.js';
 import { float32 } from '../../onnx/tensor.js';
@@ -56,16 +56,11 @@ export interface SynthesisResult {
 }
 
 /** Pixels [N, C, H, W] in [0, 1] → model input, per channel (x − mean) / std. */
-export function toModelInput(
-  pixels: Float32Array,
-  p: Pick<Preprocessing, 'mean' | 'std' | 'channels' | 'size'>,
-): Float32Array {
+export function toModelInput(pixels: Float32Array, p: Preprocessing): Float32Array {
+  const per = p.channels * p.size[0] * p.size[1];
   const out = new Float32Array(pixels.length);
-  const area = p.size[0] * p.size[1];
-  for (let i = 0; i < pixels.length; i++) {
-    const c = Math.floor(i / area) % p.channels;
-    out[i] = (pixels[i] - p.mean[p.mean.length === 1 ? 0 : c]) / p.std[p.std.length === 1 ? 0 : c];
-  }
+  for (let i = 0; i < pixels.length; i += per)
+    normalizeInto(pixels.subarray(i, i + per), p.channels, p, out, i);
   return out;
 }
 
