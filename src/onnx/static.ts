@@ -212,3 +212,23 @@ export function pruneDeadNodes(model: Model): void {
   g.nodes = g.nodes.filter((n) => keep.has(n));
   for (const name of [...g.initializers.keys()]) if (!live.has(name)) g.initializers.delete(name);
 }
+
+/**
+ * A copy of the model that computes only `outputs` (nodes they do not need are dropped), with the
+ * spatial axes (2 and on) of its first input made symbolic, so a fully convolutional part of a
+ * network accepts images of any size.
+ */
+export function truncate(model: Model, outputs: readonly string[]): Model {
+  const m = cloneModel(model);
+  const g = m.graph;
+  const known = new Set([...g.inputs.map((i) => i.name), ...g.nodes.flatMap((n) => n.outputs)]);
+  const missing = outputs.filter((o) => !known.has(o));
+  if (missing.length)
+    throw new Error(`cannot truncate at ${missing.map((o) => `"${o}"`).join(', ')}: no such tensor`);
+  g.outputs = outputs.map((name) => ({ name }));
+  g.valueInfo.clear();
+  pruneDeadNodes(m);
+  const input = g.inputs[0];
+  if (input.shape) input.shape = input.shape.map((d, i) => (i >= 2 ? `spatial${i - 2}` : d));
+  return m;
+}

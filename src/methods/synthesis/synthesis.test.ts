@@ -12,7 +12,7 @@ import { ConvlensModel } from '../../runtime/model.js';
 import { nodeBackend } from '../../runtime/node.js';
 import { attack } from './attack.js';
 import { gramMatrix, type ObjectiveTerm, parseObjective } from './objective.js';
-import { roll, synthesize, toModelInput, totalVariation } from './synthesize.js';
+import { roll, type SynthesisOptions, synthesize, toModelInput, totalVariation } from './synthesize.js';
 
 // A small ReLU conv net on 1×12×12 images.
 const g = new GraphBuilder({ seed: 11 });
@@ -70,6 +70,63 @@ describe('objectives', () => {
     await expect(run('logit:3')).rejects.toThrow(/class 3 is out of range 0-2/);
     expect(() => parseObjective('channel:c1', 'logits')).toThrow(/has 1 fields after "channel:", expected 2/);
     expect(() => parseObjective('blob:c1', 'logits')).toThrow(/unknown kind "blob"/);
+  });
+});
+
+describe('parameterisations, transforms and sizes', () => {
+  it.each<[string, Partial<SynthesisOptions>]>([
+    ['fft (1/f spectrum)', { param: 'fft', lr: 0.05 }],
+    [
+      'pixel with pad, scale and rotation',
+      { transforms: { pad: 2, scale: [0.9, 1.1], rotate: 10 }, jitter: 2 },
+    ],
+    [
+      'fft with every transform',
+      { param: 'fft', transforms: { pad: 1, scale: [0.95, 1.05], rotate: 5 }, jitter: 1 },
+    ],
+  ])('the logit rises with %s', async (_, options) => {
+    const r = await synthesize(tiny, p, parseObjective('logit:0', 'logits'), {
+      steps: 30,
+      seed: 3,
+      ...options,
+    });
+    expect(r.trace.at(-1)!.terms[0]).toBeGreaterThan(r.trace[0].terms[0] + 0.5);
+    expect(r.pixels.every((v) => v >= 0 && v <= 1)).toBe(true);
+    // The trace is measured on transformed images; the final image itself scores high too.
+    const z = await tiny.run(
+      { dtype: 'float32', dims: r.dims, data: toModelInput(r.pixels, p) },
+      { outputs: ['logits'] },
+    );
+    expect((z.logits.data as Float32Array)[0]).toBeGreaterThan(r.trace[0].terms[0] + 0.5);
+  });
+
+  it('optimises a convolutional layer at another size, batched', async () => {
+    const r = await synthesize(tiny, p, parseObjective('channel:c2:0', 'logits'), {
+      steps: 10,
+      size: [20, 16],
+      batch: 2,
+      seed: 1,
+    });
+    expect(r.dims).toEqual([2, 1, 20, 16]);
+    expect(r.trace.at(-1)!.objective).toBeGreaterThan(r.trace[0].objective);
+  });
+
+  it('says when a layer needs the model’s own input size', async () => {
+    const f = new GraphBuilder({ seed: 2 });
+    const input = f.input('x', ['n', 1, 12, 12]);
+    const conv = f.named(f.relu(f.conv(input, { in: 1, out: 2, kernel: 3, pads: 1 })), 'conv');
+    const head = f.named(f.gemm(f.flatten(conv), { in: 288, out: 3 }), 'logits');
+    const flat = new ConvlensModel(f.build([head]), nodeBackend());
+    const at = (text: string) =>
+      synthesize(flat, p, parseObjective(text, 'logits'), { steps: 1, size: [16, 16] });
+    await expect(at('logit:0')).rejects.toThrow(/cannot be computed at 16×16; .*input size 12×12/);
+    await expect(at('channel:conv:1')).resolves.toBeDefined();
+  });
+
+  it('refuses pixel edits on parameterisations that are not pixels', async () => {
+    await expect(
+      synthesize(tiny, p, parseObjective('logit:0', 'logits'), { steps: 1, param: 'fft', blurEvery: 2 }),
+    ).rejects.toThrow(/blurEvery edit pixels directly and need the plain pixel parameterisation \(not fft\)/);
   });
 });
 

@@ -9,10 +9,14 @@
 import { normalizeInto, type Preprocessing } from '../../data/preprocess.js';
 import { gaussianBlur } from '../../maths/blur.js';
 import { Random } from '../../maths/random.js';
+import { applyWarp, similarity, warpAdjoint, warpPlan } from '../../maths/warp.js';
+import { nearestNames, tensorNames } from '../../onnx/graph.js';
+import { truncate } from '../../onnx/static.js';
 import { float32 } from '../../onnx/tensor.js';
-import { ConvlensModel, type ObjectiveWeights } from '../../runtime/model.js';
+import { ConvlensModel, type LayerInfo, type ObjectiveWeights } from '../../runtime/model.js';
 import { Adam, NormalizedGradient, type Optimizer, Sgd } from '../../train/optimizers.js';
 import { type BoundTerm, bindObjective, type ObjectiveTerm, termValues } from './objective.js';
+import { type ParameterizationName, parameterize } from './parameterization.js';
 
 export const OPTIMIZERS = ['adam', 'sgd', 'normalized'] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];
@@ -22,7 +26,15 @@ export interface SynthesisOptions {
   /** Learning rate in pixel units (default 0.05). */
   lr?: number;
   optimizer?: OptimizerName;
-  /** Start: pixels [N, C, H, W] in [0, 1], or 'noise' (grey ± 0.1 uniform, seeded) or 'grey' (default 'noise'). */
+  /** Image size (default: the preprocessing size). */
+  size?: readonly [number, number];
+  /** How the optimiser sees the image (default pixel). */
+  param?: ParameterizationName;
+  /** Optimise colour in a decorrelated basis (3 channels; default: on for fft). */
+  decorrelate?: boolean;
+  /** Random pad, scale and rotation each step (with `jitter` as the shift). */
+  transforms?: TransformOptions;
+  /** Start: pixels [N, C, H, W] in [0, 1] (pixel parameterisation), 'noise' (seeded) or 'grey' (default 'noise'). */
   init?: Float32Array | 'noise' | 'grey';
   /** Images optimised at once (default 1; with a Float32Array init, its batch). */
   batch?: number;
@@ -56,11 +68,16 @@ export interface SynthesisResult {
 }
 
 /** Pixels [N, C, H, W] in [0, 1] → model input, per channel (x − mean) / std. */
-export function toModelInput(pixels: Float32Array, p: Preprocessing): Float32Array {
-  const per = p.channels * p.size[0] * p.size[1];
+export function toModelInput(
+  pixels: Float32Array,
+  p: Preprocessing,
+  size: readonly [number, number] = p.size,
+): Float32Array {
+  const per = p.channels * size[0] * size[1];
   const out = new Float32Array(pixels.length);
+  const sized = { ...p, size: [size[0], size[1]] as [number, number] };
   for (let i = 0; i < pixels.length; i += per)
-    normalizeInto(pixels.subarray(i, i + per), p.channels, p, out, i);
+    normalizeInto(pixels.subarray(i, i + per), p.channels, sized, out, i);
   return out;
 }
 
@@ -131,8 +148,22 @@ function perPixel(n: number, c: number, area: number, f: (i: number) => number):
   return out;
 }
 
+/** Random transforms applied to the image before the model sees it, each step (Olah et al. 2017). */
+export interface TransformOptions {
+  /** Frame the image with this many pixels of the normalisation mean before the other transforms (default 0: edges replicate). */
+  pad?: number;
+  /** Scale drawn uniformly from [lo, hi] each step. */
+  scale?: readonly [number, number];
+  /** Rotation drawn uniformly from ±degrees each step. */
+  rotate?: number;
+}
+
 /**
  * Maximise the objective over images, starting from `init`.
+ *
+ * The model is cut down to the tensors the objective reads, with a free input size, so a
+ * convolutional layer can be optimised at any `size`; objectives on layers that need the model's
+ * own input size (a Flatten → Gemm head) need that size.
  *
  * @example
  * ```ts
@@ -147,56 +178,67 @@ export async function synthesize(
   options: SynthesisOptions,
 ): Promise<SynthesisResult> {
   const started = performance.now();
-  const [h, w] = preprocessing.size;
+  const [h, w] = options.size ?? preprocessing.size;
   const c = preprocessing.channels;
   const area = h * w;
   const steps = options.steps;
   if (!(Number.isInteger(steps) && steps >= 0))
     throw new Error(`steps must be a non-negative integer, got ${steps}`);
+  if (!(Number.isInteger(h) && Number.isInteger(w) && h > 0 && w > 0))
+    throw new Error(`size must be positive integers, got ${h}×${w}`);
   const n = options.init instanceof Float32Array ? options.init.length / (c * area) : (options.batch ?? 1);
   if (!Number.isInteger(n) || n < 1)
     throw new Error(
       `init has ${(options.init as Float32Array).length} values, not a multiple of ${c}×${h}×${w}`,
     );
   const lr = options.lr ?? 0.05;
+  const t = options.transforms ?? {};
   for (const [k, v] of Object.entries({
     lr,
     jitter: options.jitter ?? 0,
     l2: options.l2 ?? 0,
     tv: options.tv ?? 0,
+    pad: t.pad ?? 0,
+    rotate: t.rotate ?? 0,
   }))
     if (!(v >= 0) || !Number.isFinite(v)) throw new Error(`${k} must be a finite number ≥ 0, got ${v}`);
+  if (t.scale && !(t.scale.length === 2 && t.scale[0] > 0 && t.scale[1] >= t.scale[0]))
+    throw new Error(`scale must be a range [lo, hi] with 0 < lo ≤ hi, got [${t.scale}]`);
   for (const [k, v] of Object.entries({
     clipValue: options.clipValue ?? 0,
     clipGradient: options.clipGradient ?? 0,
   }))
     if (!(v >= 0 && v <= 100)) throw new Error(`${k} is a percentile in [0, 100], got ${v}`);
   const rng = new Random(options.seed ?? 0);
-  const pixels =
-    options.init instanceof Float32Array
-      ? Float32Array.from(options.init)
-      : Float32Array.from({ length: n * c * area }, () =>
-          options.init === 'grey' ? 0.5 : 0.5 + 0.2 * (rng.next() - 0.5),
-        );
-
   const dims = [n, c, h, w];
-  const layers = await model.layers([1, c, h, w]);
-  const { model: augmented, bound } = bindObjective(
-    model.model,
-    terms,
-    (t) => layers.find((l) => l.tensor === t)?.shape,
-    layers.map((l) => l.tensor),
-    n,
+  const { param, theta } = parameterize(
+    { name: options.param ?? 'pixel', dims: [n, c, h, w], decorrelate: options.decorrelate },
+    rng,
+    options.init,
   );
+  const plain = param.name === 'pixel' && !param.decorrelate;
+  if (!plain) {
+    const pixelOnly = Object.entries({
+      blurEvery: options.blurEvery,
+      clipValue: options.clipValue,
+      clipGradient: options.clipGradient,
+    }).filter(([, v]) => v);
+    if (pixelOnly.length)
+      throw new Error(
+        `${pixelOnly.map(([k]) => k).join(', ')} edit pixels directly and need the plain pixel parameterisation (not ${param.name}${param.decorrelate ? ', decorrelated' : ''})`,
+      );
+  }
+
+  const runner = await objectiveRunner(model, preprocessing, terms, [h, w], n);
+  const { bound } = runner;
   const objective = mergeTerms(bound);
-  const runner = new ConvlensModel(augmented, model.backend, model.sessionOptions);
   const optimizer: Optimizer =
     options.optimizer === 'sgd'
       ? new Sgd({ momentum: 0.9 })
       : options.optimizer === 'normalized'
         ? new NormalizedGradient()
         : new Adam();
-  const param = { name: 'image', dims, value: pixels };
+  const parameter = { name: 'image', dims: [theta.length], value: theta };
   const stds = Array.from(
     { length: c },
     (_, ch) => preprocessing.std[preprocessing.std.length === 1 ? 0 : ch],
@@ -208,18 +250,20 @@ export async function synthesize(
   const trace: SynthesisResult['trace'] = [];
   const snapshots: SynthesisResult['snapshots'] = [];
   const jitter = Math.floor(options.jitter ?? 0);
+  const affine = Boolean(t.pad || t.scale || t.rotate);
+  let pixels = param.render(theta);
 
   const evaluate = async (x: Float32Array) => {
-    const r = await runner.gradients(float32(toModelInput(x, preprocessing), dims), {
+    const r = await runner.model.gradients(float32(toModelInput(x, preprocessing, [h, w]), dims), {
       objective,
       outputs: [...new Set(bound.map((b) => b.tensor))],
     });
     const fetched = Object.fromEntries(
-      Object.entries(r.outputs).map(([k, t]) => [k, t.data as Float32Array]),
+      Object.entries(r.outputs).map(([k, v]) => [k, v.data as Float32Array]),
     );
     const values = Array.from({ length: n }, (_, i) => termValues(bound, fetched, i));
     const termsMean = bound.map((_, k) => values.reduce((s, v) => s + v[k], 0) / n);
-    return { grad: r.gradients[runner.inputNames[0]].data as Float32Array, terms: termsMean };
+    return { grad: r.gradients[runner.model.inputNames[0]].data as Float32Array, terms: termsMean };
   };
   try {
     for (let step = 0; step <= steps; step++) {
@@ -227,69 +271,127 @@ export async function synthesize(
         snapshots.push({ step, pixels: Float32Array.from(pixels) });
       const dy = jitter ? Math.floor(rng.next() * (2 * jitter + 1)) - jitter : 0;
       const dx = jitter ? Math.floor(rng.next() * (2 * jitter + 1)) - jitter : 0;
-      const shifted = dy || dx ? roll(pixels, n * c, h, w, dy, dx) : pixels;
-      const e = await evaluate(shifted);
+      // Jitter alone rolls the image (exact); with pad, scale or rotate one bilinear warp does all.
+      let seen = pixels;
+      let back = (g: Float32Array) => g;
+      if (affine) {
+        const plan = warpPlan(
+          h,
+          w,
+          h,
+          w,
+          similarity(h, w, h, w, {
+            scale: t.scale ? rng.uniform(t.scale[0], t.scale[1]) : 1,
+            degrees: t.rotate ? rng.uniform(-t.rotate, t.rotate) : 0,
+            dy,
+            dx,
+          }),
+          t.pad ? 'fill' : 'replicate',
+        );
+        seen = applyWarp(plan, pixels, n * c, (plane) => means[plane % c]);
+        back = (g) => warpAdjoint(plan, g, n * c);
+      } else if (dy || dx) {
+        seen = roll(pixels, n * c, h, w, dy, dx);
+        back = (g) => roll(g, n * c, h, w, -dy, -dx);
+      }
+      const e = await evaluate(seen);
       let value = e.terms.reduce((a, b) => a + b, 0);
       // The last pass only measures the final image.
       if (step === steps) {
         trace.push({ step, objective: value, terms: e.terms });
         break;
       }
-      // d/dpixels = d/dinput / std, shifted back.
-      let g = e.grad;
+      // d/dpixels = d/dinput / std, taken back through the transform.
+      const g = e.grad;
       for (let i = 0; i < g.length; i++) g[i] /= stds[Math.floor(i / area) % c];
-      if (dy || dx) g = roll(g, n * c, h, w, -dy, -dx);
+      const gx = back(g);
       if (options.l2) {
         let sq = 0;
-        for (let i = 0; i < g.length; i++) {
+        for (let i = 0; i < gx.length; i++) {
           const d = pixels[i] - means[Math.floor(i / area) % c];
-          g[i] -= 2 * options.l2 * d;
+          gx[i] -= 2 * options.l2 * d;
           sq += d * d;
         }
         value -= (options.l2 * sq) / n;
       }
       if (options.tv) {
         const tv = totalVariation(pixels, n * c, h, w);
-        for (let i = 0; i < g.length; i++) g[i] -= options.tv * tv.grad[i];
+        for (let i = 0; i < gx.length; i++) gx[i] -= options.tv * tv.grad[i];
         value -= (options.tv * tv.value) / n;
       }
       trace.push({ step, objective: value, terms: e.terms });
       options.onStep?.({ step, steps, objective: value });
       if (options.clipGradient) {
-        const contribution = perPixel(n, c, area, (i) => pixels[i] * g[i]).map(Math.abs);
+        const contribution = perPixel(n, c, area, (i) => pixels[i] * gx[i]).map(Math.abs);
         for (const at of smallest(contribution, options.clipGradient)) {
           const [s, j] = [Math.floor(at / area), at % area];
-          for (let ch = 0; ch < c; ch++) g[(s * c + ch) * area + j] = 0;
+          for (let ch = 0; ch < c; ch++) gx[(s * c + ch) * area + j] = 0;
         }
       }
-      // The optimisers minimise: hand them −g to ascend.
-      optimizer.step([param], [g.map((v) => -v)], lr);
-      for (let i = 0; i < pixels.length; i++) pixels[i] = Math.min(1, Math.max(0, pixels[i]));
+      // The optimisers minimise: hand them −dL/dθ to ascend.
+      optimizer.step([parameter], [param.backward(theta, gx).map((v) => -v)], lr);
+      param.project(theta);
+      // The plain pixel parameterisation's θ is the image: blur and clipping edit it in place.
       if (options.blurEvery && (step + 1) % options.blurEvery === 0)
         for (let s = 0; s < n; s++)
-          pixels.set(
-            gaussianBlur(
-              pixels.subarray(s * c * area, (s + 1) * c * area),
-              c,
-              h,
-              w,
-              options.blurSigma ?? 0.5,
-            ),
+          theta.set(
+            gaussianBlur(theta.subarray(s * c * area, (s + 1) * c * area), c, h, w, options.blurSigma ?? 0.5),
             s * c * area,
           );
       if (options.clipValue) {
-        const input = toModelInput(pixels, preprocessing);
+        const input = toModelInput(theta, preprocessing, [h, w]);
         const norms = perPixel(n, c, area, (i) => input[i] * input[i]);
         for (const at of smallest(norms, options.clipValue)) {
           const [s, j] = [Math.floor(at / area), at % area];
-          for (let ch = 0; ch < c; ch++) pixels[(s * c + ch) * area + j] = means[ch];
+          for (let ch = 0; ch < c; ch++) theta[(s * c + ch) * area + j] = means[ch];
         }
       }
+      pixels = param.render(theta);
     }
   } finally {
-    await runner.release();
+    await runner.model.release();
   }
-  return { pixels, dims, trace, snapshots, ms: performance.now() - started };
+  return { pixels: Float32Array.from(pixels), dims, trace, snapshots, ms: performance.now() - started };
+}
+
+/**
+ * The model cut down to what the terms read, with the terms' nodes appended, ready to run at
+ * `size`; names layers that do not exist, and layers whose shape needs another input size.
+ */
+export async function objectiveRunner(
+  model: ConvlensModel,
+  preprocessing: Preprocessing,
+  terms: readonly ObjectiveTerm[],
+  size: readonly [number, number],
+  n: number,
+): Promise<{ model: ConvlensModel; bound: BoundTerm[] }> {
+  const c = preprocessing.channels;
+  const names = tensorNames(model.model.graph);
+  const wanted = [...new Set(terms.map((term) => term.kind.tensor))];
+  for (const term of terms)
+    if (!names.includes(term.kind.tensor))
+      throw new Error(
+        `objective "${term.label}": layer "${term.kind.tensor}" not found; nearest: ${nearestNames(term.kind.tensor, names, 5).join(', ')}`,
+      );
+  const cut = new ConvlensModel(truncate(model.model, wanted), model.backend, model.sessionOptions);
+  let layers: LayerInfo[];
+  try {
+    layers = await cut.layers([1, c, size[0], size[1]]);
+  } catch (e) {
+    await cut.release();
+    throw new Error(
+      `the objective's layers (${wanted.join(', ')}) cannot be computed at ${size[0]}×${size[1]}; layers after a fixed-size head need the model's input size ${preprocessing.size.join('×')}: ${(e as Error).message.split('\n')[0]}`,
+    );
+  }
+  await cut.release();
+  const { model: augmented, bound } = bindObjective(
+    cut.model,
+    terms,
+    (tensor) => layers.find((l) => l.tensor === tensor)?.shape,
+    layers.map((l) => l.tensor),
+    n,
+  );
+  return { model: new ConvlensModel(augmented, model.backend, model.sessionOptions), bound };
 }
 
 /** Terms on the same tensor with the same power share one seed (their weights add). */
