@@ -8,6 +8,7 @@ import { smallFamilies } from '../zoo/families.js';
 import { pad, parseSize, resolveModel, ZOO } from './common.js';
 import { addEmbedCommands } from './embed.js';
 import { addExplainCommands } from './explain.js';
+import { addImageSynthesisCommands } from './imageSynthesis.js';
 import { addInspectCommands } from './inspect.js';
 import { addPredictCommands } from './predict.js';
 import { addScanCommands } from './scan.js';
@@ -136,6 +137,7 @@ export function buildProgram(): Command {
   addScanCommands(program);
   addEmbedCommands(program);
   addSynthesisCommands(program);
+  addImageSynthesisCommands(program);
   return program;
 }
 

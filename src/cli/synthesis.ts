@@ -4,6 +4,7 @@ import { encodeNpy } from '../data/npy.js';
 import { softmax } from '../maths/softmax.js';
 import { ATTACKS, type AttackMethod, type AttackNorm, attack, NORMS } from '../methods/synthesis/attack.js';
 import { OBJECTIVE_SYNTAX, parseObjective } from '../methods/synthesis/objective.js';
+import { PARAMETERIZATIONS, type ParameterizationName } from '../methods/synthesis/parameterization.js';
 import {
   OPTIMIZERS,
   type OptimizerName,
@@ -46,16 +47,20 @@ function parsePercentile(value: string): number {
   return n;
 }
 
-const planarImage = (pixels: Float32Array, i: number, c: number, h: number, w: number): RgbImage =>
+export const planarImage = (pixels: Float32Array, i: number, c: number, h: number, w: number): RgbImage =>
   rgbFromPlanar(pixels.subarray(i * c * h * w, (i + 1) * c * h * w), c, h, w);
 
-interface VisualizeFlags extends CardFlags {
-  model: string;
-  target?: string[];
+/** The optimisation-loop flags every synthesis verb shares. */
+export interface SynthesisFlags {
   steps: number;
   lr: number;
   optimizer: OptimizerName;
+  param: ParameterizationName;
+  decorrelate?: boolean;
   jitter: number;
+  pad: number;
+  scale?: number[];
+  rotate: number;
   l2: number;
   tv: number;
   blurEvery: number;
@@ -64,42 +69,130 @@ interface VisualizeFlags extends CardFlags {
   clipGradient: number;
   seed: number;
   snapshotEvery: number;
+}
+
+export interface SynthesisDefaults {
+  steps: number;
+  lr: number;
+  optimizer?: OptimizerName;
+  jitter: number;
+  l2: number;
+  tv: number;
+  blurEvery: number;
+}
+
+/** Add the shared loop flags with a verb's defaults. */
+export function withSynthesisFlags(cmd: Command, d: SynthesisDefaults): Command {
+  return cmd
+    .option('--steps <n>', 'optimisation steps', parsePositiveInt, d.steps)
+    .option('--lr <x>', 'learning rate', parsePositive, d.lr)
+    .addOption(
+      new Option('--optimizer <name>', 'optimiser').choices([...OPTIMIZERS]).default(d.optimizer ?? 'adam'),
+    )
+    .addOption(
+      new Option('--param <p>', 'image parameterisation: pixels, or a 1/f-scaled Fourier spectrum')
+        .choices([...PARAMETERIZATIONS])
+        .default('pixel'),
+    )
+    .option(
+      '--decorrelate',
+      'optimise colour in a decorrelated basis (default with --param fft on colour models)',
+    )
+    .option('--jitter <px>', 'random shift each step', parseNonNegativeInt, d.jitter)
+    .option(
+      '--pad <px>',
+      'frame the image with this many grey pixels before the transforms',
+      parseNonNegativeInt,
+      0,
+    )
+    .option('--scale <lo,hi>', 'random scale range each step, e.g. 0.95,1.05', parseScaleRange)
+    .option('--rotate <deg>', 'random rotation within ±deg each step', parseNonNegative, 0)
+    .option('--l2 <λ>', 'L2 decay towards the normalisation mean', parseNonNegative, d.l2)
+    .option('--tv <λ>', 'total variation weight', parseNonNegative, d.tv)
+    .option(
+      '--blur-every <k>',
+      'blur every k steps (0: never; pixel parameterisation only)',
+      parseNonNegativeInt,
+      d.blurEvery,
+    )
+    .option('--blur-sigma <σ>', 'blur σ in pixels', parsePositive, 0.5)
+    .option('--clip-value <p>', 'reset pixels with norm below this percentile', parsePercentile, 0)
+    .option(
+      '--clip-gradient <p>',
+      'freeze pixels with contribution below this percentile',
+      parsePercentile,
+      0,
+    )
+    .option('--seed <n>', 'seed of the start, jitter and transforms', parseNonNegativeInt, 0)
+    .option('--snapshot-every <k>', 'also save the image every k steps', parseNonNegativeInt, 0);
+}
+
+function parseScaleRange(value: string): number[] {
+  const r = parseNumbers(value);
+  if (r.length !== 2 || !(r[0] > 0 && r[1] >= r[0]))
+    throw new InvalidArgumentError(`expected lo,hi with 0 < lo ≤ hi, got "${value}"`);
+  return r;
+}
+
+/**
+ * The loop options from the flags. A default periodic blur is dropped for parameterisations that
+ * are not pixels (it edits pixels directly); one the user asked for is kept, and refused later.
+ */
+export function synthesisOptions(flags: SynthesisFlags, cmd?: Command): SynthesisOptions {
+  const pixels = flags.param === 'pixel' && !flags.decorrelate;
+  const defaulted = cmd?.getOptionValueSource('blurEvery') === 'default';
+  return {
+    steps: flags.steps,
+    lr: flags.lr,
+    optimizer: flags.optimizer,
+    param: flags.param,
+    decorrelate: flags.decorrelate,
+    jitter: flags.jitter,
+    transforms: {
+      pad: flags.pad,
+      rotate: flags.rotate,
+      scale: flags.scale ? [flags.scale[0], flags.scale[1]] : undefined,
+    },
+    l2: flags.l2,
+    tv: flags.tv,
+    blurEvery: !pixels && defaulted ? 0 : flags.blurEvery,
+    blurSigma: flags.blurSigma,
+    clipValue: flags.clipValue,
+    clipGradient: flags.clipGradient,
+    seed: flags.seed,
+    snapshotEvery: flags.snapshotEvery,
+  };
+}
+
+interface VisualizeFlags extends CardFlags, SynthesisFlags {
+  model: string;
+  target?: string[];
+  layer?: string;
+  first: number;
   out: string;
   json?: boolean;
 }
 
 export function addSynthesisCommands(program: Command): void {
   withCardFlags(
-    program
-      .command('visualize')
-      .description(
-        'class or unit visualisation by regularised gradient ascent from noise (default: every class)',
-      )
-      .option('-m, --model <model>', 'ONNX file or shipped model name', 'digits-gap')
-      .option(
-        '-t, --target <objectives...>',
-        `objectives (${OBJECTIVE_SYNTAX}); default: logit:C for every class`,
-      )
-      .option('--steps <n>', 'ascent steps', parsePositiveInt, 200)
-      .option('--lr <x>', 'learning rate (pixel units)', parsePositive, 0.05)
-      .addOption(new Option('--optimizer <name>', 'optimiser').choices([...OPTIMIZERS]).default('adam'))
-      .option('--jitter <px>', 'random shift each step', parseNonNegativeInt, 1)
-      .option('--l2 <λ>', 'L2 decay towards the normalisation mean', parseNonNegative, 0.02)
-      .option('--tv <λ>', 'total variation weight', parseNonNegative, 0.5)
-      .option('--blur-every <k>', 'blur every k steps (0: never)', parseNonNegativeInt, 4)
-      .option('--blur-sigma <σ>', 'blur σ in pixels', parsePositive, 0.5)
-      .option('--clip-value <p>', 'reset pixels with norm below this percentile', parsePercentile, 0)
-      .option(
-        '--clip-gradient <p>',
-        'freeze pixels with contribution below this percentile',
-        parsePercentile,
-        0,
-      )
-      .option('--seed <n>', 'seed of the start and the jitter', parseNonNegativeInt, 0)
-      .option('--snapshot-every <k>', 'also save the image every k steps', parseNonNegativeInt, 0)
-      .option('-o, --out <dir>', 'output folder', 'visualizations')
-      .option('--json', 'print JSON'),
-  ).action(async (flags: VisualizeFlags) => {
+    withSynthesisFlags(
+      program
+        .command('visualize')
+        .description(
+          'class or unit visualisation by regularised gradient ascent from noise (default: every class)',
+        )
+        .option('-m, --model <model>', 'ONNX file or shipped model name', 'digits-gap')
+        .option(
+          '-t, --target <objectives...>',
+          `objectives (${OBJECTIVE_SYNTAX}); default: logit:C for every class`,
+        )
+        .option('--layer <layer>', 'visualise the first --channels channels of this layer')
+        .option('--first <k>', 'channels with --layer', parsePositiveInt, 8)
+        .option('-o, --out <dir>', 'output folder', 'visualizations')
+        .option('--json', 'print JSON'),
+      { steps: 200, lr: 0.05, jitter: 1, l2: 0.02, tv: 0.5, blurEvery: 4 },
+    ),
+  ).action(async (flags: VisualizeFlags, cmd: Command) => {
     const { model } = resolveModel(flags.model);
     const card = cardFor(model, flags);
     const p = card.preprocessing;
@@ -109,22 +202,21 @@ export function addSynthesisCommands(program: Command): void {
     try {
       const classCount =
         (await m.layers([1, p.channels, h, w])).find((l) => l.tensor === logits)?.shape[1] ?? 0;
-      const texts = flags.target ?? Array.from({ length: classCount }, (_, k) => `logit:${k}`);
+      if (flags.target && flags.layer) throw new Error('give --target or --layer, not both');
+      let texts = flags.target ?? Array.from({ length: classCount }, (_, k) => `logit:${k}`);
+      if (flags.layer) {
+        const found = (await m.layers([1, p.channels, h, w])).find((l) => l.tensor === flags.layer);
+        if (found?.shape.length !== 4)
+          throw new Error(
+            `--layer "${flags.layer}" is not a spatial layer of the model; see \`convlens layers --model ${flags.model}\``,
+          );
+        texts = Array.from(
+          { length: Math.min(flags.first, found.shape[1] ?? 0) },
+          (_, k) => `channel:${flags.layer}:${k}`,
+        );
+      }
       const objectives = texts.map((t) => ({ text: t, terms: parseObjective(t, logits) }));
-      const options: SynthesisOptions = {
-        steps: flags.steps,
-        lr: flags.lr,
-        optimizer: flags.optimizer,
-        jitter: flags.jitter,
-        l2: flags.l2,
-        tv: flags.tv,
-        blurEvery: flags.blurEvery,
-        blurSigma: flags.blurSigma,
-        clipValue: flags.clipValue,
-        clipGradient: flags.clipGradient,
-        seed: flags.seed,
-        snapshotEvery: flags.snapshotEvery,
-      };
+      const options = synthesisOptions(flags, cmd);
       const files = new Map<string, Uint8Array | string>();
       const records = [];
       const cells = [];

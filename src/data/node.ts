@@ -215,3 +215,25 @@ export async function loadDatasetSplits(
     );
   return imageFolderSplits(spec, p);
 }
+
+/**
+ * Decode an image at its own aspect ratio, scaled so its longer side is `maxSide` (never
+ * enlarged beyond it): planar pixels in [0, 1] with the chosen number of channels.
+ */
+export async function decodeImageFit(
+  path: string,
+  channels: 1 | 3,
+  maxSide: number,
+): Promise<{ pixels: Float32Array; size: [number, number] }> {
+  if (!existsSync(path)) throw new Error(`image "${path}" does not exist`);
+  let meta: Awaited<ReturnType<ReturnType<typeof sharp>['metadata']>>;
+  try {
+    meta = await sharp(path).metadata();
+  } catch (e) {
+    throw new Error(`image "${path}" could not be read: ${(e as Error).message}`);
+  }
+  const [h0, w0] = [meta.height ?? maxSide, meta.width ?? maxSide];
+  const f = maxSide / Math.max(h0, w0);
+  const size: [number, number] = [Math.max(1, Math.round(h0 * f)), Math.max(1, Math.round(w0 * f))];
+  return { pixels: await decodeImage(path, { size, channels, resize: 'exact' }), size };
+}

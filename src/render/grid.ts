@@ -17,8 +17,10 @@ export interface GridRow {
 }
 
 export interface GridOptions {
-  /** Side of each cell in pixels (default 160). */
+  /** Width of each cell in pixels (default 160). */
   cell?: number;
+  /** Height of each cell's image area (default: the width). */
+  cellHeight?: number;
   /** Column titles. */
   headers?: string[];
   title?: string;
@@ -47,12 +49,13 @@ export function escapeXml(s: string): string {
 
 export function gridLayout(rows: GridRow[], options: GridOptions = {}): GridLayout {
   const cell = options.cell ?? 160;
+  const cellHeight = options.cellHeight ?? cell;
   const columns = Math.max(options.headers?.length ?? 0, ...rows.map((r) => r.cells.length));
   const labels = rows.some((r) => r.label);
   const left0 = GAP + (labels ? LABEL_WIDTH : 0);
   const titleHeight = options.title ? HEADER : 0;
   const top0 = GAP + titleHeight + (options.headers ? HEADER : 0);
-  const rowHeight = cell + CAPTION + GAP;
+  const rowHeight = cellHeight + CAPTION + GAP;
   const width = Math.max(
     left0 + columns * (cell + GAP),
     options.title ? GAP * 2 + Math.ceil(options.title.length * 0.62 * 15) : 0,
@@ -77,16 +80,16 @@ export function gridLayout(rows: GridRow[], options: GridOptions = {}): GridLayo
   });
   rows.forEach((row, r) => {
     const top = top0 + r * rowHeight;
-    if (row.label) label(GAP, top + cell / 2, truncateLabel(row.label, LABEL_WIDTH - GAP, 12), 12);
+    if (row.label) label(GAP, top + cellHeight / 2, truncateLabel(row.label, LABEL_WIDTH - GAP, 12), 12);
     row.cells.forEach((c, k) => {
       if (!c) return;
       const left = left0 + k * (cell + GAP);
-      const scale = cell / Math.max(c.image.width, c.image.height);
+      const scale = Math.min(cell / c.image.width, cellHeight / c.image.height);
       const resize = c.pixelated ? resizeNearest : resizeRgb;
       const image = resize(c.image, Math.round(c.image.height * scale), Math.round(c.image.width * scale));
       tiles.push({ image, left, top });
       if (c.caption)
-        label(left + cell / 2, top + cell + 12, truncateLabel(c.caption, cell, 11), 11, 'middle');
+        label(left + cell / 2, top + cellHeight + 12, truncateLabel(c.caption, cell, 11), 11, 'middle');
     });
   });
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${text.join('')}</svg>`;

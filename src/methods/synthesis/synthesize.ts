@@ -412,3 +412,37 @@ export function mergeTerms(bound: readonly BoundTerm[]): ObjectiveWeights[] {
   }
   return [...byTensor.values()];
 }
+
+/**
+ * The named layers' activations for pixels [N, C, H, W] in [0, 1] of any size the layers allow
+ * (the targets of inversion, texture and style terms).
+ */
+export async function activationsAt(
+  model: ConvlensModel,
+  preprocessing: Preprocessing,
+  pixels: Float32Array,
+  size: readonly [number, number],
+  layers: readonly string[],
+): Promise<Record<string, { data: Float32Array; dims: number[] }>> {
+  const terms = layers.map<ObjectiveTerm>((l) => ({
+    label: l,
+    scale: 1,
+    kind: { type: 'dream', tensor: l },
+  }));
+  const c = preprocessing.channels;
+  const n = pixels.length / (c * size[0] * size[1]);
+  const { model: runner } = await objectiveRunner(model, preprocessing, terms, size, n);
+  try {
+    const out = await runner.run(
+      float32(toModelInput(pixels, preprocessing, size), [n, c, size[0], size[1]]),
+      {
+        outputs: [...layers],
+      },
+    );
+    return Object.fromEntries(
+      layers.map((l) => [l, { data: out[l].data as Float32Array, dims: out[l].dims }]),
+    );
+  } finally {
+    await runner.release();
+  }
+}
