@@ -77,6 +77,7 @@ async function checkedLayers(
   f: FeatureModel,
   requested: string[] | undefined,
   flag: string,
+  spatial = true,
 ): Promise<string[]> {
   if (!requested) {
     if (f.layers.length === 0)
@@ -84,11 +85,13 @@ async function checkedLayers(
     return f.layers;
   }
   const p = f.card.preprocessing;
-  const known = (await f.model.layers([1, p.channels, ...p.size])).filter((l) => l.shape.length === 4);
+  const known = (await f.model.layers([1, p.channels, ...p.size])).filter(
+    (l) => !spatial || l.shape.length === 4,
+  );
   for (const l of requested)
     if (!known.some((k) => k.tensor === l))
       throw new Error(
-        `${flag}: "${l}" is not a spatial layer of the model; spatial layers: ${known.map((k) => k.tensor).join(', ')}`,
+        `${flag}: "${l}" is not a${spatial ? ' spatial' : ''} layer of the model; ${spatial ? 'spatial ' : ''}layers: ${known.map((k) => k.tensor).join(', ')}`,
       );
   return requested;
 }
@@ -121,8 +124,10 @@ function progress(json: boolean | undefined, label: string) {
   };
 }
 
-async function loadImage(path: string, p: Preprocessing, maxSide: number) {
-  const image = await decodeImageFit(path, p.channels, maxSide);
+async function loadImage(path: string, p: Preprocessing, maxSide: number, flag: string) {
+  const image = await decodeImageFit(path, p.channels, maxSide).catch((e: Error) => {
+    throw new Error(`${flag}: ${e.message}`);
+  });
   return { ...image, rgb: planarImage(image.pixels, 0, p.channels, image.size[0], image.size[1]) };
 }
 
@@ -185,7 +190,7 @@ export function addImageSynthesisCommands(program: Command): void {
         const layer = flags.layer ?? f.card.tensors?.features ?? f.layers.at(-1);
         const text = flags.target ?? `dream:${layer}`;
         const terms = parseObjective(text, f.card.tensors?.logits ?? f.model.outputNames[0]);
-        const source = await loadImage(flags.image, p, flags.maxSize);
+        const source = await loadImage(flags.image, p, flags.maxSize, '--image');
         const bar = stepProgress(Boolean(flags.json));
         const r = await dream(f.model, p, source.pixels, source.size, terms, {
           octaves: flags.octaves,
@@ -274,8 +279,10 @@ export function addImageSynthesisCommands(program: Command): void {
             "test samples of mnist, shapes or a folder (default: the card's dataset)",
           )
           .option('--count <n>', 'samples with --data', parsePositiveInt, 1)
-          .option('-l, --layers <list>', 'layers to invert (default: every spatial ReLU)', (v) =>
-            v.split(','),
+          .option(
+            '-l, --layers <list>',
+            'layers to invert (default: every spatial ReLU and the logits)',
+            (v) => v.split(','),
           )
           .option('-o, --out <dir>', 'output folder', 'inversions')
           .option('--json', 'print JSON'),
@@ -302,7 +309,13 @@ export function addImageSynthesisCommands(program: Command): void {
         const [h, w] = p.size;
         const c = p.channels;
         const per = c * h * w;
-        const layers = await checkedLayers(f, flags.layers, '--layers');
+        const logits = f.card.tensors?.logits;
+        const layers = await checkedLayers(
+          f,
+          flags.layers ?? (logits ? [...f.layers, logits] : undefined),
+          '--layers',
+          false,
+        );
         const inputs = await inputsFrom(
           { image: flags.image, data: flags.data, count: flags.count },
           f.card,
@@ -410,7 +423,7 @@ export function addImageSynthesisCommands(program: Command): void {
       try {
         const p = f.card.preprocessing;
         const layers = await checkedLayers(f, flags.layers, '--layers');
-        const source = await loadImage(flags.image, p, flags.sourceSize);
+        const source = await loadImage(flags.image, p, flags.sourceSize, '--image');
         const options = synthesisOptions(flags, cmd);
         const bar = progress(flags.json, 'texture');
         // --size (a card flag: the network input's size) is the synthesised image's size here.
@@ -540,8 +553,8 @@ export function addImageSynthesisCommands(program: Command): void {
           [flags.contentLayer ?? f.layers[Math.floor(f.layers.length / 2)]],
           '--content-layer',
         );
-        const content = await loadImage(flags.content, p, flags.maxSize);
-        const styleImage = await loadImage(flags.style, p, flags.maxSize);
+        const content = await loadImage(flags.content, p, flags.maxSize, '--content');
+        const styleImage = await loadImage(flags.style, p, flags.maxSize, '--style');
         const options = synthesisOptions(flags, cmd);
         const bar = progress(flags.json, 'style');
         const r = await style(f.model, p, content, styleImage, {

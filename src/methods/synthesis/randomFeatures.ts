@@ -4,7 +4,6 @@
  * convolutional networks with random filters"): one convolutional layer per filter size, each
  * with zero-mean random filters and a ReLU, whose Gram matrices describe texture at that scale.
  */
-import { writeCard } from '../../data/card.js';
 import type { Preprocessing } from '../../data/preprocess.js';
 import { Random } from '../../maths/random.js';
 import { GraphBuilder } from '../../onnx/builder.js';
@@ -29,8 +28,8 @@ export const RANDOM_FEATURE_PREPROCESSING = (channels: 1 | 3): Preprocessing => 
 });
 
 /**
- * The network, with layers named `rf3`, `rf5`, … (one per filter size), and a card whose
- * preprocessing maps [0, 1] to [−1, 1].
+ * The network, with layers named `rf3`, `rf5`, … (one per filter size), and the preprocessing
+ * that maps its [0, 1] pixels to [−1, 1].
  *
  * @example
  * ```ts
@@ -74,11 +73,5 @@ export function randomFeatureNetwork(options: RandomFeatureOptions = {}): {
   });
   const model = b.build(layers);
   const preprocessing = RANDOM_FEATURE_PREPROCESSING(channels);
-  writeCard(model, {
-    name: 'random-features',
-    classes: [],
-    preprocessing,
-    tensors: { input: 'input' },
-  });
   return { model, layers, preprocessing };
 }

@@ -12,6 +12,7 @@ import { ConvlensModel } from '../../runtime/model.js';
 import { nodeBackend } from '../../runtime/node.js';
 import { attack } from './attack.js';
 import { gramMatrix, type ObjectiveTerm, parseObjective } from './objective.js';
+import { randomFeatureNetwork } from './randomFeatures.js';
 import { roll, type SynthesisOptions, synthesize, toModelInput, totalVariation } from './synthesize.js';
 
 // A small ReLU conv net on 1×12×12 images.
@@ -261,5 +262,24 @@ describe('on the shipped models', () => {
     await expect(
       attack(model, card.preprocessing, pixels, labels, { method: 'fgsm', eps: 1.5, logits: 'logits' }),
     ).rejects.toThrow(/eps must be in \(0, 1\]/);
+  });
+});
+
+describe('random multi-scale features', () => {
+  it('has one ReLU layer per odd filter size, with zero-mean filters of the right shape', async () => {
+    const { model, layers } = randomFeatureNetwork({ sizes: [3, 5], filters: 4, seed: 1 });
+    expect(layers).toEqual(['rf3', 'rf5']);
+    const weights = [...model.graph.initializers.values()];
+    expect(weights.map((w) => w.dims)).toEqual([
+      [4, 3, 3, 3],
+      [4, 3, 5, 5],
+    ]);
+    for (const w of weights) {
+      const fan = w.dims.slice(1).reduce((a, b) => a * b, 1);
+      const data = w.data as Float32Array;
+      for (let f = 0; f < 4; f++)
+        expect(data.subarray(f * fan, (f + 1) * fan).reduce((a, b) => a + b, 0)).toBeCloseTo(0, 5);
+    }
+    expect(() => randomFeatureNetwork({ sizes: [4] })).toThrow(/odd integers ≥ 1, got 4/);
   });
 });
