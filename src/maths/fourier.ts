@@ -62,8 +62,10 @@ export function frequencies(h: number, w: number): Float64Array {
 export function inverseHalfSpectrum(t: HalfSpectrum, spectrum: Float32Array, planes: number): Float32Array {
   const { h, w, wf, cosY, sinY, cosX, sinX, multiplicity } = t;
   const out = new Float32Array(planes * h * w);
-  const re = new Float64Array(h * wf);
-  const im = new Float64Array(h * wf);
+  // Y is stored transposed, [v][y], so every inner loop runs over contiguous memory.
+  const re = new Float64Array(wf * h);
+  const im = new Float64Array(wf * h);
+  const row = new Float64Array(w);
   for (let p = 0; p < planes; p++) {
     const z = spectrum.subarray(p * h * wf * 2, (p + 1) * h * wf * 2);
     re.fill(0);
@@ -74,21 +76,27 @@ export function inverseHalfSpectrum(t: HalfSpectrum, spectrum: Float32Array, pla
         const a = z[(u * wf + v) * 2];
         const b = z[(u * wf + v) * 2 + 1];
         if (a === 0 && b === 0) continue;
+        const cu = u * h;
+        const yv = v * h;
         for (let y = 0; y < h; y++) {
-          const c = cosY[u * h + y];
-          const s = sinY[u * h + y];
-          re[y * wf + v] += a * c - b * s;
-          im[y * wf + v] += a * s + b * c;
+          const c = cosY[cu + y];
+          const s = sinY[cu + y];
+          re[yv + y] += a * c - b * s;
+          im[yv + y] += a * s + b * c;
         }
       }
     // x[y, x] = Σ_v m_v (Yr cos − Yi sin)
-    for (let y = 0; y < h; y++)
-      for (let x = 0; x < w; x++) {
-        let s = 0;
-        for (let v = 0; v < wf; v++)
-          s += multiplicity[v] * (re[y * wf + v] * cosX[v * w + x] - im[y * wf + v] * sinX[v * w + x]);
-        out[p * h * w + y * w + x] = s;
+    for (let y = 0; y < h; y++) {
+      row.fill(0);
+      for (let v = 0; v < wf; v++) {
+        const r = multiplicity[v] * re[v * h + y];
+        const i = multiplicity[v] * im[v * h + y];
+        const vx = v * w;
+        for (let x = 0; x < w; x++) row[x] += r * cosX[vx + x] - i * sinX[vx + x];
       }
+      const o = p * h * w + y * w;
+      for (let x = 0; x < w; x++) out[o + x] = row[x];
+    }
   }
   return out;
 }
@@ -101,30 +109,35 @@ export function inverseHalfSpectrumAdjoint(
 ): Float32Array {
   const { h, w, wf, cosY, sinY, cosX, sinX, multiplicity } = t;
   const out = new Float32Array(planes * h * wf * 2);
-  const gr = new Float64Array(h * wf);
-  const gi = new Float64Array(h * wf);
+  // [v][y], as in the forward map.
+  const gr = new Float64Array(wf * h);
+  const gi = new Float64Array(wf * h);
   for (let p = 0; p < planes; p++) {
     const g = grad.subarray(p * h * w, (p + 1) * h * w);
     for (let y = 0; y < h; y++)
       for (let v = 0; v < wf; v++) {
         let r = 0;
         let i = 0;
+        const gy = y * w;
+        const vx = v * w;
         for (let x = 0; x < w; x++) {
-          r += g[y * w + x] * cosX[v * w + x];
-          i -= g[y * w + x] * sinX[v * w + x];
+          r += g[gy + x] * cosX[vx + x];
+          i -= g[gy + x] * sinX[vx + x];
         }
-        gr[y * wf + v] = multiplicity[v] * r;
-        gi[y * wf + v] = multiplicity[v] * i;
+        gr[v * h + y] = multiplicity[v] * r;
+        gi[v * h + y] = multiplicity[v] * i;
       }
     for (let u = 0; u < h; u++)
       for (let v = 0; v < wf; v++) {
         let a = 0;
         let b = 0;
+        const cu = u * h;
+        const yv = v * h;
         for (let y = 0; y < h; y++) {
-          const c = cosY[u * h + y];
-          const s = sinY[u * h + y];
-          a += gr[y * wf + v] * c + gi[y * wf + v] * s;
-          b += -gr[y * wf + v] * s + gi[y * wf + v] * c;
+          const c = cosY[cu + y];
+          const s = sinY[cu + y];
+          a += gr[yv + y] * c + gi[yv + y] * s;
+          b += -gr[yv + y] * s + gi[yv + y] * c;
         }
         out[p * h * wf * 2 + (u * wf + v) * 2] = a;
         out[p * h * wf * 2 + (u * wf + v) * 2 + 1] = b;

@@ -15,7 +15,7 @@ describe('image parameterisations', () => {
     // Move θ off its start so sigmoids are not all at ½.
     const t0 = theta.map((v, i) => v + (options.name === 'fft' ? 4 : 0.05) * Math.sin(i));
     const g = new Random(4).normals(options.dims.reduce((a, b) => a * b, 1));
-    const analytic = param.backward(t0, g);
+    const analytic = param.backward(t0, param.render(t0), g);
     const eps = 1e-2;
     for (let i = 0; i < t0.length; i += Math.max(1, Math.floor(t0.length / 23))) {
       const up = Float32Array.from(t0);

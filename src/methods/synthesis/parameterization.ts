@@ -27,8 +27,8 @@ export interface ImageParameterization {
   readonly size: number;
   /** Pixels [N, C, H, W] in [0, 1] of θ. */
   render(theta: Float32Array): Float32Array;
-  /** dL/dθ from dL/dx at θ. */
-  backward(theta: Float32Array, pixelGrad: Float32Array): Float32Array;
+  /** dL/dθ from dL/dx at θ, where `pixels` = render(θ). */
+  backward(theta: Float32Array, pixels: Float32Array, pixelGrad: Float32Array): Float32Array;
   /** Keep θ valid after a step (pixel: clamp to [0, 1]). */
   project(theta: Float32Array): void;
 }
@@ -147,7 +147,7 @@ export function parameterize(
         decorrelate,
         size: n * c * area,
         render: toPixels,
-        backward: (theta, g) => pullBack(toPixels(theta), g),
+        backward: (_, x, g) => pullBack(x, g),
         project: (theta) => {
           if (!squash) for (let i = 0; i < theta.length; i++) theta[i] = Math.min(1, Math.max(0, theta[i]));
         },
@@ -179,10 +179,7 @@ export function parameterize(
       decorrelate,
       size,
       render: (t) => toPixels(linear(t)),
-      backward: (t, g) => {
-        const x = toPixels(linear(t));
-        return scaled(inverseHalfSpectrumAdjoint(table, pullBack(x, g), n * c));
-      },
+      backward: (_, x, g) => scaled(inverseHalfSpectrumAdjoint(table, pullBack(x, g), n * c)),
       project: () => {},
     },
   };

@@ -329,7 +329,7 @@ export async function synthesize(
         }
       }
       // The optimisers minimise: hand them −dL/dθ to ascend.
-      optimizer.step([parameter], [param.backward(theta, gx).map((v) => -v)], lr);
+      optimizer.step([parameter], [param.backward(theta, pixels, gx).map((v) => -v)], lr);
       param.project(theta);
       // The plain pixel parameterisation's θ is the image: blur and clipping edit it in place.
       if (options.blurEvery && (step + 1) % options.blurEvery === 0)
