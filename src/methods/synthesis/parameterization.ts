@@ -16,6 +16,7 @@ import {
   inverseHalfSpectrumAdjoint,
 } from '../../maths/fourier.js';
 import type { Random } from '../../maths/random.js';
+import { jsSpectrum, type SpectrumTransform } from './spectrum.js';
 
 export const PARAMETERIZATIONS = ['pixel', 'fft'] as const;
 export type ParameterizationName = (typeof PARAMETERIZATIONS)[number];
@@ -26,9 +27,9 @@ export interface ImageParameterization {
   /** Parameter count for the whole batch. */
   readonly size: number;
   /** Pixels [N, C, H, W] in [0, 1] of θ. */
-  render(theta: Float32Array): Float32Array;
+  render(theta: Float32Array): Promise<Float32Array>;
   /** dL/dθ from dL/dx at θ, where `pixels` = render(θ). */
-  backward(theta: Float32Array, pixels: Float32Array, pixelGrad: Float32Array): Float32Array;
+  backward(theta: Float32Array, pixels: Float32Array, pixelGrad: Float32Array): Promise<Float32Array>;
   /** Keep θ valid after a step (pixel: clamp to [0, 1]). */
   project(theta: Float32Array): void;
 }
@@ -97,6 +98,8 @@ export interface ParameterizationOptions {
   decorrelate?: boolean;
   /** fft: amplitude falls as 1/f^decay (default 1). */
   decay?: number;
+  /** fft: the inverse DFT to use (default: JavaScript; synthesis passes onnxruntime's). */
+  spectrum?: SpectrumTransform;
 }
 
 /**
@@ -106,7 +109,7 @@ export interface ParameterizationOptions {
  * @example
  * ```ts
  * const { param, theta } = parameterize({ name: 'fft', dims: [1, 3, 64, 64] }, new Random(0));
- * param.render(theta); // 1×3×64×64 pixels near grey
+ * await param.render(theta); // 1×3×64×64 pixels near grey
  * ```
  */
 export function parameterize(
@@ -146,8 +149,8 @@ export function parameterize(
         name: 'pixel',
         decorrelate,
         size: n * c * area,
-        render: toPixels,
-        backward: (_, x, g) => pullBack(x, g),
+        render: async (theta) => toPixels(theta),
+        backward: async (_, x, g) => pullBack(x, g),
         project: (theta) => {
           if (!squash) for (let i = 0; i < theta.length; i++) theta[i] = Math.min(1, Math.max(0, theta[i]));
         },
@@ -159,7 +162,8 @@ export function parameterize(
     throw new Error(
       'the fft parameterisation starts from noise; start from an image with the pixel parameterisation',
     );
-  const table = halfSpectrum(h, w);
+  const dft = options.spectrum ?? jsSpectrum(h, w);
+  const wf = Math.floor(w / 2) + 1;
   const freq = frequencies(h, w);
   const decay = options.decay ?? 1;
   // Lucid's scaling: 1/max(f, 1/max(h, w))^decay, times √(HW), with the inverse DFT's 1/(HW) and a further /4.
@@ -167,10 +171,9 @@ export function parameterize(
     freq,
     (f) => 1 / Math.max(f, 1 / Math.max(h, w)) ** decay / (4 * Math.sqrt(h * w)),
   );
-  const cells = h * table.wf;
+  const cells = h * wf;
   const size = n * c * cells * 2;
   const scaled = (theta: Float32Array) => theta.map((v, i) => v * scale[Math.floor(i / 2) % cells]);
-  const linear = (theta: Float32Array) => inverseHalfSpectrum(table, scaled(theta), n * c);
   const theta = init === 'grey' ? new Float32Array(size) : rng.normals(size, 0.01);
   return {
     theta,
@@ -178,8 +181,8 @@ export function parameterize(
       name: 'fft',
       decorrelate,
       size,
-      render: (t) => toPixels(linear(t)),
-      backward: (_, x, g) => scaled(inverseHalfSpectrumAdjoint(table, pullBack(x, g), n * c)),
+      render: async (t) => toPixels(await dft.inverse(scaled(t), n * c)),
+      backward: async (_, x, g) => scaled(await dft.adjoint(pullBack(x, g), n * c)),
       project: () => {},
     },
   };

@@ -17,6 +17,7 @@ import { ConvlensModel, type LayerInfo, type ObjectiveWeights } from '../../runt
 import { Adam, NormalizedGradient, type Optimizer, Sgd } from '../../train/optimizers.js';
 import { type BoundTerm, bindObjective, type ObjectiveTerm, termValues } from './objective.js';
 import { type ParameterizationName, parameterize } from './parameterization.js';
+import { onnxSpectrum } from './spectrum.js';
 
 export const OPTIMIZERS = ['adam', 'sgd', 'normalized'] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];
@@ -211,8 +212,10 @@ export async function synthesize(
     if (!(v >= 0 && v <= 100)) throw new Error(`${k} is a percentile in [0, 100], got ${v}`);
   const rng = new Random(options.seed ?? 0);
   const dims = [n, c, h, w];
+  const spectrum =
+    options.param === 'fft' ? onnxSpectrum(h, w, model.backend, model.sessionOptions) : undefined;
   const { param, theta } = parameterize(
-    { name: options.param ?? 'pixel', dims: [n, c, h, w], decorrelate: options.decorrelate },
+    { name: options.param ?? 'pixel', dims: [n, c, h, w], decorrelate: options.decorrelate, spectrum },
     rng,
     options.init,
   );
@@ -251,7 +254,7 @@ export async function synthesize(
   const snapshots: SynthesisResult['snapshots'] = [];
   const jitter = Math.floor(options.jitter ?? 0);
   const affine = Boolean(t.pad || t.scale || t.rotate);
-  let pixels = param.render(theta);
+  let pixels = await param.render(theta);
 
   const evaluate = async (x: Float32Array) => {
     const r = await runner.model.gradients(float32(toModelInput(x, preprocessing, [h, w]), dims), {
@@ -329,7 +332,7 @@ export async function synthesize(
         }
       }
       // The optimisers minimise: hand them −dL/dθ to ascend.
-      optimizer.step([parameter], [param.backward(theta, pixels, gx).map((v) => -v)], lr);
+      optimizer.step([parameter], [(await param.backward(theta, pixels, gx)).map((v) => -v)], lr);
       param.project(theta);
       // The plain pixel parameterisation's θ is the image: blur and clipping edit it in place.
       if (options.blurEvery && (step + 1) % options.blurEvery === 0)
@@ -346,10 +349,11 @@ export async function synthesize(
           for (let ch = 0; ch < c; ch++) theta[(s * c + ch) * area + j] = means[ch];
         }
       }
-      pixels = param.render(theta);
+      pixels = await param.render(theta);
     }
   } finally {
     await runner.model.release();
+    await spectrum?.release();
   }
   return { pixels: Float32Array.from(pixels), dims, trace, snapshots, ms: performance.now() - started };
 }
