@@ -255,7 +255,7 @@ export function addSynthesisCommands(program: Command): void {
         'grid.png',
         await gridPng([{ cells }], {
           cell: 112,
-          title: `${card.name}: ${flags.steps} steps of ${flags.optimizer}`,
+          title: `${card.name}: ${flags.steps} steps of ${flags.optimizer}, ${flags.param}${options.decorrelate || (flags.param === 'fft' && p.channels === 3) ? ' (decorrelated colour)' : ''}`,
         }),
       );
       const summary = { model: flags.model, params: options, results: records };
