@@ -92,17 +92,40 @@ export {
   selectivity,
 } from './methods/inspect/scan.js';
 export { type AttackOptions, type AttackResult, attack } from './methods/synthesis/attack.js';
+export { type DreamOptions, type DreamResult, dream } from './methods/synthesis/dream.js';
+export { type Inversion, invert, matchTerm } from './methods/synthesis/invert.js';
 export {
   gramMatrix,
   type ObjectiveTerm as SynthesisTerm,
   parseObjective,
 } from './methods/synthesis/objective.js';
-export { type SynthesisOptions, type SynthesisResult, synthesize } from './methods/synthesis/synthesize.js';
+export {
+  type ImageParameterization,
+  PARAMETERIZATIONS,
+  type ParameterizationName,
+  parameterize,
+} from './methods/synthesis/parameterization.js';
+export { randomFeatureNetwork } from './methods/synthesis/randomFeatures.js';
+export { jsSpectrum, onnxSpectrum, type SpectrumTransform } from './methods/synthesis/spectrum.js';
+export {
+  activationsAt,
+  type SynthesisOptions,
+  type SynthesisResult,
+  synthesize,
+  type TransformOptions,
+} from './methods/synthesis/synthesize.js';
+export {
+  gramTerms,
+  type SourceImage,
+  type StyleOptions,
+  style,
+  texture,
+} from './methods/synthesis/texture.js';
 export { type LoadOptions, loadModel, readModelFile, writeModelFile } from './node.js';
 export { GraphBuilder } from './onnx/builder.js';
 export { consumers, producers, topologicalOrder } from './onnx/graph.js';
 export { decodeModel, encodeModel, type Graph, type Model, type Node } from './onnx/model.js';
-export { makeStatic, type StaticModel } from './onnx/static.js';
+export { makeStatic, type StaticModel, truncate } from './onnx/static.js';
 export { type DType, float32, int64, type Tensor } from './onnx/tensor.js';
 export { renderAttribution } from './render/attribution.js';
 export { chartSvg, heatmapSpec, scatterSpec } from './render/charts.js';
