@@ -131,15 +131,19 @@ async function loadImage(path: string, p: Preprocessing, maxSide: number, flag: 
   return { ...image, rgb: planarImage(image.pixels, 0, p.channels, image.size[0], image.size[1]) };
 }
 
-async function snapshotsOf(
+/** `name.png`, `name.npy` and any `name.stepK.png` snapshots of a result; returns its image. */
+async function addResultFiles(
   files: Map<string, Uint8Array | string>,
   name: string,
   r: SynthesisResult,
-  c: number,
-): Promise<void> {
-  const [, , h, w] = r.dims;
+): Promise<RgbImage> {
+  const [, c, h, w] = r.dims;
+  const image = planarImage(r.pixels, 0, c, h, w);
+  files.set(`${name}.png`, await encodePng(image));
+  files.set(`${name}.npy`, encodeNpy(r.pixels, r.dims));
   for (const s of r.snapshots)
     files.set(`${name}.step${s.step}.png`, await encodePng(planarImage(s.pixels, 0, c, h, w)));
+  return image;
 }
 
 function report(json: boolean | undefined, summary: unknown, lines: string[], out: string, count: number) {
@@ -345,11 +349,9 @@ export function addImageSynthesisCommands(program: Command): void {
             let sq = 0;
             for (let j = 0; j < per; j++) sq += (r.result.pixels[j] - pixels[j]) ** 2;
             const pixelRmse = Math.sqrt(sq / per);
-            files.set(`${name}.png`, await encodePng(planarImage(r.result.pixels, 0, c, h, w)));
-            files.set(`${name}.npy`, encodeNpy(r.result.pixels, r.result.dims));
-            await snapshotsOf(files, name, r.result, c);
+            const image = await addResultFiles(files, name, r.result);
             cells.push({
-              image: planarImage(r.result.pixels, 0, c, h, w),
+              image,
               caption: `${r.layer} ${(100 * r.relativeError).toFixed(0)}%`,
               pixelated: true,
             });
@@ -436,11 +438,8 @@ export function addImageSynthesisCommands(program: Command): void {
         });
         bar.stop();
         const name = `${stem(flags.image)}.texture`;
-        const image = planarImage(r.pixels, 0, p.channels, ...size);
         const files = new Map<string, Uint8Array | string>();
-        files.set(`${name}.png`, await encodePng(image));
-        files.set(`${name}.npy`, encodeNpy(r.pixels, r.dims));
-        await snapshotsOf(files, name, r, p.channels);
+        const image = await addResultFiles(files, name, r);
         files.set(
           'grid.png',
           await gridPng(
@@ -568,12 +567,8 @@ export function addImageSynthesisCommands(program: Command): void {
         });
         bar.stop();
         const name = `${stem(flags.content)}.${stem(flags.style)}.style`;
-        const [h, w] = content.size;
-        const image = planarImage(r.pixels, 0, p.channels, h, w);
         const files = new Map<string, Uint8Array | string>();
-        files.set(`${name}.png`, await encodePng(image));
-        files.set(`${name}.npy`, encodeNpy(r.pixels, r.dims));
-        await snapshotsOf(files, name, r, p.channels);
+        const image = await addResultFiles(files, name, r);
         files.set(
           'grid.png',
           await gridPng(

@@ -9,12 +9,7 @@
  * - `decorrelate` (3 channels): θ lives in a decorrelated colour basis, rgb = M·θ, with M the
  *   square root of ImageNet's colour covariance used by Lucid; with it x passes through a sigmoid.
  */
-import {
-  frequencies,
-  halfSpectrum,
-  inverseHalfSpectrum,
-  inverseHalfSpectrumAdjoint,
-} from '../../maths/fourier.js';
+import { frequencies } from '../../maths/fourier.js';
 import type { Random } from '../../maths/random.js';
 import { jsSpectrum, type SpectrumTransform } from './spectrum.js';
 
