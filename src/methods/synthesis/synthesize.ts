@@ -378,16 +378,17 @@ export async function objectiveRunner(
         `objective "${term.label}": layer "${term.kind.tensor}" not found; nearest: ${nearestNames(term.kind.tensor, names, 5).join(', ')}`,
       );
   const cut = new ConvlensModel(truncate(model.model, wanted), model.backend, model.sessionOptions);
+  const shape = [1, c, size[0], size[1]];
+  const ownSize = size[0] === preprocessing.size[0] && size[1] === preprocessing.size[1];
   let layers: LayerInfo[];
   try {
-    layers = await cut.layers([1, c, size[0], size[1]]);
+    // At the model's own size its shapes are cached across calls; other sizes need the cut model.
+    layers = await (ownSize ? model : cut).layers(shape);
   } catch (e) {
-    await cut.release();
     throw new Error(
       `the objective's layers (${wanted.join(', ')}) cannot be computed at ${size[0]}×${size[1]}; layers after a fixed-size head need the model's input size ${preprocessing.size.join('×')}: ${(e as Error).message.split('\n')[0]}`,
     );
   }
-  await cut.release();
   const { model: augmented, bound } = bindObjective(
     cut.model,
     terms,
