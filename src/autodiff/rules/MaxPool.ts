@@ -1,8 +1,9 @@
 // dX[p] = Σ_windows dY[w] · [p is the first maximum of window w]; windows gathered and scattered
-// by one-hot depthwise convs (exact), first maximum chosen with an exclusive CumSum.
+// by one-hot depthwise convs (exact), first maximum chosen by ArgMax over the window offsets.
+import { int64 } from '../../onnx/tensor.js';
 import type { GradientRule } from '../rule.js';
 import { oneHotKernel, scatterToInput, windowInput } from './shared/poolScatter.js';
-import { slidingWindow } from './shared/window.js';
+import { range, slidingWindow } from './shared/window.js';
 
 export const MaxPool: GradientRule = {
   opType: 'MaxPool',
@@ -19,16 +20,9 @@ export const MaxPool: GradientRule = {
     const xp = windowInput(c, c.x(0), w, -3e38);
     const windows = e.op('Conv', [xp, onehot], { group: ch, strides: w.strides, dilations: w.dilations });
     const byOffset = e.reshape(windows, [n, ch, k, ...w.output]);
-    const ymax = e.reshape(c.y(0), [n, ch, 1, ...w.output]);
-    const hit = e.toFloat(e.op('Equal', [byOffset, ymax]));
-    const before = e.op(
-      'CumSum',
-      [hit, e.constant({ dtype: 'int64', dims: [], data: new BigInt64Array([2n]) })],
-      {
-        exclusive: 1,
-      },
-    );
-    const first = e.mul(hit, e.toFloat(e.op('Less', [before, e.scalar(0.5)])));
+    const offsets = e.constant(int64(range(0, k), [1, 1, k, ...w.output.map(() => 1)]), 'offsets');
+    // First maximum of each window: ArgMax returns the first index of the largest value.
+    const first = e.toFloat(e.op('Equal', [e.op('ArgMax', [byOffset], { axis: 2, keepdims: 1 }), offsets]));
     const g = e.reshape(e.mul(first, e.reshape(c.dy(0), [n, ch, 1, ...w.output])), [n, ch * k, ...w.output]);
     c.dx(0, scatterToInput(c, g, onehot, w, ch));
   },
