@@ -122,7 +122,9 @@ describe('ConvlensModel', () => {
     const m = await loadModel(b.build([y]));
     // Windows (row-major): {1,1,1,1} → (0,0); {1,0,1,2} → (1,2); {0,2,2,2} → (0,3).
     const x = float32([1, 1, 0, 2, 1, 1, 2, 2], [1, 1, 2, 4]);
-    const r = await m.gradients(x, { objective: [{ tensor: y, weights: float32([10, 20, 30], [1, 1, 1, 3]) }] });
+    const r = await m.gradients(x, {
+      objective: [{ tensor: y, weights: float32([10, 20, 30], [1, 1, 1, 3]) }],
+    });
     expect(Array.from(r.gradients['x'].data as Float32Array)).toEqual([10, 0, 0, 30, 0, 0, 20, 0]);
     const s = await m.gradients(float32(new Array(8).fill(5), [1, 1, 2, 4]), {
       objective: [{ tensor: y, weights: float32([1, 2, 4], [1, 1, 1, 3]) }],
