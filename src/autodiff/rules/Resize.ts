@@ -1,6 +1,7 @@
-// Y = A_H · X · A_Wᵀ per (n, c) with interpolation matrices A (nearest, linear): dX = A_Hᵀ · dY · A_W
+// Y = A_H · X · A_Wᵀ per (n, c) with interpolation matrices A (nearest, linear, cubic): dX = A_Hᵀ · dY · A_W
 import { toNumbers } from '../../onnx/tensor.js';
 import type { GradientRule, RuleContext } from '../rule.js';
+import { transposedAlongAxis } from './shared/axisMatrix.js';
 
 function sourceCoordinate(
   c: RuleContext,
@@ -43,6 +44,11 @@ function nearestIndex(c: RuleContext, mode: string, v: number): number {
   }
 }
 
+/** Keys' cubic kernel with coefficient a at distance d ∈ [0, 2]. */
+function cubicKernel(d: number, a: number): number {
+  return d <= 1 ? ((a + 2) * d - (a + 3)) * d * d + 1 : ((a * d - 5 * a) * d + 8 * a) * d - 4 * a;
+}
+
 /** The [out, in] matrix of one axis. */
 function interpolationMatrix(c: RuleContext, inSize: number, outSize: number, scale: number): Float32Array {
   const mode = c.string('mode', 'nearest');
@@ -63,8 +69,23 @@ function interpolationMatrix(c: RuleContext, inSize: number, outSize: number, sc
       const t = s - i0;
       a[o * inSize + i0] += 1 - t;
       a[o * inSize + i1] += t;
+    } else if (mode === 'cubic') {
+      // Keys' cubic convolution over taps i0 − 1 … i0 + 2, indices clamped to the edge; with
+      // exclude_outside the outside taps get weight 0 and the rest are renormalised.
+      const coeff = c.float('cubic_coeff_a', -0.75);
+      const exclude = c.int('exclude_outside', 0) === 1;
+      const i0 = Math.floor(src);
+      const t = src - i0;
+      const taps = [i0 - 1, i0, i0 + 1, i0 + 2];
+      const weights = [1 + t, t, 1 - t, 2 - t].map((d) => cubicKernel(d, coeff));
+      const inside = taps.map((i) => !exclude || (i >= 0 && i < inSize));
+      const total = weights.reduce((sum, v, k) => sum + (inside[k] ? v : 0), 0);
+      taps.forEach((i, k) => {
+        if (inside[k])
+          a[o * inSize + Math.min(Math.max(i, 0), inSize - 1)] += weights[k] / (exclude ? total : 1);
+      });
     } else {
-      throw c.unsupported(`mode "${mode}" (supported: nearest, linear)`);
+      throw c.unsupported(`mode "${mode}" (supported: nearest, linear, cubic)`);
     }
   }
   return a;
@@ -85,12 +106,8 @@ export const Resize: GradientRule = {
     for (let axis = 0; axis < rank; axis++) {
       const identity = xs[axis] === ys[axis] && scales[axis] === 1;
       if (identity) continue;
-      if (axis < rank - 2)
-        throw c.unsupported(`resizing axis ${axis} (only the last two axes) is not supported`);
       const a = interpolationMatrix(c, xs[axis], ys[axis], scales[axis]);
-      const m = e.constant({ dtype: 'float32', dims: [ys[axis], xs[axis]], data: a }, 'interp');
-      // Last axis: dY · A; second-to-last: Aᵀ · dY.
-      grad = axis === rank - 1 ? e.op('MatMul', [grad, m]) : e.op('MatMul', [e.transpose(m, [1, 0]), grad]);
+      grad = transposedAlongAxis(e, grad, axis, rank, a, ys[axis], xs[axis]);
     }
     c.dx(0, grad);
   },

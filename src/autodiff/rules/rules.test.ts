@@ -374,6 +374,57 @@ const CASES: Case[] = [
       ]),
   },
   {
+    name: 'Slice step 2 and step -3 with clamped ends',
+    inputs: { x: [2, 9, 10] },
+    build: (b) =>
+      b.op1('Slice', [
+        'x',
+        b.param('st', i64([1, 100])),
+        b.param('en', i64([100, -100])),
+        b.param('ax', i64([1, 2])),
+        b.param('sp', i64([2, -3])),
+      ]),
+  },
+  {
+    name: 'Slice step 3 from a negative start',
+    inputs: { x: [3, 11] },
+    build: (b) =>
+      b.op1('Slice', [
+        'x',
+        b.param('st', i64([-10])),
+        b.param('en', i64([9])),
+        b.param('ax', i64([1])),
+        b.param('sp', i64([3])),
+      ]),
+  },
+  {
+    name: 'Pad constant with a negative pad (crop)',
+    inputs: x4(2, 4, 5),
+    build: (b) => b.op1('Pad', ['x', b.param('pads', i64([0, 0, -1, 2, 0, 0, 1, -2]))]),
+  },
+  ...(['reflect', 'edge'] as const).map(
+    (mode): Case => ({
+      name: `Pad ${mode}`,
+      inputs: x4(2, 4, 5),
+      build: (b) => b.op1('Pad', ['x', b.param('pads', i64([0, 0, 2, 3, 0, 0, 3, 1]))], { mode }),
+    }),
+  ),
+  {
+    name: 'Pad reflect opset 10 attribute form',
+    opset: 10,
+    inputs: x4(1, 4, 4),
+    build: (b) => b.op1('Pad', ['x'], { mode: 'reflect', pads: [0, 0, 1, 2, 0, 0, 2, 1] }),
+  },
+  {
+    name: 'Pad wrap (opset 19) on chosen axes',
+    opset: 19,
+    inputs: x4(2, 4, 5),
+    build: (b) =>
+      b.op1('Pad', ['x', b.param('pads', i64([2, 1, 1, 3])), '', b.param('axes', i64([2, 3]))], {
+        mode: 'wrap',
+      }),
+  },
+  {
     name: 'Pad constant',
     inputs: x4(2, 3, 3),
     build: (b) => b.op1('Pad', ['x', b.param('pads', i64([0, 0, 1, 2, 0, 1, 0, 3]))]),
@@ -453,6 +504,36 @@ const CASES: Case[] = [
         mode: 'linear',
         coordinate_transformation_mode: 'pytorch_half_pixel',
       }),
+  },
+  ...(
+    [
+      ['×2 half_pixel', { scales: [1, 1, 2, 2] }, {}],
+      [
+        '×1.5 align_corners, a = −0.5',
+        { scales: [1, 1, 1.5, 1.5] },
+        { coordinate_transformation_mode: 'align_corners', cubic_coeff_a: -0.5 },
+      ],
+      ['to sizes, exclude_outside', { sizes: [2, 2, 7, 9] }, { exclude_outside: 1 }],
+      ['×0.5 asymmetric', { scales: [1, 1, 0.5, 0.5] }, { coordinate_transformation_mode: 'asymmetric' }],
+    ] as const
+  ).map(
+    ([label, target, attrs]): Case => ({
+      name: `Resize cubic ${label}`,
+      inputs: x4(2, 6, 6),
+      build: (b) =>
+        b.op1(
+          'Resize',
+          'sizes' in target
+            ? ['x', '', '', b.param('sizes', i64([...target.sizes]))]
+            : ['x', '', b.param('scales', float32([...target.scales]))],
+          { mode: 'cubic', ...attrs },
+        ),
+    }),
+  ),
+  {
+    name: 'Resize linear on the channel axis',
+    inputs: x4(3, 4, 4),
+    build: (b) => b.op1('Resize', ['x', '', b.param('scales', float32([1, 2, 1, 1]))], { mode: 'linear' }),
   },
 ];
 
