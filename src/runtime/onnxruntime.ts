@@ -53,7 +53,7 @@ export class OrtBackend implements InferenceBackend {
   }
 
   async createSession(model: Uint8Array, options: SessionOptions = {}): Promise<InferenceSession> {
-    const providers = options.executionProviders ?? ['cpu'];
+    const providers = options.executionProviders ?? [this.availableProviders[0] ?? 'cpu'];
     for (const p of providers) {
       if (!this.availableProviders.includes(p)) {
         throw new Error(

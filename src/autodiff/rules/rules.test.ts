@@ -3,6 +3,7 @@ import { Random } from '../../maths/random.js';
 import { GraphBuilder } from '../../onnx/builder.js';
 import { float32, int64 } from '../../onnx/tensor.js';
 import { nodeBackend } from '../../runtime/node.js';
+import { webBackend } from '../../runtime/web.js';
 import { checkGradients, type Sampler, samplers } from '../gradcheck.js';
 import type { ReluRule } from '../rule.js';
 
@@ -537,32 +538,36 @@ const CASES: Case[] = [
   },
 ];
 
-describe('gradient rules match finite differences', () => {
-  const backend = nodeBackend();
-  it.each(CASES.map((c) => [c.name, c] as const))('%s', async (_, c) => {
-    const b = new GraphBuilder({ opset: c.opset ?? 13, seed: 3 });
-    for (const [name, shape] of Object.entries(c.inputs)) b.input(name, shape);
-    const params: string[] = [];
-    const rng = new Random(11);
-    const p = (name: string, dims: number[], sampler: Sampler = samplers.normal) => {
-      const n = dims.reduce((a, d) => a * d, 1);
-      params.push(b.param(name, { dtype: 'float32', dims, data: sampler(rng, n).map((v) => v * 0.7) }));
-      return name;
-    };
-    const y = c.build(b, p);
-    const model = b.build([y]);
-    const result = await checkGradients(model, backend, {
-      inputShapes: c.inputs,
-      wrt: [...Object.keys(c.inputs), ...params],
-      samplers: c.samplers,
-      reluRule: c.reluRule,
+// One contract, two runtimes: every rule's backward graph must run and be right on onnxruntime-node
+// and on onnxruntime-web's WebAssembly build (the browser's runtime, here under Node).
+describe.each([nodeBackend(), webBackend()])(
+  'gradient rules match finite differences on $name',
+  (backend) => {
+    it.each(CASES.map((c) => [c.name, c] as const))('%s', async (_, c) => {
+      const b = new GraphBuilder({ opset: c.opset ?? 13, seed: 3 });
+      for (const [name, shape] of Object.entries(c.inputs)) b.input(name, shape);
+      const params: string[] = [];
+      const rng = new Random(11);
+      const p = (name: string, dims: number[], sampler: Sampler = samplers.normal) => {
+        const n = dims.reduce((a, d) => a * d, 1);
+        params.push(b.param(name, { dtype: 'float32', dims, data: sampler(rng, n).map((v) => v * 0.7) }));
+        return name;
+      };
+      const y = c.build(b, p);
+      const model = b.build([y]);
+      const result = await checkGradients(model, backend, {
+        inputShapes: c.inputs,
+        wrt: [...Object.keys(c.inputs), ...params],
+        samplers: c.samplers,
+        reluRule: c.reluRule,
+      });
+      const tol = c.tol ?? (result.precision === 'float64' ? 1e-4 : 5e-3);
+      for (const check of result.checks) {
+        expect(
+          check.relativeError,
+          `${check.wrt}: analytic ${check.analytic} vs numeric ${check.numeric} (${result.precision})`,
+        ).toBeLessThan(tol);
+      }
     });
-    const tol = c.tol ?? (result.precision === 'float64' ? 1e-4 : 5e-3);
-    for (const check of result.checks) {
-      expect(
-        check.relativeError,
-        `${check.wrt}: analytic ${check.analytic} vs numeric ${check.numeric} (${result.precision})`,
-      ).toBeLessThan(tol);
-    }
-  });
-});
+  },
+);

@@ -1,0 +1,136 @@
+/** convlens core: the platform-free API (graph IR, autodiff, methods, maths, rendering to data), shared by the Node and browser entries. */
+export {
+  buildGradientGraph,
+  type GradientSpec,
+  gradName,
+  MIN_OPSET,
+  type ObjectiveTerm,
+  seedName,
+  supportedOps,
+} from './autodiff/engine.js';
+export {
+  checkGradients,
+  type GradientCheckOptions,
+  type GradientCheckResult,
+  samplers,
+} from './autodiff/gradcheck.js';
+export { RELU_RULES, type ReluRule } from './autodiff/rule.js';
+export { channelSeed, classSeed, onesSeed } from './autodiff/seeds.js';
+export { type Augmentation, affineImage, augmenter, transformImage } from './data/augment.js';
+export { CARD_KEY, type ModelCard, readCard, validateCard, writeCard } from './data/card.js';
+export {
+  arrayDataset,
+  type Dataset,
+  type DatasetSplits,
+  holdOut,
+  type ObjectAnnotation,
+  resized,
+  resizeImage,
+  type Sample,
+  subset,
+} from './data/dataset.js';
+export { MNIST_CLASSES, mnistSplits } from './data/mnist.js';
+export { decodeNpy, encodeNpy } from './data/npy.js';
+export {
+  batchTensor,
+  NORMALIZATIONS,
+  normalizeInto,
+  type Preprocessing,
+  preprocessing,
+  RESIZE_MODES,
+} from './data/preprocess.js';
+export { drawShapes, SHAPE_CLASSES, type ShapeObject, shapesDataset, shapesSplits } from './data/shapes.js';
+export { knnAccuracy, nearestNeighbours, neighboursOf } from './maths/neighbours.js';
+export { pca } from './maths/pca.js';
+export { type TsneOptions, tsne } from './maths/tsne.js';
+export { umap } from './maths/umap.js';
+export { findGapLinearHead } from './methods/attribution/head.js';
+export {
+  ATTRIBUTION_METHODS,
+  type AttributionMap,
+  type AttributionMethod,
+  Explainer,
+  type ExplainerOptions,
+  type ExplainRequest,
+  type ExplainResult,
+  explain,
+  findMethod,
+  METHOD_NAMES,
+  parseTarget,
+  type Target,
+} from './methods/attribution/index.js';
+export { evaluateLocalization, type LocalizationReport } from './methods/attribution/localizationEval.js';
+export { BOX_THRESHOLDS, type Box, boxIoU, camBox } from './methods/attribution/localize.js';
+export { type ChannelStats, channelStats } from './methods/inspect/activations.js';
+export { extractFeatures, type FeatureSet } from './methods/inspect/features.js';
+export { type ConvLayer, convLayers, filterWeights, findConvLayer } from './methods/inspect/filters.js';
+export {
+  describeField,
+  type Field,
+  fieldRegion,
+  type ReceptiveField,
+  receptiveFields,
+} from './methods/inspect/receptiveField.js';
+export {
+  checkIndex,
+  classMeans,
+  emptyIndex,
+  mergeIndexes,
+  type ScanHit,
+  type ScanIndex,
+  type ScanSource,
+  scan,
+  selectivity,
+} from './methods/inspect/scan.js';
+export { type AttackOptions, type AttackResult, attack } from './methods/synthesis/attack.js';
+export { type DreamOptions, type DreamResult, dream } from './methods/synthesis/dream.js';
+export { type Inversion, invert, matchTerm } from './methods/synthesis/invert.js';
+export {
+  gramMatrix,
+  type ObjectiveTerm as SynthesisTerm,
+  parseObjective,
+} from './methods/synthesis/objective.js';
+export {
+  type ImageParameterization,
+  PARAMETERIZATIONS,
+  type ParameterizationName,
+  parameterize,
+} from './methods/synthesis/parameterization.js';
+export { randomFeatureNetwork } from './methods/synthesis/randomFeatures.js';
+export { jsSpectrum, onnxSpectrum, type SpectrumTransform } from './methods/synthesis/spectrum.js';
+export {
+  activationsAt,
+  type SynthesisOptions,
+  type SynthesisResult,
+  synthesize,
+  type TransformOptions,
+} from './methods/synthesis/synthesize.js';
+export {
+  gramTerms,
+  type SourceImage,
+  type StyleOptions,
+  style,
+  texture,
+} from './methods/synthesis/texture.js';
+export { GraphBuilder } from './onnx/builder.js';
+export { consumers, producers, topologicalOrder } from './onnx/graph.js';
+export { decodeModel, encodeModel, type Graph, type Model, type Node } from './onnx/model.js';
+export { makeStatic, type StaticModel, truncate } from './onnx/static.js';
+export { type DType, float32, int64, type Tensor } from './onnx/tensor.js';
+export { renderAttribution } from './render/attribution.js';
+export { chartSvg, heatmapSpec, scatterSpec } from './render/charts.js';
+export { COLORMAPS, colorize, colormap } from './render/colormap.js';
+export { displayPlane } from './render/display.js';
+export { embedPageHtml } from './render/embedPage.js';
+export { drawBox, overlay, type RgbImage } from './render/image.js';
+export { channelGrid, cropRegion, filterGrid } from './render/inspect.js';
+export { reportHtml } from './render/report.js';
+export type { InferenceBackend, InferenceSession, SessionOptions } from './runtime/backend.js';
+export { ConvlensModel, type GradientRequest, type GradientResult, type LayerInfo } from './runtime/model.js';
+export { gapClassifier, vggClassifier } from './train/architectures.js';
+export { type Evaluation, evaluate } from './train/evaluate.js';
+export { Adam, cosineSchedule, type Optimizer, Sgd } from './train/optimizers.js';
+export { findRecipe, RECIPES, type Recipe } from './train/recipes.js';
+export { appendGapHead, checkFeatureMap, lastConvParameters } from './train/retrofit.js';
+export { type TrainOptions, type TrainProgress, type TrainResult, train } from './train/trainer.js';
+export { buildTrainingGraph, trainableParameters } from './train/trainingGraph.js';
