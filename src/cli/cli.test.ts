@@ -76,6 +76,25 @@ describe('convlens CLI', () => {
     expect(top[0].probability + top[1].probability).toBeCloseTo(1, 5);
   });
 
+  it('--threads and --provider reach the session: the same prediction on 1 thread and on cpu', async () => {
+    const image = join(folder, 'circle', readdirSync(join(folder, 'circle'))[0]);
+    const base = await cli('predict', '--model', model, '--image', image, '--json');
+    const pinned = await cli(
+      '--threads',
+      '1',
+      '--provider',
+      'cpu',
+      'predict',
+      '--model',
+      model,
+      '--image',
+      image,
+      '--json',
+    );
+    expect(pinned.code).toBe(0);
+    expect(JSON.parse(pinned.out).predictions).toEqual(JSON.parse(base.out).predictions);
+  });
+
   it('retrofit appends GAP + linear after a conv map and reports accuracy before and after', async () => {
     const out = join(dir, 'retro.onnx');
     const r = await cli(
@@ -116,6 +135,24 @@ describe('convlens CLI', () => {
         'an unreadable image',
         () => ['predict', '--model', model, '--image', join(dir, 'broken.png')],
         /image ".*broken.png" could not be read/,
+      ],
+      [
+        'an unknown execution provider',
+        () => [
+          '--provider',
+          'tpu,cpu',
+          'predict',
+          '--model',
+          model,
+          '--image',
+          join(folder, 'circle', readdirSync(join(folder, 'circle'))[0]),
+        ],
+        /execution provider "tpu" is not available in onnxruntime-node; available: cpu/,
+      ],
+      [
+        'a thread count of 0',
+        () => ['--threads', '0', 'predict', '--model', model],
+        /--threads must be a positive integer, got "0"/,
       ],
       [
         'a missing image',

@@ -1,4 +1,5 @@
 /** `convlens embed`: features of a dataset, nearest neighbours in feature vs pixel space, PCA, t-SNE and UMAP. */
+
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -16,8 +17,6 @@ import { embedPageHtml } from '../render/embedPage.js';
 import type { GridRow } from '../render/grid.js';
 import { type RgbImage, rgbFromPlanar } from '../render/image.js';
 import { chartPng, gridPng } from '../render/node.js';
-import { ConvlensModel } from '../runtime/model.js';
-import { nodeBackend } from '../runtime/node.js';
 import {
   type CardFlags,
   cardFor,
@@ -30,6 +29,7 @@ import {
   writeAll,
 } from './common.js';
 import { probeExplainer } from './inspect.js';
+import { openModel } from './runtime.js';
 import { SPLITS, scanData, spreadIndices } from './scan.js';
 
 export const EMBEDDINGS = ['pca', 'tsne', 'umap'] as const;
@@ -114,7 +114,7 @@ export function addEmbedCommands(program: Command): void {
     if (indices.length < 5)
       throw new Error(`"${dataSpec}" has ${indices.length} images; embed needs at least 5`);
     const inputShape = [p.channels, ...p.size];
-    const m = new ConvlensModel(model, nodeBackend());
+    const m = openModel(model);
     const progress = stepProgress(!!(flags.quiet || flags.json));
     const timings: Record<string, number> = {};
     const timed = async <T>(name: string, f: () => T | Promise<T>): Promise<T> => {

@@ -1,4 +1,5 @@
 /** `convlens explain`, `convlens localize` and `convlens report`. */
+
 import { join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { ModelCard } from '../data/card.js';
@@ -11,8 +12,6 @@ import { COLORMAPS } from '../render/colormap.js';
 import { drawBox } from '../render/image.js';
 import { encodeJpeg, encodePng, gridPng, writeFileAtomic } from '../render/node.js';
 import { type ReportData, reportHtml } from '../render/report.js';
-import { ConvlensModel } from '../runtime/model.js';
-import { nodeBackend } from '../runtime/node.js';
 import {
   type CardFlags,
   cardFor,
@@ -34,6 +33,7 @@ import {
   targetSlug,
 } from './explainJob.js';
 import { datasetInputs, type ExplainInputs, imageInputs, npyInputs } from './inputs.js';
+import { openModel } from './runtime.js';
 
 interface ExplainFlags extends CardFlags {
   model: string;
@@ -199,7 +199,7 @@ export function addExplainCommands(program: Command): void {
       const card = cardFor(model, flags);
       const job = jobFrom(flags, card.classes);
       const inputs = await inputsFrom(flags, card);
-      const m = new ConvlensModel(model, nodeBackend());
+      const m = openModel(model);
       try {
         const outcome = await runExplainJob(m, card, inputs, job);
         const files = new Map<string, Uint8Array | string>();
@@ -321,7 +321,7 @@ export function addExplainCommands(program: Command): void {
         throw new Error(`--method "${flags.method}" does not give a CAM; use one of ${known.join(', ')}`);
       if (!flags.eval && !flags.image?.length)
         throw new Error('give --image FILES, or --eval to measure box accuracy on --data');
-      const m = new ConvlensModel(model, nodeBackend());
+      const m = openModel(model);
       try {
         if (flags.eval) {
           const test = (await loadDatasetSplits(flags.data, card.preprocessing)).test;
@@ -411,7 +411,7 @@ export function addExplainCommands(program: Command): void {
       const card = cardFor(model, flags);
       const job = jobFrom(flags, card.classes);
       const inputs = await inputsFrom(flags, card, card.dataset);
-      const m = new ConvlensModel(model, nodeBackend());
+      const m = openModel(model);
       try {
         const started = performance.now();
         const outcome = await runExplainJob(m, card, inputs, job);

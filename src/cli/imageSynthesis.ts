@@ -1,4 +1,5 @@
 /** `convlens dream`, `invert`, `texture` and `style`: images made from a network's features. */
+
 import { basename, extname } from 'node:path';
 import type { Command } from 'commander';
 import type { ModelCard } from '../data/card.js';
@@ -13,8 +14,7 @@ import type { SynthesisResult } from '../methods/synthesis/synthesize.js';
 import { style, texture } from '../methods/synthesis/texture.js';
 import { denormalize, type RgbImage } from '../render/image.js';
 import { encodePng, gridPng } from '../render/node.js';
-import { ConvlensModel } from '../runtime/model.js';
-import { nodeBackend } from '../runtime/node.js';
+import type { ConvlensModel } from '../runtime/model.js';
 import {
   type CardFlags,
   cardFor,
@@ -29,6 +29,7 @@ import {
 } from './common.js';
 import { inputsFrom } from './explain.js';
 import { fileSlug } from './inspect.js';
+import { openModel } from './runtime.js';
 import { planarImage, type SynthesisFlags, synthesisOptions, withSynthesisFlags } from './synthesis.js';
 
 interface FeatureModelFlags extends CardFlags {
@@ -57,7 +58,7 @@ async function featureModel(flags: FeatureModelFlags): Promise<FeatureModel> {
       seed: flags.seed,
     });
     return {
-      model: new ConvlensModel(net.model, nodeBackend()),
+      model: openModel(net.model),
       card: { name: 'random-features', classes: [], preprocessing: net.preprocessing },
       layers: net.layers,
       description: `random features (${flags.rfFilters} filters of sizes ${flags.rfSizes.join(', ')})`,
@@ -65,7 +66,7 @@ async function featureModel(flags: FeatureModelFlags): Promise<FeatureModel> {
   }
   const { model } = resolveModel(flags.model);
   const card = cardFor(model, flags);
-  const m = new ConvlensModel(model, nodeBackend());
+  const m = openModel(model);
   const p = card.preprocessing;
   const all = await m.layers([1, p.channels, ...p.size]);
   const layers = all.filter((l) => l.opType === 'Relu' && l.shape.length === 4).map((l) => l.tensor);

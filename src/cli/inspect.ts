@@ -1,4 +1,5 @@
 /** `convlens filters`, `activations`, `scan`, `patches`, `channels` and `embed`: what a network learned. */
+
 import { basename, dirname, extname, join } from 'node:path';
 import { type Command, Option } from 'commander';
 import type { ModelCard } from '../data/card.js';
@@ -10,8 +11,7 @@ import { receptiveFields } from '../methods/inspect/receptiveField.js';
 import { nearestNames } from '../onnx/graph.js';
 import { ACTIVATION_SCALES, type ActivationScale, channelGrid, filterGrid } from '../render/inspect.js';
 import { gridPng } from '../render/node.js';
-import { ConvlensModel } from '../runtime/model.js';
-import { nodeBackend } from '../runtime/node.js';
+import type { ConvlensModel } from '../runtime/model.js';
 import {
   type CardFlags,
   cardFor,
@@ -22,6 +22,7 @@ import {
 } from './common.js';
 import { inputsFrom } from './explain.js';
 import { givesProbabilities, topClasses } from './predictions.js';
+import { openModel } from './runtime.js';
 
 /** A tensor name made safe for a file name. */
 export const fileSlug = (s: string) => s.replace(/[^A-Za-z0-9_.-]+/g, '_');
@@ -148,7 +149,7 @@ export function addInspectCommands(program: Command): void {
       const { model } = resolveModel(flags.model);
       const card = cardFor(model, flags);
       const inputs = await inputsFrom(flags, card);
-      const m = new ConvlensModel(model, nodeBackend());
+      const m = openModel(model);
       try {
         const logitsTensor = card.tensors?.logits ?? m.outputNames[0];
         const explainer = new Explainer(m, inputs.input, {

@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import { checkGradients } from '../autodiff/gradcheck.js';
 import { describeField, receptiveFields } from '../methods/inspect/receptiveField.js';
-import { ConvlensModel } from '../runtime/model.js';
+import type { ConvlensModel } from '../runtime/model.js';
 import { nodeBackend } from '../runtime/node.js';
 import { smallFamilies } from '../zoo/families.js';
 import { pad, parseSize, resolveModel, ZOO } from './common.js';
@@ -11,6 +11,7 @@ import { addExplainCommands } from './explain.js';
 import { addImageSynthesisCommands } from './imageSynthesis.js';
 import { addInspectCommands } from './inspect.js';
 import { addPredictCommands } from './predict.js';
+import { openModel, setSessionOptions } from './runtime.js';
 import { addScanCommands } from './scan.js';
 import { addSynthesisCommands } from './synthesis.js';
 import { addTrainCommands } from './train.js';
@@ -31,13 +32,29 @@ function inputShapeFor(
   return [batch, channels, ...size];
 }
 
+function parseCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--threads must be a positive integer, got "${value}"`);
+  return n;
+}
+
 export function buildProgram(): Command {
   const program = new Command('convlens')
     .description(
       'Open up convolutional neural networks: gradients, attributions and visualisations for any ONNX CNN.',
     )
     .version('0.1.0')
-    .showHelpAfterError();
+    .option('--threads <n>', 'onnxruntime intra-op threads (default: one per core)', parseCount)
+    .option(
+      '--provider <list>',
+      `execution providers in order of preference (available here: ${nodeBackend().availableProviders.join(', ')})`,
+      (v: string) => v.split(',').map((p) => p.trim()),
+    )
+    .showHelpAfterError()
+    .hook('preAction', (cmd) => {
+      const o = cmd.opts<{ threads?: number; provider?: string[] }>();
+      setSessionOptions({ threads: o.threads, executionProviders: o.provider });
+    });
 
   program
     .command('layers')
@@ -47,7 +64,7 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON')
     .action(async (opts: { model: string; size?: number[]; json?: boolean }) => {
       const { model, inputShape } = resolveModel(opts.model);
-      const m = new ConvlensModel(model, nodeBackend());
+      const m = openModel(model);
       const shape = inputShapeFor(m, inputShape, opts.size, 1);
       const layers = await m.layers(shape);
       const s = await m.prepare({ [m.inputNames[0]]: shape });
@@ -84,7 +101,7 @@ export function buildProgram(): Command {
       const rows = [];
       let failed = 0;
       for (const t of targets) {
-        const m = new ConvlensModel(t.model, nodeBackend());
+        const m = openModel(t.model);
         const shape = inputShapeFor(m, t.inputShape, opts.size, 1);
         const started = performance.now();
         const r = await checkGradients(t.model, nodeBackend(), {

@@ -1,8 +1,7 @@
 /** `convlens predict` and `convlens retrofit`. */
+
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
-import { ConvlensModel } from '../runtime/model.js';
-import { nodeBackend } from '../runtime/node.js';
 import { runRetrofit } from '../train/node.js';
 import {
   type CardFlags,
@@ -16,6 +15,7 @@ import {
 } from './common.js';
 import { imageInputs } from './inputs.js';
 import { givesProbabilities, topClasses } from './predictions.js';
+import { openModel } from './runtime.js';
 
 export function addPredictCommands(program: Command): void {
   withCardFlags(
@@ -31,7 +31,7 @@ export function addPredictCommands(program: Command): void {
       const { model } = resolveModel(flags.model);
       const card = cardFor(model, flags);
       const inputs = await imageInputs(flags.image, card);
-      const m = new ConvlensModel(model, nodeBackend());
+      const m = openModel(model);
       const logitsName = card.tensors?.logits ?? m.outputNames[0];
       const out = (await m.run(inputs.input, { outputs: [logitsName] }))[logitsName];
       const tops = topClasses(out, card.classes, flags.top, givesProbabilities(model, logitsName));

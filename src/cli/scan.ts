@@ -1,4 +1,5 @@
 /** `convlens scan`, `merge-scans`, `patches` and `channels`: dataset-wide maximally activating patches. */
+
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, extname } from 'node:path';
@@ -26,8 +27,6 @@ import { heatmapSpec } from '../render/charts.js';
 import type { GridRow } from '../render/grid.js';
 import { cropRegion } from '../render/inspect.js';
 import { chartPng, gridPng, writeFileAtomic } from '../render/node.js';
-import { ConvlensModel } from '../runtime/model.js';
-import { nodeBackend } from '../runtime/node.js';
 import {
   type CardFlags,
   cardFor,
@@ -37,6 +36,7 @@ import {
   writeAll,
 } from './common.js';
 import { probeExplainer, spatialLayer } from './inspect.js';
+import { openModel } from './runtime.js';
 
 export const SPLITS = ['test', 'train'] as const;
 
@@ -140,7 +140,7 @@ async function runScan(
   const data = await scanData(flags.data, flags.split, card.preprocessing);
   const p = card.preprocessing;
   const input = [p.channels, ...p.size];
-  const m = new ConvlensModel(resolved.model, nodeBackend());
+  const m = openModel(resolved.model);
   try {
     const probe = probeExplainer(m, card);
     const requested = flags.layers

@@ -1,4 +1,5 @@
 /** `convlens visualize` and `convlens attack`: images made by gradient ascent, and adversarial examples. */
+
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { encodeNpy } from '../data/npy.js';
 import { softmax } from '../maths/softmax.js';
@@ -15,8 +16,6 @@ import {
 import { colormap } from '../render/colormap.js';
 import { denormalize, heatImage, type RgbImage, rgbFromPlanar } from '../render/image.js';
 import { encodePng, gridPng } from '../render/node.js';
-import { ConvlensModel } from '../runtime/model.js';
-import { nodeBackend } from '../runtime/node.js';
 import {
   type CardFlags,
   cardFor,
@@ -31,6 +30,7 @@ import {
 import { inputsFrom } from './explain.js';
 import { fileSlug } from './inspect.js';
 import { topClasses } from './predictions.js';
+import { openModel } from './runtime.js';
 import { scanData, spreadIndices } from './scan.js';
 
 function parseNonNegative(value: string): number {
@@ -197,7 +197,7 @@ export function addSynthesisCommands(program: Command): void {
     const card = cardFor(model, flags);
     const p = card.preprocessing;
     const [h, w] = p.size;
-    const m = new ConvlensModel(model, nodeBackend());
+    const m = openModel(model);
     const logits = card.tensors?.logits ?? m.outputNames[0];
     try {
       const classCount =
@@ -336,7 +336,7 @@ export function addSynthesisCommands(program: Command): void {
       const [h, w] = p.size;
       const c = p.channels;
       const per = c * h * w;
-      const m = new ConvlensModel(model, nodeBackend());
+      const m = openModel(model);
       const logits = card.tensors?.logits ?? m.outputNames[0];
       const classes = (await m.layers([1, c, h, w])).find((l) => l.tensor === logits)?.shape[1] ?? 0;
       const label = (k: number) => card.classes[k] ?? String(k);

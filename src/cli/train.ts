@@ -1,10 +1,9 @@
 /** `convlens train` and `convlens evaluate`. */
+
 import { join } from 'node:path';
 import { type Command, Option } from 'commander';
 import { loadDatasetSplits } from '../data/node.js';
 import { NORMALIZATIONS, type NormalizationName, preprocessing } from '../data/preprocess.js';
-import { ConvlensModel } from '../runtime/model.js';
-import { nodeBackend } from '../runtime/node.js';
 import { gapClassifier, vggClassifier } from '../train/architectures.js';
 import { evaluate } from '../train/evaluate.js';
 import { recipeJob, runTrainJob, type TrainJob } from '../train/node.js';
@@ -22,6 +21,7 @@ import {
   trainingProgress,
   withCardFlags,
 } from './common.js';
+import { openModel } from './runtime.js';
 
 interface TrainFlags {
   recipe?: string;
@@ -150,7 +150,7 @@ export function addTrainCommands(program: Command): void {
       const { model } = resolveModel(flags.model);
       const card = cardFor(model, flags);
       const splits = await loadDatasetSplits(flags.data, card.preprocessing);
-      const m = new ConvlensModel(model, nodeBackend());
+      const m = openModel(model);
       const e = await evaluate(m, splits.test, card.preprocessing, { logits: card.tensors?.logits });
       await m.release();
       if (flags.json) {

@@ -41,6 +41,14 @@ const ORT_TYPE: Record<DType, string> = {
 };
 const FROM_ORT = new Map(Object.entries(ORT_TYPE).map(([k, v]) => [v, k as DType]));
 
+/** What each accelerator needs, for the error when it cannot start. */
+const PROVIDER_NEEDS: Record<string, string> = {
+  cuda: "an NVIDIA GPU with CUDA 12 and onnxruntime-node's CUDA libraries, which its install script fetches unless ONNXRUNTIME_NODE_INSTALL=skip",
+  tensorrt: 'TensorRT and the CUDA libraries beside onnxruntime-node',
+  webgpu: 'a GPU adapter that WebGPU accepts (Vulkan on Linux, Metal on macOS, D3D12 on Windows)',
+  webnn: 'a browser with WebNN',
+};
+
 export class OrtBackend implements InferenceBackend {
   readonly availableProviders: readonly string[];
 
@@ -61,14 +69,25 @@ export class OrtBackend implements InferenceBackend {
         );
       }
     }
-    const session = await this.ort.InferenceSession.create(model, {
-      executionProviders: providers,
-      graphOptimizationLevel: options.graphOptimization ?? 'all',
-      ...(options.threads ? { intraOpNumThreads: options.threads, interOpNumThreads: 1 } : {}),
-      // Idle worker threads of one session busy-wait by default and starve the next session's
-      // threads when convlens alternates sessions (forward, then gradient): off unless asked for.
-      extra: { session: { intra_op: { allow_spinning: options.spinning ? '1' : '0' } } },
-    });
+    const accelerators = providers.filter((p) => p !== 'cpu' && p !== 'wasm');
+    let session: OrtSession;
+    try {
+      session = await this.ort.InferenceSession.create(model, {
+        executionProviders: providers,
+        graphOptimizationLevel: options.graphOptimization ?? 'all',
+        ...(options.threads ? { intraOpNumThreads: options.threads, interOpNumThreads: 1 } : {}),
+        // Idle worker threads of one session busy-wait by default and starve the next session's
+        // threads when convlens alternates sessions (forward, then gradient): off unless asked for.
+        extra: { session: { intra_op: { allow_spinning: options.spinning ? '1' : '0' } } },
+      });
+    } catch (err) {
+      if (accelerators.length === 0) throw err;
+      const cause = String((err as Error).message ?? err).split('\n')[0];
+      throw new Error(
+        `execution provider ${accelerators.map((p) => `"${p}"`).join(', ')} could not start in ${this.name}: ${cause}` +
+          accelerators.map((p) => (PROVIDER_NEEDS[p] ? ` (${p} needs ${PROVIDER_NEEDS[p]})` : '')).join(''),
+      );
+    }
     const ort = this.ort;
     return {
       inputNames: session.inputNames,

@@ -1,0 +1,16 @@
+/** The CLI's session options, from the global --threads and --provider flags (set by main before each command). */
+import type { Model } from '../onnx/model.js';
+import type { SessionOptions } from '../runtime/backend.js';
+import { ConvlensModel } from '../runtime/model.js';
+import { nodeBackend } from '../runtime/node.js';
+
+let sessionOptions: SessionOptions = {};
+
+export function setSessionOptions(options: SessionOptions): void {
+  sessionOptions = { ...options };
+}
+
+/** A model on onnxruntime-node with the command line's thread count and execution providers. */
+export function openModel(model: Model): ConvlensModel {
+  return new ConvlensModel(model, nodeBackend(), sessionOptions);
+}

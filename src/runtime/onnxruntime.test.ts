@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { OrtBackend, type OrtModule } from './onnxruntime.js';
+
+/** An onnxruntime stand-in whose session creation records its options and fails like a missing GPU runtime. */
+function failingOrt(seen: Record<string, unknown>[]): OrtModule {
+  return {
+    InferenceSession: {
+      create: async (_model, options) => {
+        seen.push(options ?? {});
+        throw new Error(
+          'OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library\nstack…',
+        );
+      },
+    },
+    Tensor: class {} as unknown as OrtModule['Tensor'],
+  };
+}
+
+describe('OrtBackend', () => {
+  it('defaults to its first provider and passes threads and spinning to onnxruntime', async () => {
+    const seen: Record<string, unknown>[] = [];
+    const b = new OrtBackend('fake', failingOrt(seen), ['wasm', 'webgpu']);
+    await expect(b.createSession(new Uint8Array(), { threads: 3 })).rejects.toThrow(/Failed to load/);
+    expect(seen[0]).toMatchObject({
+      executionProviders: ['wasm'],
+      intraOpNumThreads: 3,
+      extra: { session: { intra_op: { allow_spinning: '0' } } },
+    });
+  });
+
+  it('names an accelerator that cannot start, the cause and what it needs', async () => {
+    const b = new OrtBackend('fake', failingOrt([]), ['cpu', 'cuda']);
+    await expect(b.createSession(new Uint8Array(), { executionProviders: ['cuda', 'cpu'] })).rejects.toThrow(
+      /^execution provider "cuda" could not start in fake: OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library \(cuda needs an NVIDIA GPU/,
+    );
+  });
+
+  it('refuses a provider the build does not have, listing those it has', async () => {
+    const b = new OrtBackend('fake', failingOrt([]), ['cpu', 'cuda']);
+    await expect(b.createSession(new Uint8Array(), { executionProviders: ['webgpu'] })).rejects.toThrow(
+      'execution provider "webgpu" is not available in fake; available: cpu, cuda',
+    );
+  });
+});
