@@ -155,7 +155,7 @@ async function throughput(): Promise<void> {
     console.log(
       `${name.padEnd(13)}${layers.join(',').padEnd(21)}${fwd.toFixed(0).padStart(13)}${sc.toFixed(0).padStart(13)}${(sc / fwd).toFixed(2).padStart(8)}`,
     );
-    await reducer.reducer.release();
+    await reducer.release();
     await m.release();
   }
 }

@@ -213,8 +213,9 @@ async function runScan(
           if (bar.getTotal() !== total) bar.start(total, done);
           else bar.update(done);
         },
-        onBatch: (i) => {
+        onBatch: async (i, resolve) => {
           if (checkpoint && Date.now() - lastCheckpoint > 10_000) {
+            await resolve();
             checkpoint(i);
             lastCheckpoint = Date.now();
           }

@@ -7,6 +7,11 @@
  *
  * The index is JSON (format "convlens-scan", version 1; see docs/scan-index.md). Hits are ordered
  * by value, highest first, ties by image index, so results do not depend on scan order.
+ *
+ * Each batch runs the model with GlobalMaxPool and GlobalAveragePool appended (onnxruntime keeps
+ * them in its blocked NCHWc layout, so the pass costs about a plain forward). Positions are only
+ * needed for the hits that survive: before the index is returned or checkpointed, the images of
+ * unresolved hits run once more through an ArgMax graph (`resolvePositions`).
  */
 
 import { Emitter } from '../../autodiff/emitter.js';
@@ -23,6 +28,7 @@ export const SCAN_VERSION = 1;
 /** One maximally activating location: dataset image, unit position, activation. */
 export interface ScanHit {
   image: number;
+  /** Position of the spatial max (first in row-major order); −1 until resolved during a scan. */
   y: number;
   x: number;
   value: number;
@@ -79,8 +85,11 @@ export interface ScanOptions {
   onProgress?(p: { done: number; total: number }): void;
   /** A reducer made once for repeated scans of the same layers (default: one per call). */
   reducer?: ChannelReducer;
-  /** Called after each batch with the index so far (for checkpoints). */
-  onBatch?(index: ScanIndex): void | Promise<void>;
+  /**
+   * Called after each batch with the index so far; await `resolve()` before saving it (a
+   * checkpoint), which fills the positions of the hits found since the last call.
+   */
+  onBatch?(index: ScanIndex, resolve: () => Promise<void>): void | Promise<void>;
 }
 
 /** An index that has scanned nothing yet. */
@@ -119,10 +128,13 @@ function offer(list: ScanHit[], hit: ScanHit, k: number): void {
   if (list.length > k) list.pop();
 }
 
-/** Per sample and channel of an [n, C, H, W] map: spatial max, its first row-major position, and the spatial mean. */
+/**
+ * Per sample and channel of an [n, C, H, W] map: spatial max, its first row-major position (absent
+ * when the scan defers positions), and the spatial mean.
+ */
 export interface ChannelReductions {
   max: ArrayLike<number>;
-  argmax: ArrayLike<number>;
+  argmax?: ArrayLike<number>;
   mean: ArrayLike<number>;
 }
 
@@ -182,6 +194,29 @@ export function withChannelReductions(
   return { model: out, outputs };
 }
 
+/**
+ * The model with, for every layer [N, C, H, W], its spatial max (GlobalMaxPool) and mean
+ * (GlobalAveragePool) as [N, C] outputs: no positions, and no layout change for onnxruntime.
+ */
+export function withChannelSummaries(
+  model: Model,
+  layers: Record<string, { channels: number }>,
+): { model: Model; outputs: Record<string, { max: string; mean: string }> } {
+  const out = cloneModel(model);
+  const emit = new Emitter(out.opsets[''] ?? 13, 'scan');
+  const outputs: Record<string, { max: string; mean: string }> = {};
+  for (const [name, l] of Object.entries(layers)) {
+    outputs[name] = {
+      max: emit.reshape(emit.op('GlobalMaxPool', [name]), [-1, l.channels]),
+      mean: emit.reshape(emit.op('GlobalAveragePool', [name]), [-1, l.channels]),
+    };
+  }
+  out.graph.nodes.push(...emit.nodes);
+  for (const [k, v] of emit.initializers) out.graph.initializers.set(k, v);
+  out.graph.outputs.push(...Object.values(outputs).flatMap((o) => [{ name: o.max }, { name: o.mean }]));
+  return { model: out, outputs };
+}
+
 /** Fold one batch of a layer's per-channel reductions for `images` (with `labels`) into the index. */
 export function accumulate(
   index: ScanIndex,
@@ -199,8 +234,9 @@ export function accumulate(
       const mean = reduced.mean[r];
       if (!Number.isFinite(value) || !Number.isFinite(mean))
         throw new Error(`layer "${layer}" channel ${c} is not finite on image ${image}`);
-      const at = Number(reduced.argmax[r]);
-      offer(l.top[c], { image, y: Math.floor(at / l.width), x: at % l.width, value }, index.top);
+      const at = reduced.argmax ? Number(reduced.argmax[r]) : -1;
+      const [y, x] = at < 0 ? [-1, -1] : [Math.floor(at / l.width), at % l.width];
+      offer(l.top[c], { image, y, x, value }, index.top);
       if (label >= 0 && label < index.classCounts.length) l.classSums[label * l.channels + c] += mean;
     }
   }
@@ -267,8 +303,10 @@ export async function scan(
   const per = elementCount(input);
   const batch = options.batch;
   const own = !options.reducer;
-  const { reducing, reducer } = options.reducer ?? channelReducer(model, index.layers);
-  const fetch = options.layers.flatMap((l) => Object.values(reducing.outputs[l]));
+  const channels = options.reducer ?? channelReducer(model, index.layers);
+  const { summarizing, summarizer } = channels;
+  const fetch = options.layers.flatMap((l) => Object.values(summarizing.outputs[l]));
+  const resolve = () => resolvePositions(index, source, channels, options);
   // Batches in order, as [start, count], so a resumed scan sees the same batches as an uninterrupted one.
   const batches = todo.flatMap(([s, e]) =>
     Array.from({ length: Math.ceil((e - s) / batch) }, (_, k) => [
@@ -289,11 +327,19 @@ export async function scan(
     return { b, count, images, labels: samples.map((sample) => sample.label), x };
   };
   const run = (x: Float32Array) =>
-    reducer.run({ dtype: 'float32', dims: [batch, ...input], data: x }, { outputs: fetch });
+    summarizer.run({ dtype: 'float32', dims: [batch, ...input], data: x }, { outputs: fetch });
   options.onProgress?.({ done, total });
   try {
     if (batches.length === 0) return true;
     if (options.signal?.aborted) return false;
+    const finished = await scanBatches();
+    await resolve();
+    return finished;
+  } finally {
+    if (own) await channels.release();
+  }
+
+  async function scanBatches(): Promise<boolean> {
     let current = await load(0);
     let running = run(current.x);
     for (let k = 0; k < batches.length; k++) {
@@ -301,15 +347,11 @@ export async function scan(
       const out = await running;
       if (next) running = run(next.x);
       for (const layer of options.layers) {
-        const names = reducing.outputs[layer];
+        const names = summarizing.outputs[layer];
         accumulate(
           index,
           layer,
-          {
-            max: out[names.max].data as Float32Array,
-            argmax: out[names.argmax].data as Int32Array,
-            mean: out[names.mean].data as Float32Array,
-          },
+          { max: out[names.max].data as Float32Array, mean: out[names.mean].data as Float32Array },
           current.images,
           current.labels,
         );
@@ -319,25 +361,90 @@ export async function scan(
       index.scanned = addInterval(index.scanned, current.b, current.b + current.count);
       done += current.count;
       options.onProgress?.({ done, total });
-      await options.onBatch?.(index);
+      await options.onBatch?.(index, resolve);
       if (!next) return k + 1 === batches.length;
       current = next;
     }
     return true;
-  } finally {
-    if (own) await reducer.release();
   }
 }
 
-/** The model with channel reductions, ready to run; pass it to several `scan` calls to compile it once. */
+/**
+ * Fill the positions of unresolved hits: their images run once through the ArgMax graph, in
+ * batches of `options.batch`, and each hit takes its channel's first row-major maximum.
+ */
+export async function resolvePositions(
+  index: ScanIndex,
+  source: ScanSource,
+  channels: ChannelReducer,
+  options: Pick<ScanOptions, 'batch' | 'toInput' | 'layers'>,
+): Promise<void> {
+  const pending = new Map<number, Set<string>>();
+  for (const layer of options.layers)
+    for (const list of index.layers[layer].top)
+      for (const hit of list)
+        if (hit.y < 0) {
+          if (!pending.has(hit.image)) pending.set(hit.image, new Set());
+          pending.get(hit.image)!.add(layer);
+        }
+  if (pending.size === 0) return;
+  const images = [...pending.keys()].sort((a, b) => a - b);
+  const layers = options.layers.filter((l) => images.some((i) => pending.get(i)!.has(l)));
+  const input = index.model.input;
+  const per = elementCount(input);
+  const x = new Float32Array(options.batch * per);
+  const fetch = layers.flatMap((l) => Object.values(channels.reducing.outputs[l]));
+  for (let b = 0; b < images.length; b += options.batch) {
+    const chunk = images.slice(b, b + options.batch);
+    x.fill(0);
+    const samples = await Promise.all(chunk.map((i) => source.load(i)));
+    for (const [j, sample] of samples.entries()) options.toInput(sample, x, j * per);
+    const out = await channels.reducer.run(
+      { dtype: 'float32', dims: [options.batch, ...input], data: x },
+      { outputs: fetch },
+    );
+    for (const layer of layers) {
+      const l = index.layers[layer];
+      const argmax = out[channels.reducing.outputs[layer].argmax].data as Int32Array;
+      const row = new Map(chunk.map((image, n) => [image, n]));
+      for (const [c, list] of l.top.entries())
+        for (const hit of list) {
+          const n = row.get(hit.image);
+          if (hit.y >= 0 || n === undefined) continue;
+          const at = argmax[n * l.channels + c];
+          hit.y = Math.floor(at / l.width);
+          hit.x = at % l.width;
+        }
+    }
+  }
+}
+
+/**
+ * The scan's two graphs, ready to run: summaries for every batch, reductions with positions for
+ * resolving hits. Pass it to several `scan` calls to compile them once; `release()` when done.
+ */
 export interface ChannelReducer {
+  summarizing: ReturnType<typeof withChannelSummaries>;
+  summarizer: ConvlensModel;
   reducing: ReturnType<typeof withChannelReductions>;
   reducer: ConvlensModel;
+  release(): Promise<void>;
 }
 
 export function channelReducer(model: ConvlensModel, layers: ScanIndex['layers']): ChannelReducer {
+  const summarizing = withChannelSummaries(model.model, layers);
   const reducing = withChannelReductions(model.model, layers);
-  return { reducing, reducer: new ConvlensModel(reducing.model, model.backend, model.sessionOptions) };
+  const summarizer = new ConvlensModel(summarizing.model, model.backend, model.sessionOptions);
+  const reducer = new ConvlensModel(reducing.model, model.backend, model.sessionOptions);
+  return {
+    summarizing,
+    summarizer,
+    reducing,
+    reducer,
+    release: async () => {
+      await Promise.all([summarizer.release(), reducer.release()]);
+    },
+  };
 }
 
 /** The index's identity without its results: two indexes merge only when these agree. */
