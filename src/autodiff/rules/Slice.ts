@@ -44,7 +44,7 @@ export const Slice: GradientRule = {
       const split = [...dims.slice(0, axis + 1), 1, ...dims.slice(axis + 1)];
       const padded = e.pad(
         e.reshape(g, split),
-        split.map((_, i) => 0).concat(split.map((_, i) => (i === axis + 1 ? step - 1 : 0))),
+        split.map(() => 0).concat(split.map((_, i) => (i === axis + 1 ? step - 1 : 0))),
       );
       dims[axis] = n * step;
       g = e.reshape(padded, dims);
