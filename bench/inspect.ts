@@ -16,7 +16,7 @@ import { shapesDataset } from '../src/data/shapes.js';
 import { knnAccuracy, nearestNeighbours } from '../src/maths/neighbours.js';
 import { Random } from '../src/maths/random.js';
 import { tsne } from '../src/maths/tsne.js';
-import { channelReducer, emptyIndex, scan } from '../src/methods/inspect/scan.js';
+import { channelReducer, defersPositions, emptyIndex, scan } from '../src/methods/inspect/scan.js';
 import { readModelFile } from '../src/node.js';
 import { ConvlensModel } from '../src/runtime/model.js';
 import { nodeBackend } from '../src/runtime/node.js';
@@ -69,20 +69,26 @@ async function memoryRun(length: number): Promise<void> {
 
 async function throughput(): Promise<void> {
   console.log(`scan throughput vs batched forward (batch ${BATCH}, same in-memory batches, 2 threads)`);
-  console.log('model        layers               forward img/s   scan img/s   ratio');
-  for (const [name, layers] of [
-    ['digits-gap', ['features']],
-    ['shapes-gap', ['features']],
-    ['shapes-gap', ['relu2', 'features']],
-    ['shapes-vgg', ['features']],
+  console.log('model        layers               images   positions   forward img/s   scan img/s   ratio');
+  // Short scans take positions in every batch; long ones defer them to one pass over the hits.
+  const short = quick ? 256 : 1024;
+  const long = quick ? 4096 : 32768;
+  for (const [name, layers, count] of [
+    ['digits-gap', ['features'], short],
+    ['shapes-gap', ['features'], short],
+    ['shapes-gap', ['relu2', 'features'], short],
+    ['shapes-vgg', ['features'], short],
+    ['digits-gap', ['features'], long],
+    ['shapes-gap', ['relu2', 'features'], long],
   ] as const) {
     const { model, card } = shipped(name);
     const p = card.preprocessing;
-    const count = quick ? 256 : 1024;
-    const data = shapesDataset({ size: p.size[0], seed: 3, length: count });
+    // At most 1024 distinct images, cycled through for longer scans.
+    const distinct = Math.min(count, 1024);
+    const data = shapesDataset({ size: p.size[0], seed: 3, length: distinct });
     const per = p.channels * p.size[0] * p.size[1];
     // Images are made once, so both sides measure model and bookkeeping only.
-    const images = Array.from({ length: count }, (_, i) => {
+    const images = Array.from({ length: distinct }, (_, i) => {
       const s = data.get(i);
       const img = p.channels === 3 ? s.image : s.image.subarray(0, per);
       return { image: Float32Array.from(img), label: s.label };
@@ -95,7 +101,7 @@ async function throughput(): Promise<void> {
     const forward = async () => {
       for (let b = 0; b < count; b += BATCH) {
         x.fill(0);
-        for (let k = 0; k < BATCH && b + k < count; k++) toInput(images[b + k], x, k * per);
+        for (let k = 0; k < BATCH && b + k < count; k++) toInput(images[(b + k) % distinct], x, k * per);
         await m.run(
           { dtype: 'float32', dims: [BATCH, p.channels, ...p.size], data: x },
           { outputs: [logits] },
@@ -134,15 +140,20 @@ async function throughput(): Promise<void> {
         },
         dims,
       );
-      await scan(m, { length: count, classes: index.data.classes, load: (i) => images[i] }, index, {
-        layers: [...layers],
-        top: 9,
-        batch: BATCH,
-        toInput,
-        reducer,
-      });
+      await scan(
+        m,
+        { length: count, classes: index.data.classes, load: (i) => images[i % distinct] },
+        index,
+        {
+          layers: [...layers],
+          top: 9,
+          batch: BATCH,
+          toInput,
+          reducer,
+        },
+      );
     };
-    const reps = quick ? 3 : 5;
+    const reps = quick || count > 1024 ? 3 : 5;
     // Interleave the two so drift in machine load hits both alike.
     const f: number[] = [];
     const s: number[] = [];
@@ -150,10 +161,11 @@ async function throughput(): Promise<void> {
       f.push(await medianMs(forward, reps));
       s.push(await medianMs(scanOnce, reps));
     }
+    const deferred = defersPositions(dims, layers, 9, count);
     const fwd = (count / Math.min(...f)) * 1000;
     const sc = (count / Math.min(...s)) * 1000;
     console.log(
-      `${name.padEnd(13)}${layers.join(',').padEnd(21)}${fwd.toFixed(0).padStart(13)}${sc.toFixed(0).padStart(13)}${(sc / fwd).toFixed(2).padStart(8)}`,
+      `${name.padEnd(13)}${layers.join(',').padEnd(21)}${String(count).padStart(6)}   ${(deferred ? 'deferred' : 'per batch').padEnd(12)}${fwd.toFixed(0).padStart(13)}${sc.toFixed(0).padStart(13)}${(sc / fwd).toFixed(2).padStart(8)}`,
     );
     await reducer.release();
     await m.release();

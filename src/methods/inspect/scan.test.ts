@@ -61,15 +61,17 @@ const options = {
   toInput: (s: Sample, out: Float32Array, offset: number) => out.set(s.image, offset),
 };
 
-async function fullScan(batch = 8, range?: [number, number]): Promise<ScanIndex> {
+async function fullScan(deferPositions: boolean, batch = 8, range?: [number, number]): Promise<ScanIndex> {
   const index = emptyIndex(meta, layers);
-  expect(await scan(model, source, index, { ...options, batch, range })).toBe(true);
+  expect(await scan(model, source, index, { ...options, batch, range, deferPositions })).toBe(true);
+  expect(index.layers.a.top.flat().every((h) => h.y >= 0 && h.x >= 0)).toBe(true);
   return index;
 }
 
-describe('dataset scan', () => {
+// Positions taken in every batch, or deferred to one pass over the surviving hits: same index.
+describe.each([false, true])('dataset scan (positions deferred: %s)', (defer) => {
   it('keeps per channel the top-k images by spatial max, one entry per image, like a brute-force pass', async () => {
-    const index = await fullScan();
+    const index = await fullScan(defer);
     for (const layer of ['a', 'b'] as const) {
       const { channels, height, width } = layers[layer];
       const area = height * width;
@@ -98,8 +100,8 @@ describe('dataset scan', () => {
   });
 
   it('merged shards equal one full scan; overlapping or foreign shards are refused', async () => {
-    const full = await fullScan();
-    const shards = [await fullScan(8, [24, 40]), await fullScan(8, [0, 24])];
+    const full = await fullScan(defer);
+    const shards = [await fullScan(defer, 8, [24, 40]), await fullScan(defer, 8, [0, 24])];
     const merged = mergeIndexes(shards);
     // Hits, coverage and counts are identical; class sums only differ by float addition order.
     const { layers: ml, ...mrest } = merged;
@@ -115,11 +117,12 @@ describe('dataset scan', () => {
   });
 
   it('a scan stopped after a batch and resumed equals an uninterrupted one', async () => {
-    const full = await fullScan();
+    const full = await fullScan(defer);
     const index = emptyIndex(meta, layers);
     const stop = new AbortController();
     const finished = await scan(model, source, index, {
       ...options,
+      deferPositions: defer,
       signal: stop.signal,
       onBatch: () => stop.abort(),
     });
@@ -127,10 +130,12 @@ describe('dataset scan', () => {
     // Stopped during batch 0's bookkeeping: batch 1, already running, completes too.
     expect(index.scanned).toEqual([[0, 16]]);
     const saved = checkIndex(JSON.parse(JSON.stringify(index)), 'checkpoint');
-    expect(await scan(model, source, saved, options)).toBe(true);
+    expect(await scan(model, source, saved, { ...options, deferPositions: defer })).toBe(true);
     expect(saved).toEqual(full);
   });
+});
 
+describe('scan index', () => {
   it('reads intervals, class means and selectivity', () => {
     expect(
       addInterval(

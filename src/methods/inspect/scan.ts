@@ -8,10 +8,11 @@
  * The index is JSON (format "convlens-scan", version 1; see docs/scan-index.md). Hits are ordered
  * by value, highest first, ties by image index, so results do not depend on scan order.
  *
- * Each batch runs the model with GlobalMaxPool and GlobalAveragePool appended (onnxruntime keeps
- * them in its blocked NCHWc layout, so the pass costs about a plain forward). Positions are only
- * needed for the hits that survive: before the index is returned or checkpointed, the images of
- * unresolved hits run once more through an ArgMax graph (`resolvePositions`).
+ * Long scans defer positions: each batch runs the model with only GlobalMaxPool and
+ * GlobalAveragePool appended (onnxruntime keeps them in its blocked NCHWc layout, so a batch costs
+ * about a plain forward), and before the index is returned or checkpointed the images of the
+ * surviving hits run once more through the ArgMax graph (`resolvePositions`). Short scans, where
+ * that second pass could reach a sizeable share of the images, take positions in every batch.
  */
 
 import { Emitter } from '../../autodiff/emitter.js';
@@ -83,6 +84,11 @@ export interface ScanOptions {
   /** Stop after the current batch (the index then covers what was scanned). */
   signal?: AbortSignal;
   onProgress?(p: { done: number; total: number }): void;
+  /**
+   * Defer positions to one pass over the surviving hits (default: when layers × channels × top,
+   * the most images that pass can take, is under 5% of the images to scan).
+   */
+  deferPositions?: boolean;
   /** A reducer made once for repeated scans of the same layers (default: one per call). */
   reducer?: ChannelReducer;
   /**
@@ -304,8 +310,11 @@ export async function scan(
   const batch = options.batch;
   const own = !options.reducer;
   const channels = options.reducer ?? channelReducer(model, index.layers);
-  const { summarizing, summarizer } = channels;
-  const fetch = options.layers.flatMap((l) => Object.values(summarizing.outputs[l]));
+  const defer =
+    options.deferPositions ?? defersPositions(index.layers, options.layers, options.top, total - done);
+  const graph = defer ? channels.summarizing : channels.reducing;
+  const runner = defer ? channels.summarizer : channels.reducer;
+  const fetch = options.layers.flatMap((l) => Object.values(graph.outputs[l]));
   const resolve = () => resolvePositions(index, source, channels, options);
   // Batches in order, as [start, count], so a resumed scan sees the same batches as an uninterrupted one.
   const batches = todo.flatMap(([s, e]) =>
@@ -327,7 +336,7 @@ export async function scan(
     return { b, count, images, labels: samples.map((sample) => sample.label), x };
   };
   const run = (x: Float32Array) =>
-    summarizer.run({ dtype: 'float32', dims: [batch, ...input], data: x }, { outputs: fetch });
+    runner.run({ dtype: 'float32', dims: [batch, ...input], data: x }, { outputs: fetch });
   options.onProgress?.({ done, total });
   try {
     if (batches.length === 0) return true;
@@ -347,11 +356,15 @@ export async function scan(
       const out = await running;
       if (next) running = run(next.x);
       for (const layer of options.layers) {
-        const names = summarizing.outputs[layer];
+        const names: { max: string; mean: string; argmax?: string } = graph.outputs[layer];
         accumulate(
           index,
           layer,
-          { max: out[names.max].data as Float32Array, mean: out[names.mean].data as Float32Array },
+          {
+            max: out[names.max].data as Float32Array,
+            mean: out[names.mean].data as Float32Array,
+            argmax: names.argmax ? (out[names.argmax].data as Int32Array) : undefined,
+          },
           current.images,
           current.labels,
         );
@@ -367,6 +380,19 @@ export async function scan(
     }
     return true;
   }
+}
+
+/**
+ * Whether a scan of `images` images defers positions by default: when layers × channels × top, the
+ * most images the resolving pass can take, is under 5% of them.
+ */
+export function defersPositions(
+  layers: Record<string, { channels: number }>,
+  scanned: readonly string[],
+  top: number,
+  images: number,
+): boolean {
+  return scanned.reduce((n, l) => n + layers[l].channels * top, 0) < 0.05 * images;
 }
 
 /**
