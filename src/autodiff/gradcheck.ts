@@ -11,7 +11,7 @@ import { Random } from '../maths/random.js';
 import { cloneModel, encodeModel, liftToInputs, type Model } from '../onnx/model.js';
 import { type InputShapes, makeStatic } from '../onnx/static.js';
 import { elementCount, type Tensor } from '../onnx/tensor.js';
-import type { InferenceBackend, InferenceSession } from '../runtime/backend.js';
+import type { InferenceBackend, InferenceSession, SessionOptions } from '../runtime/backend.js';
 import { buildGradientGraph, gradName, seedName } from './engine.js';
 import type { ReluRule } from './rule.js';
 
@@ -59,6 +59,8 @@ export interface GradientCheckOptions {
    * on whole float32 networks a random direction's derivative (≈ ‖g‖/√n) drowns in rounding noise.
    */
   alongGradient?: boolean;
+  /** Threads and execution providers of the gradient and forward sessions. */
+  session?: SessionOptions;
 }
 
 export interface DirectionCheck {
@@ -131,7 +133,7 @@ export async function checkGradients(
     outputs: [objective],
     reluRule: options.reluRule,
   });
-  const gradSession = await backend.createSession(encodeModel(gradModel).bytes);
+  const gradSession = await backend.createSession(encodeModel(gradModel).bytes, options.session);
   const result = await gradSession.run({ ...feeds, [seedName(objective)]: weights }, wrt.map(gradName));
   await gradSession.release();
   const gradients = Object.fromEntries(wrt.map((w) => [w, result[gradName(w)]]));
@@ -142,10 +144,10 @@ export async function checkGradients(
   forward.graph.outputs = [{ name: objective }];
   let session: InferenceSession;
   try {
-    session = await backend.createSession(encodeModel(toFloat64(forward)).bytes);
+    session = await backend.createSession(encodeModel(toFloat64(forward)).bytes, options.session);
   } catch {
     precision = 'float32';
-    session = await backend.createSession(encodeModel(forward).bytes);
+    session = await backend.createSession(encodeModel(forward).bytes, options.session);
   }
   const base: Record<string, Float64Array> = {};
   for (const w of wrt) {

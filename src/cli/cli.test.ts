@@ -2,10 +2,11 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readCard } from '../data/card.js';
 import { drawShapes } from '../data/shapes.js';
 import { readModelFile } from '../node.js';
+import { nodeBackend } from '../runtime/node.js';
 import { cli, writePng } from './harness.js';
 
 let dir: string;
@@ -79,20 +80,20 @@ describe('convlens CLI', () => {
   it('--threads and --provider reach the session: the same prediction on 1 thread and on cpu', async () => {
     const image = join(folder, 'circle', readdirSync(join(folder, 'circle'))[0]);
     const base = await cli('predict', '--model', model, '--image', image, '--json');
-    const pinned = await cli(
-      '--threads',
-      '1',
-      '--provider',
-      'cpu',
-      'predict',
-      '--model',
-      model,
-      '--image',
-      image,
-      '--json',
-    );
-    expect(pinned.code).toBe(0);
-    expect(JSON.parse(pinned.out).predictions).toEqual(JSON.parse(base.out).predictions);
+    const sessions = vi.spyOn(nodeBackend(), 'createSession');
+    try {
+      const flags = ['--threads', '1', '--provider', 'cpu'];
+      const pinned = await cli(...flags, 'predict', '--model', model, '--image', image, '--json');
+      expect(pinned.code).toBe(0);
+      expect(JSON.parse(pinned.out).predictions).toEqual(JSON.parse(base.out).predictions);
+      // The inference session (not the shape probe) carries both flags.
+      expect(sessions.mock.calls.map(([, o]) => o)).toContainEqual({
+        threads: 1,
+        executionProviders: ['cpu'],
+      });
+    } finally {
+      sessions.mockRestore();
+    }
   });
 
   it('retrofit appends GAP + linear after a conv map and reports accuracy before and after', async () => {

@@ -11,7 +11,7 @@ import { addExplainCommands } from './explain.js';
 import { addImageSynthesisCommands } from './imageSynthesis.js';
 import { addInspectCommands } from './inspect.js';
 import { addPredictCommands } from './predict.js';
-import { openModel, setSessionOptions } from './runtime.js';
+import { cliSessionOptions, openModel, setSessionOptions } from './runtime.js';
 import { addScanCommands } from './scan.js';
 import { addSynthesisCommands } from './synthesis.js';
 import { addTrainCommands } from './train.js';
@@ -110,6 +110,7 @@ export function buildProgram(): Command {
           directions: 2,
           alongGradient: true,
           step: 0.005,
+          session: cliSessionOptions(),
         });
         const along = r.checks.find((c) => c.direction === 'gradient')!;
         const random = Math.max(

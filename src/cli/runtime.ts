@@ -10,6 +10,11 @@ export function setSessionOptions(options: SessionOptions): void {
   sessionOptions = { ...options };
 }
 
+/** The command line's session options (for code that opens sessions itself, like the gradient check). */
+export function cliSessionOptions(): SessionOptions {
+  return { ...sessionOptions };
+}
+
 /** A model on onnxruntime-node with the command line's thread count and execution providers. */
 export function openModel(model: Model): ConvlensModel {
   return new ConvlensModel(model, nodeBackend(), sessionOptions);

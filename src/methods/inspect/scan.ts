@@ -329,10 +329,8 @@ export async function scan(
   const load = async (k: number) => {
     const [b, count] = batches[k];
     const images = Array.from({ length: count }, (_, i) => b + i);
-    const samples = await Promise.all(images.map((i) => source.load(i)));
     const x = buffers[k % 2];
-    x.fill(0);
-    for (const [j, sample] of samples.entries()) options.toInput(sample, x, j * per);
+    const samples = await fillBatch(source, images, x, per, options.toInput);
     return { b, count, images, labels: samples.map((sample) => sample.label), x };
   };
   const run = (x: Float32Array) =>
@@ -382,6 +380,20 @@ export async function scan(
   }
 }
 
+/** Load `images` into the zeroed batch buffer `x`, `per` values each, in order; returns the samples. */
+async function fillBatch(
+  source: ScanSource,
+  images: readonly number[],
+  x: Float32Array,
+  per: number,
+  toInput: ScanOptions['toInput'],
+): Promise<Sample[]> {
+  const samples = await Promise.all(images.map((i) => source.load(i)));
+  x.fill(0);
+  for (const [j, sample] of samples.entries()) toInput(sample, x, j * per);
+  return samples;
+}
+
 /**
  * Whether a scan of `images` images defers positions by default: when layers × channels × top, the
  * most images the resolving pass can take, is under 5% of them.
@@ -405,34 +417,30 @@ export async function resolvePositions(
   channels: ChannelReducer,
   options: Pick<ScanOptions, 'batch' | 'toInput' | 'layers'>,
 ): Promise<void> {
-  const pending = new Map<number, Set<string>>();
-  for (const layer of options.layers)
-    for (const list of index.layers[layer].top)
-      for (const hit of list)
-        if (hit.y < 0) {
-          if (!pending.has(hit.image)) pending.set(hit.image, new Set());
-          pending.get(hit.image)!.add(layer);
-        }
+  // Images with an unresolved hit, and the layers that have one.
+  const pending = new Set<number>();
+  const layers = options.layers.filter((layer) => {
+    const unresolved = index.layers[layer].top.flat().filter((hit) => hit.y < 0);
+    for (const hit of unresolved) pending.add(hit.image);
+    return unresolved.length > 0;
+  });
   if (pending.size === 0) return;
-  const images = [...pending.keys()].sort((a, b) => a - b);
-  const layers = options.layers.filter((l) => images.some((i) => pending.get(i)!.has(l)));
+  const images = [...pending].sort((a, b) => a - b);
   const input = index.model.input;
   const per = elementCount(input);
   const x = new Float32Array(options.batch * per);
-  const fetch = layers.flatMap((l) => Object.values(channels.reducing.outputs[l]));
+  const fetch = layers.map((l) => channels.reducing.outputs[l].argmax);
   for (let b = 0; b < images.length; b += options.batch) {
     const chunk = images.slice(b, b + options.batch);
-    x.fill(0);
-    const samples = await Promise.all(chunk.map((i) => source.load(i)));
-    for (const [j, sample] of samples.entries()) options.toInput(sample, x, j * per);
+    await fillBatch(source, chunk, x, per, options.toInput);
     const out = await channels.reducer.run(
       { dtype: 'float32', dims: [options.batch, ...input], data: x },
       { outputs: fetch },
     );
+    const row = new Map(chunk.map((image, n) => [image, n]));
     for (const layer of layers) {
       const l = index.layers[layer];
       const argmax = out[channels.reducing.outputs[layer].argmax].data as Int32Array;
-      const row = new Map(chunk.map((image, n) => [image, n]));
       for (const [c, list] of l.top.entries())
         for (const hit of list) {
           const n = row.get(hit.image);
