@@ -125,6 +125,9 @@ export class Emitter {
   reduceMax(x: string, axes: number[], keepdims = true): string {
     return this.reduce('ReduceMax', 18, x, axes, keepdims);
   }
+  reduceMin(x: string, axes: number[], keepdims = true): string {
+    return this.reduce('ReduceMin', 18, x, axes, keepdims);
+  }
 
   /** Slice with static bounds (opset ≥ 10 form). */
   slice(x: string, starts: number[], ends: number[], axes: number[], steps?: number[]): string {

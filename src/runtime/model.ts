@@ -47,6 +47,7 @@ type Feeds = Tensor | Record<string, Tensor>;
 export class ConvlensModel {
   private readonly statics = new Map<string, Promise<StaticModel>>();
   private readonly sessions = new Map<string, Promise<InferenceSession>>();
+  private readonly derivedModels = new Map<string, ConvlensModel>();
 
   constructor(
     readonly model: Model,
@@ -176,12 +177,27 @@ export class ConvlensModel {
     return { outputs: Object.fromEntries(outputs.map((o) => [o, result[o]])), gradients };
   }
 
-  /** Release every cached session. */
+  /**
+   * A model rewritten from this one (e.g. with a prefix graph before its input), built once per
+   * `key` with the same backend and session options; released with this model.
+   */
+  derived(key: string, rewrite: (model: Model) => Model): ConvlensModel {
+    let d = this.derivedModels.get(key);
+    if (!d) {
+      d = new ConvlensModel(rewrite(this.model), this.backend, this.sessionOptions);
+      this.derivedModels.set(key, d);
+    }
+    return d;
+  }
+
+  /** Release every cached session, derived models' included. */
   async release(): Promise<void> {
     const all = [...this.sessions.values()];
+    const derived = [...this.derivedModels.values()];
     this.sessions.clear();
     this.statics.clear();
-    await Promise.all(all.map(async (s) => (await s).release()));
+    this.derivedModels.clear();
+    await Promise.all([...all.map(async (s) => (await s).release()), ...derived.map((d) => d.release())]);
   }
 
   private session(key: string, build: () => Promise<Uint8Array>): Promise<InferenceSession> {

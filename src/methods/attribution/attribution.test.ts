@@ -1,4 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { resizeImage } from '../../data/dataset.js';
+import { Random } from '../../maths/random.js';
 import { loadModel } from '../../node.js';
 import { GraphBuilder } from '../../onnx/builder.js';
 import { float32 } from '../../onnx/tensor.js';
@@ -6,6 +8,7 @@ import type { ConvlensModel } from '../../runtime/model.js';
 import { guidedTimesCam } from './guidedGradcam.js';
 import { Explainer, explain, METHOD_NAMES } from './index.js';
 import { windowOrigins } from './occlusion.js';
+import { SCORE_CAM_IMAGES, SCORE_CAM_MAPS, withScoreCamMasks } from './scoreCam.js';
 import { parseTarget } from './target.js';
 
 /** Element-wise closeness to 5 decimals, with the index in the message. */
@@ -209,6 +212,38 @@ describe('CAM family on a hand-built conv net', () => {
     const expected = [1, 2, 3, 0].map((a0, j) => Math.max(0, s0 * a0 + s1 * [0, 0, 0, 4][j]));
     expectClose(maps[0].data, expected);
   });
+
+  it.each([11, 13, 18])(
+    'Score-CAM masks in onnxruntime (opset %i): half-pixel bilinear upsampling, min–max per row, times the image',
+    async (opset) => {
+      const b = new GraphBuilder({ opset });
+      b.input('x', ['n', 2, 6, 9]);
+      const m = await load(withScoreCamMasks(b.build([b.named(b.op1('Identity', ['x']), 'y')]), [6, 9]));
+      const rng = new Random(5);
+      const images = rng.normals(2 * 2 * 6 * 9);
+      // Row 0: a random 3×4 map; row 1: a constant map, whose mask is 0.
+      const maps = Float32Array.from([...rng.normals(12), ...new Array(12).fill(0.7)]);
+      const r = await m.run(
+        {
+          [SCORE_CAM_IMAGES]: float32(images, [2, 2, 6, 9]),
+          [SCORE_CAM_MAPS]: float32(maps, [2, 1, 3, 4]),
+        },
+        { outputs: ['y'] },
+      );
+      const expected: number[] = [];
+      for (let row = 0; row < 2; row++) {
+        const up = resizeImage(maps.subarray(row * 12, (row + 1) * 12), 1, 3, 4, 6, 9);
+        const lo = Math.min(...up);
+        const hi = Math.max(...up);
+        for (let j = 0; j < 2 * 54; j++)
+          expected.push(
+            images[row * 108 + j] *
+              (hi - lo > 1e-5 * (Math.abs(hi) + Math.abs(lo)) ? (up[j % 54] - lo) / (hi - lo) : 0),
+          );
+      }
+      expectClose(r.y.data as Float32Array, expected);
+    },
+  );
 
   it('guided Grad-CAM is guided backprop times upsampled Grad-CAM', async () => {
     const m = await tinyCamNet();

@@ -90,6 +90,8 @@ export async function explain(explainer: Explainer, request: ExplainRequest): Pr
   const needsLayer = methods.some((m) => m.needsLayer);
   const layer = needsLayer ? await explainer.resolveLayer(request.layer) : request.layer;
   if (!needsLayer && layer !== undefined) await explainer.resolveLayer(layer);
+  // The prediction and the layer's maps (which most layer methods read) in one forward pass.
+  if (needsLayer) await explainer.prefetch([explainer.logits, layer!]);
   const target = await explainer.bind(request.target ?? { kind: 'top' });
   const skipped: Record<string, string> = {};
   const runnable = methods.filter((m) => {

@@ -54,6 +54,13 @@ export interface MethodRun {
 /** Fills row r of a batch (its input values) at `offset` of `out`. */
 export type RowSource = (row: number, out: Float32Array, offset: number) => void;
 
+/** One float32 input of a model run in rows: its name, the dims of one row, and what fills a row. */
+export interface RowFeed {
+  name: string;
+  dims: number[];
+  fill: RowSource;
+}
+
 export class Explainer {
   readonly logits: string;
   readonly classes: readonly string[];
@@ -123,6 +130,19 @@ export class Explainer {
       this.forwardCache.set(tensor, t);
     }
     return t;
+  }
+
+  /** Fetch several tensors of the batch's forward pass in one run into the cache `activations` reads. */
+  prefetch(tensors: string[]): Promise<void> {
+    const missing = [...new Set(tensors)].filter((t) => !this.forwardCache.has(t));
+    if (missing.length === 0) return Promise.resolve();
+    const run = this.model.run(this.input, { outputs: missing });
+    for (const t of missing) {
+      const one = run.then((r) => r[t]);
+      one.catch(() => this.forwardCache.delete(t));
+      this.forwardCache.set(t, one);
+    }
+    return run.then(() => undefined);
   }
 
   /** The logits of the batch. */
@@ -252,40 +272,51 @@ export class Explainer {
     return values;
   }
 
-  /** Forward passes over `rows` filled rows in chunks of `batch`; `consume` sees each chunk's outputs. */
+  /**
+   * Forward passes over `rows` filled rows in chunks of `batch`; `consume` sees each chunk's
+   * outputs. `feeds` is a RowSource for the explainer's input, or the row feeds of `model` (a model
+   * derived from the explainer's, e.g. with a masking prefix).
+   */
   async forwardRows(
     rows: number,
-    fill: RowSource,
+    feeds: RowSource | RowFeed[],
     outputs: string[],
     consume: (result: Record<string, Tensor>, start: number, count: number) => void,
     progress?: (done: number, total: number) => void,
+    model: ConvlensModel = this.model,
   ): Promise<void> {
-    await this.chunks(rows, fill, progress, async (x, start, count) => {
-      consume(await this.model.run(x, { outputs }), start, count);
+    await this.chunks(rows, feeds, progress, async (x, start, count) => {
+      consume(await model.run(x, { outputs }), start, count);
     });
   }
 
   /** Run `step` over equal chunks of at most `batch` rows; the last is padded with zero rows. */
   private async chunks(
     rows: number,
-    fill: RowSource,
+    feeds: RowSource | RowFeed[],
     progress: ((done: number, total: number) => void) | undefined,
-    step: (x: Tensor, start: number, count: number, size: number) => Promise<void>,
+    step: (x: Record<string, Tensor>, start: number, count: number, size: number) => Promise<void>,
   ): Promise<void> {
-    const per = this.rowSize;
+    const list: RowFeed[] =
+      typeof feeds === 'function'
+        ? [{ name: this.inputName, dims: this.input.dims.slice(1), fill: feeds }]
+        : feeds;
     // Equal chunks (the last one padded), so padding wastes fewer than one row per chunk.
     const size = Math.ceil(rows / Math.ceil(rows / this.batch));
-    const buffer = new Float32Array(size * per);
+    const buffers = list.map((f) => ({
+      ...f,
+      per: elementCount(f.dims),
+      data: new Float32Array(size * elementCount(f.dims)),
+    }));
     for (let start = 0; start < rows; start += size) {
       const count = Math.min(size, rows - start);
-      if (count < size) buffer.fill(0, count * per);
-      for (let i = 0; i < count; i++) fill(start + i, buffer, i * per);
-      await step(
-        { dtype: 'float32', dims: [size, ...this.input.dims.slice(1)], data: buffer },
-        start,
-        count,
-        size,
-      );
+      const x: Record<string, Tensor> = {};
+      for (const b of buffers) {
+        if (count < size) b.data.fill(0, count * b.per);
+        for (let i = 0; i < count; i++) b.fill(start + i, b.data, i * b.per);
+        x[b.name] = { dtype: 'float32', dims: [size, ...b.dims], data: b.data };
+      }
+      await step(x, start, count, size);
       progress?.(start + count, rows);
     }
   }

@@ -4,12 +4,74 @@
  * ReLU(Σ_k s_k A_k) (Wang et al. 2020, eqs. 3–6; for a channel or neuron target s_k is the raw
  * objective). Masked copies run in batches.
  */
-import { resizeImage } from '../../data/dataset.js';
+import { Emitter } from '../../autodiff/emitter.js';
 import { softmax } from '../../maths/softmax.js';
+import { cloneModel, type Model } from '../../onnx/model.js';
+import { float32 } from '../../onnx/tensor.js';
 import { weightedSum } from './camPipeline.js';
 import type { AttributionMethod } from './method.js';
 import type { MethodRun } from './pipeline.js';
 import { objectiveValues } from './target.js';
+
+/** Inputs of the masking model: rows of images [B, C, H, W] and of single channel maps [B, 1, h, w]. */
+export const SCORE_CAM_IMAGES = 'score-cam/images';
+export const SCORE_CAM_MAPS = 'score-cam/maps';
+
+/**
+ * The model behind a prefix that masks each image row by its map row, all in onnxruntime:
+ * H = Resize(map) to H×W (bilinear, half-pixel centres), min-max normalised per row (0 where the
+ * map is flat), and the model's input = image ⊙ H (broadcast over channels).
+ */
+export function withScoreCamMasks(model: Model, size: [number, number]): Model {
+  const opset = model.opsets[''] ?? 13;
+  if (opset < 11)
+    throw new Error(`Score-CAM masks need ai.onnx opset ≥ 11 (Resize with sizes); the model has ${opset}`);
+  const out = cloneModel(model);
+  const input = out.graph.inputs[0];
+  const emit = new Emitter(opset, 'score-cam');
+  const sizes = emit.concat(
+    [emit.slice(emit.op('Shape', [SCORE_CAM_MAPS]), [0], [2], [0]), emit.ints(size)],
+    0,
+  );
+  // roi and scales: omitted from opset 13, empty before.
+  const unused = opset >= 13 ? '' : emit.constant(float32([], [0]), 'empty');
+  const up = emit.op('Resize', [SCORE_CAM_MAPS, unused, unused, sizes], {
+    mode: 'linear',
+    coordinate_transformation_mode: 'half_pixel',
+  });
+  const lo = emit.reduceMin(up, [2, 3]);
+  const hi = emit.reduceMax(up, [2, 3]);
+  const range = emit.sub(hi, lo);
+  // A map flat to float32 rounding (range ≤ 1e-5·(|lo| + |hi|)) gets mask 0, not its rounding noise stretched to [0, 1].
+  const tolerance = emit.mul(emit.add(emit.op('Abs', [lo]), emit.op('Abs', [hi])), emit.scalar(1e-5));
+  const scale = emit.where(
+    emit.op('Greater', [range, tolerance]),
+    emit.op('Reciprocal', [range]),
+    emit.scalar(0),
+  );
+  const mask = emit.mul(emit.sub(up, lo), scale);
+  emit.nodes.push({
+    name: 'score-cam/masked',
+    opType: 'Mul',
+    domain: '',
+    inputs: [SCORE_CAM_IMAGES, mask],
+    outputs: [input.name],
+    attrs: {},
+  });
+  out.graph.nodes.unshift(...emit.nodes);
+  for (const [k, v] of emit.initializers) out.graph.initializers.set(k, v);
+  const [c] = (input.shape ?? []).slice(1);
+  out.graph.inputs = [
+    {
+      name: SCORE_CAM_IMAGES,
+      dtype: 'float32',
+      shape: [undefined, c, ...size] as Model['graph']['inputs'][0]['shape'],
+    },
+    { name: SCORE_CAM_MAPS, dtype: 'float32' },
+    ...out.graph.inputs.slice(1),
+  ];
+  return out;
+}
 
 export const scoreCam: AttributionMethod = {
   name: 'score-cam',
@@ -27,53 +89,29 @@ export const scoreCam: AttributionMethod = {
     const per = c * height * width;
     const x = run.input.data as Float32Array;
     const a = (await e.activations(layer, run.input)).data as Float32Array;
-    // Upsampled, normalised masks, made per sample as its rows come up (Σ rows = n·K).
-    let cachedSample = -1;
-    let masks: Float32Array[] = [];
-    const maskOf = (i: number, k: number): Float32Array => {
-      if (cachedSample !== i) {
-        // All K maps upsampled in one pass, then each min-max normalised.
-        const maps = a.subarray(i * channels * area, (i + 1) * channels * area);
-        // A copy when no resize happens: the masks are normalised in place.
-        const up =
-          h === height && w === width
-            ? Float32Array.from(maps)
-            : resizeImage(maps, channels, h, w, height, width);
-        const plane = height * width;
-        masks = Array.from({ length: channels }, (_, kk) => {
-          const m = up.subarray(kk * plane, (kk + 1) * plane);
-          let lo = m[0];
-          let hi = m[0];
-          for (let j = 1; j < plane; j++) {
-            const v = m[j];
-            if (v < lo) lo = v;
-            else if (v > hi) hi = v;
-          }
-          if (hi > lo) {
-            const scale = 1 / (hi - lo);
-            for (let j = 0; j < plane; j++) m[j] = (m[j] - lo) * scale;
-          } else m.fill(0);
-          return m;
-        });
-        cachedSample = i;
-      }
-      return masks[k];
-    };
+    const masking = e.model.derived(`score-cam|${height},${width}`, (m) =>
+      withScoreCamMasks(m, [height, width]),
+    );
     const isClass = run.target.classes !== undefined;
     const outputs = [run.target.tensor];
     const scores = new Float64Array(n * channels);
     await e.forwardRows(
       n * channels,
-      (r, out, offset) => {
-        const i = Math.floor(r / channels);
-        const m = maskOf(i, r % channels);
-        const area = height * width;
-        for (let ch = 0; ch < c; ch++) {
-          const src = x.subarray(i * per + ch * area, i * per + (ch + 1) * area);
-          const dst = out.subarray(offset + ch * area, offset + (ch + 1) * area);
-          for (let j = 0; j < area; j++) dst[j] = src[j] * m[j];
-        }
-      },
+      [
+        {
+          name: SCORE_CAM_IMAGES,
+          dims: [c, height, width],
+          fill: (r, out, offset) => {
+            const i = Math.floor(r / channels);
+            out.set(x.subarray(i * per, (i + 1) * per), offset);
+          },
+        },
+        {
+          name: SCORE_CAM_MAPS,
+          dims: [1, h, w],
+          fill: (r, out, offset) => out.set(a.subarray(r * area, (r + 1) * area), offset),
+        },
+      ],
       outputs,
       (result, start, count) => {
         const t = result[run.target.tensor];
@@ -95,6 +133,7 @@ export const scoreCam: AttributionMethod = {
         }
       },
       run.progress,
+      masking,
     );
     const data = new Float32Array(n * area);
     for (let i = 0; i < n; i++) {
