@@ -240,9 +240,14 @@ export function accumulate(
       const mean = reduced.mean[r];
       if (!Number.isFinite(value) || !Number.isFinite(mean))
         throw new Error(`layer "${layer}" channel ${c} is not finite on image ${image}`);
-      const at = reduced.argmax ? Number(reduced.argmax[r]) : -1;
-      const [y, x] = at < 0 ? [-1, -1] : [Math.floor(at / l.width), at % l.width];
-      offer(l.top[c], { image, y, x, value }, index.top);
+      const list = l.top[c];
+      // Most values lose to a full list's last entry: test that before making a hit.
+      const last = list.length === index.top ? list[index.top - 1] : undefined;
+      if (!last || value > last.value || (value === last.value && image < last.image)) {
+        const at = reduced.argmax ? Number(reduced.argmax[r]) : -1;
+        const [y, x] = at < 0 ? [-1, -1] : [Math.floor(at / l.width), at % l.width];
+        offer(list, { image, y, x, value }, index.top);
+      }
       if (label >= 0 && label < index.classCounts.length) l.classSums[label * l.channels + c] += mean;
     }
   }
