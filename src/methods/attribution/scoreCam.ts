@@ -5,6 +5,7 @@
  * objective). Masked copies run in batches.
  */
 import { Emitter } from '../../autodiff/emitter.js';
+import { resizeImage } from '../../data/dataset.js';
 import { softmax } from '../../maths/softmax.js';
 import { cloneModel, type Model } from '../../onnx/model.js';
 import { float32 } from '../../onnx/tensor.js';
@@ -18,27 +19,33 @@ export const SCORE_CAM_IMAGES = 'score-cam/images';
 export const SCORE_CAM_MAPS = 'score-cam/maps';
 
 /**
- * The model behind a prefix that masks each image row by its map row, all in onnxruntime:
- * H = Resize(map) to H×W (bilinear, half-pixel centres), min-max normalised per row (0 where the
- * map is flat), and the model's input = image ⊙ H (broadcast over channels).
+ * Rᵀ [from, to] of bilinear resampling along one axis (half-pixel centres, edges replicated):
+ * resizeImage applied to the identity, so it is exactly the upsampling the renderer uses.
  */
-export function withScoreCamMasks(model: Model, size: [number, number]): Model {
-  const opset = model.opsets[''] ?? 13;
-  if (opset < 11)
-    throw new Error(`Score-CAM masks need ai.onnx opset ≥ 11 (Resize with sizes); the model has ${opset}`);
+function interpolationTransposed(from: number, to: number): Float32Array {
+  const identity = Float32Array.from({ length: from * from }, (_, i) => (i % (from + 1) === 0 ? 1 : 0));
+  return resizeImage(identity, from, 1, from, 1, to);
+}
+
+/**
+ * The model behind a prefix that masks each image row by its map row, all in onnxruntime:
+ * H = R_H · map · R_Wᵀ (bilinear upsampling to H×W as two MatMuls), min-max normalised per row
+ * (0 where the map is flat), and the model's input = image ⊙ H (broadcast over channels).
+ */
+export function withScoreCamMasks(model: Model, size: [number, number], mapSize: [number, number]): Model {
+  const [height, width] = size;
+  const [h, w] = mapSize;
   const out = cloneModel(model);
   const input = out.graph.inputs[0];
-  const emit = new Emitter(opset, 'score-cam');
-  const sizes = emit.concat(
-    [emit.slice(emit.op('Shape', [SCORE_CAM_MAPS]), [0], [2], [0]), emit.ints(size)],
-    0,
-  );
-  // roi and scales: omitted from opset 13, empty before.
-  const unused = opset >= 13 ? '' : emit.constant(float32([], [0]), 'empty');
-  const up = emit.op('Resize', [SCORE_CAM_MAPS, unused, unused, sizes], {
-    mode: 'linear',
-    coordinate_transformation_mode: 'half_pixel',
-  });
+  const emit = new Emitter(out.opsets[''] ?? 13, 'score-cam');
+  const rWT = emit.constant(float32(interpolationTransposed(w, width), [w, width]), 'rw');
+  const rHT = interpolationTransposed(h, height);
+  const rH = new Float32Array(height * h);
+  for (let i = 0; i < h; i++) for (let j = 0; j < height; j++) rH[j * h + i] = rHT[i * height + j];
+  const up = emit.op('MatMul', [
+    emit.constant(float32(rH, [height, h]), 'rh'),
+    emit.op('MatMul', [SCORE_CAM_MAPS, rWT]),
+  ]);
   const lo = emit.reduceMin(up, [2, 3]);
   const hi = emit.reduceMax(up, [2, 3]);
   const range = emit.sub(hi, lo);
@@ -89,8 +96,8 @@ export const scoreCam: AttributionMethod = {
     const per = c * height * width;
     const x = run.input.data as Float32Array;
     const a = (await e.activations(layer, run.input)).data as Float32Array;
-    const masking = e.model.derived(`score-cam|${height},${width}`, (m) =>
-      withScoreCamMasks(m, [height, width]),
+    const masking = e.model.derived(`score-cam|${height},${width}|${h},${w}`, (m) =>
+      withScoreCamMasks(m, [height, width], [h, w]),
     );
     const isClass = run.target.classes !== undefined;
     const outputs = [run.target.tensor];
