@@ -214,6 +214,9 @@ const CASES: Case[] = [
   // MatMul and Gemm.
   { name: 'MatMul 2-D', inputs: { a: [3, 4], b: [4, 5] }, build: binary('MatMul') },
   { name: 'MatMul batched broadcast', inputs: { a: [2, 1, 3, 4], b: [3, 4, 2] }, build: binary('MatMul') },
+  { name: 'MatMul 1-D left operand', inputs: { a: [4], b: [2, 4, 3] }, build: binary('MatMul') },
+  { name: 'MatMul 1-D right operand', inputs: { a: [2, 3, 4], b: [4] }, build: binary('MatMul') },
+  { name: 'MatMul 1-D both (dot product)', inputs: { a: [4], b: [4] }, build: binary('MatMul') },
   ...[0, 1].flatMap((ta) =>
     [0, 1].map(
       (tb): Case => ({
