@@ -180,6 +180,12 @@ export class ConvlensModel {
   /**
    * A model rewritten from this one (e.g. with a prefix graph before its input), built once per
    * `key` with the same backend and session options; released with this model.
+   *
+   * @example
+   * ```ts
+   * const masked = m.derived('score-cam|64,64|16,16', (g) => withScoreCamMasks(g, [64, 64], [16, 16]));
+   * await masked.run({ [SCORE_CAM_IMAGES]: images, [SCORE_CAM_MAPS]: maps }, { outputs: ['logits'] });
+   * ```
    */
   derived(key: string, rewrite: (model: Model) => Model): ConvlensModel {
     let d = this.derivedModels.get(key);
