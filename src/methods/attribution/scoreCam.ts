@@ -39,13 +39,12 @@ export function withScoreCamMasks(model: Model, size: [number, number], mapSize:
   const input = out.graph.inputs[0];
   const emit = new Emitter(out.opsets[''] ?? 13, 'score-cam');
   const rWT = emit.constant(float32(interpolationTransposed(w, width), [w, width]), 'rw');
-  const rHT = interpolationTransposed(h, height);
-  const rH = new Float32Array(height * h);
-  for (let i = 0; i < h; i++) for (let j = 0; j < height; j++) rH[j * h + i] = rHT[i * height + j];
-  const up = emit.op('MatMul', [
-    emit.constant(float32(rH, [height, h]), 'rh'),
-    emit.op('MatMul', [SCORE_CAM_MAPS, rWT]),
-  ]);
+  // R_H as a Transpose of a constant, which onnxruntime folds when the session starts.
+  const rH = emit.transpose(
+    emit.constant(float32(interpolationTransposed(h, height), [h, height]), 'rh'),
+    [1, 0],
+  );
+  const up = emit.op('MatMul', [rH, emit.op('MatMul', [SCORE_CAM_MAPS, rWT])]);
   const lo = emit.reduceMin(up, [2, 3]);
   const hi = emit.reduceMax(up, [2, 3]);
   const range = emit.sub(hi, lo);
@@ -72,7 +71,7 @@ export function withScoreCamMasks(model: Model, size: [number, number], mapSize:
     {
       name: SCORE_CAM_IMAGES,
       dtype: 'float32',
-      shape: [undefined, c, ...size] as Model['graph']['inputs'][0]['shape'],
+      shape: [null, c ?? null, ...size],
     },
     { name: SCORE_CAM_MAPS, dtype: 'float32' },
     ...out.graph.inputs.slice(1),

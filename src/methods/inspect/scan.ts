@@ -123,11 +123,16 @@ export function emptyIndex(
   };
 }
 
-const before = (a: ScanHit, b: ScanHit) => a.value > b.value || (a.value === b.value && a.image < b.image);
+type Ranked = Pick<ScanHit, 'value' | 'image'>;
+const before = (a: Ranked, b: Ranked) => a.value > b.value || (a.value === b.value && a.image < b.image);
+
+/** Whether `hit` would enter `list` (best first, at most k entries). */
+const enters = (list: readonly ScanHit[], hit: Ranked, k: number) =>
+  list.length < k || before(hit, list[k - 1]);
 
 /** Insert `hit` into `list` (best first) keeping at most k entries. */
 function offer(list: ScanHit[], hit: ScanHit, k: number): void {
-  if (list.length === k && !before(hit, list[k - 1])) return;
+  if (!enters(list, hit, k)) return;
   let i = list.length;
   while (i > 0 && before(hit, list[i - 1])) i--;
   list.splice(i, 0, hit);
@@ -240,13 +245,11 @@ export function accumulate(
       const mean = reduced.mean[r];
       if (!Number.isFinite(value) || !Number.isFinite(mean))
         throw new Error(`layer "${layer}" channel ${c} is not finite on image ${image}`);
-      const list = l.top[c];
       // Most values lose to a full list's last entry: test that before making a hit.
-      const last = list.length === index.top ? list[index.top - 1] : undefined;
-      if (!last || value > last.value || (value === last.value && image < last.image)) {
+      if (enters(l.top[c], { value, image }, index.top)) {
         const at = reduced.argmax ? Number(reduced.argmax[r]) : -1;
         const [y, x] = at < 0 ? [-1, -1] : [Math.floor(at / l.width), at % l.width];
-        offer(list, { image, y, x, value }, index.top);
+        offer(l.top[c], { image, y, x, value }, index.top);
       }
       if (label >= 0 && label < index.classCounts.length) l.classSums[label * l.channels + c] += mean;
     }
