@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { knnAccuracy, nearestNeighbours, type Points } from './neighbours.js';
 import { pca } from './pca.js';
 import { Random } from './random.js';
-import { tsne } from './tsne.js';
+import { tsne, tsneRepulsion } from './tsne.js';
 import { umap } from './umap.js';
 
 /** `clusters` Gaussian blobs of `per` points in d dimensions, centres `spread` apart on random axes. */
@@ -99,6 +99,34 @@ describe('t-SNE and UMAP', () => {
     expect(
       knnAccuracy(nearestNeighbours({ data: exact.embedding, n: points.n, d: 2 }, 5), labels),
     ).toBeGreaterThanOrEqual(0.98);
+  });
+
+  it('the Barnes–Hut repulsion is exact at θ = 0 (coincident points included) and close at θ = 0.5', () => {
+    const r = new Random(4);
+    const n = 400;
+    const y = Float64Array.from({ length: 2 * n }, () => 5 * r.normal());
+    y.copyWithin(0, 2, 4); // points 0 and 1 coincide
+    y.copyWithin(4, 2, 4); // and point 2 with them
+    const forces = new Float64Array(2 * n);
+    let z = 0;
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) {
+        if (i === j) continue;
+        const [dx, dy] = [y[2 * i] - y[2 * j], y[2 * i + 1] - y[2 * j + 1]];
+        const q = 1 / (1 + dx * dx + dy * dy);
+        z += q;
+        forces[2 * i] += q * q * dx;
+        forces[2 * i + 1] += q * q * dy;
+      }
+    const relative = (a: Float64Array) =>
+      Math.hypot(...a.map((v, t) => v - forces[t])) / Math.hypot(...forces);
+    const exact = tsneRepulsion(y, 0);
+    expect(exact.z).toBeCloseTo(z, 9);
+    expect(relative(exact.forces)).toBeLessThan(1e-12);
+    const approx = tsneRepulsion(y, 0.5);
+    expect(Math.abs(approx.z - z) / z).toBeLessThan(0.01);
+    expect(relative(approx.forces)).toBeLessThan(0.05);
+    expect(relative(approx.forces)).toBeGreaterThan(0);
   });
 
   it('t-SNE lowers KL divergence as it optimises', () => {

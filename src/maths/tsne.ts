@@ -120,30 +120,36 @@ export function affinities(points: Points, perplexity: number): Affinities {
   return { rowStart, cols: Int32Array.from(cols), vals: Float64Array.from(vals) };
 }
 
-/** A quadtree over 2-D points in flat arrays: per node its bounds, mass, centre of mass and children. */
+/**
+ * A quadtree over 2-D points in flat arrays. A node splits into four children stored side by side,
+ * so one index (`first`, −1 for a leaf) reaches them all; each node keeps its point count, centre of
+ * mass and squared side length.
+ */
 class QuadTree {
   private cap = 0;
-  cx!: Float64Array; // centre of mass (sum while building)
-  cy!: Float64Array;
-  count!: Int32Array;
-  x0!: Float64Array;
-  y0!: Float64Array;
-  size!: Float64Array;
-  child!: Int32Array; // 4 per node, −1 when none
-  point!: Int32Array; // the point a leaf holds (−1 for internal nodes)
+  cx = new Float64Array(0); // centre of mass (sum while building)
+  cy = new Float64Array(0);
+  count = new Int32Array(0);
+  x0 = new Float64Array(0);
+  y0 = new Float64Array(0);
+  size = new Float64Array(0);
+  size2 = new Float64Array(0);
+  first = new Int32Array(0); // first of four children, −1 for a leaf
+  point = new Int32Array(0); // the point a leaf holds (−1 when none or split)
+  leafOf = new Int32Array(0); // per point, the leaf that holds it
   nodes = 0;
 
   private grow(need: number) {
     if (need <= this.cap) return;
     const cap = Math.max(need, this.cap * 2, 1024);
-    const f = (a: Float64Array | undefined) => {
+    const f = (a: Float64Array) => {
       const b = new Float64Array(cap);
-      if (a) b.set(a);
+      b.set(a);
       return b;
     };
-    const g = (a: Int32Array | undefined, per = 1) => {
-      const b = new Int32Array(cap * per).fill(-1);
-      if (a) b.set(a);
+    const g = (a: Int32Array) => {
+      const b = new Int32Array(cap);
+      b.set(a);
       return b;
     };
     this.cx = f(this.cx);
@@ -151,30 +157,36 @@ class QuadTree {
     this.x0 = f(this.x0);
     this.y0 = f(this.y0);
     this.size = f(this.size);
-    const c = new Int32Array(cap);
-    if (this.count) c.set(this.count);
-    this.count = c;
-    this.child = g(this.child, 4);
+    this.size2 = f(this.size2);
+    this.count = g(this.count);
+    this.first = g(this.first);
     this.point = g(this.point);
     this.cap = cap;
   }
 
-  private node(x0: number, y0: number, size: number): number {
-    this.grow(this.nodes + 1);
-    const i = this.nodes++;
+  private init(i: number, x0: number, y0: number, size: number) {
     this.x0[i] = x0;
     this.y0[i] = y0;
     this.size[i] = size;
+    this.size2[i] = size * size;
     this.cx[i] = 0;
     this.cy[i] = 0;
     this.count[i] = 0;
     this.point[i] = -1;
-    this.child.fill(-1, 4 * i, 4 * i + 4);
-    return i;
+    this.first[i] = -1;
+  }
+
+  private split(v: number) {
+    this.grow(this.nodes + 4);
+    const c = this.nodes;
+    this.nodes += 4;
+    const half = this.size[v] / 2;
+    for (let s = 0; s < 4; s++)
+      this.init(c + s, this.x0[v] + (s & 1) * half, this.y0[v] + (s >> 1) * half, half);
+    this.first[v] = c;
   }
 
   build(y: Float64Array, n: number) {
-    this.nodes = 0;
     let minX = Number.POSITIVE_INFINITY;
     let minY = Number.POSITIVE_INFINITY;
     let maxX = Number.NEGATIVE_INFINITY;
@@ -186,8 +198,11 @@ class QuadTree {
       maxY = Math.max(maxY, y[2 * i + 1]);
     }
     const size = Math.max(maxX - minX, maxY - minY) * (1 + 1e-9) + 1e-12;
-    this.node(minX, minY, size);
-    for (let i = 0; i < n; i++) this.insert(i, y[2 * i], y[2 * i + 1]);
+    this.grow(1);
+    this.nodes = 1;
+    this.init(0, minX, minY, size);
+    if (this.leafOf.length !== n) this.leafOf = new Int32Array(n);
+    for (let i = 0; i < n; i++) this.insert(y, i);
     for (let v = 0; v < this.nodes; v++)
       if (this.count[v] > 0) {
         this.cx[v] /= this.count[v];
@@ -195,58 +210,105 @@ class QuadTree {
       }
   }
 
-  private insert(p: number, px: number, py: number) {
+  private insert(y: Float64Array, p: number) {
+    const px = y[2 * p];
+    const py = y[2 * p + 1];
     let v = 0;
     for (let depth = 0; ; depth++) {
       this.cx[v] += px;
       this.cy[v] += py;
       this.count[v]++;
-      const leaf =
-        this.child[4 * v] < 0 &&
-        this.child[4 * v + 1] < 0 &&
-        this.child[4 * v + 2] < 0 &&
-        this.child[4 * v + 3] < 0;
-      if (leaf && this.count[v] === 1) {
-        this.point[v] = p;
-        return;
-      }
-      // Coincident points (or depth exhausted) share one leaf.
-      if (leaf && depth > 48) return;
-      if (leaf) {
+      if (this.first[v] < 0) {
+        // A first point, or coincident points (depth exhausted), stay in this leaf.
+        if (this.count[v] === 1 || depth > 48) {
+          if (this.count[v] === 1) this.point[v] = p;
+          this.leafOf[p] = v;
+          return;
+        }
         // Push the resident point down a level.
         const q = this.point[v];
         this.point[v] = -1;
-        if (q >= 0) {
-          const [qx, qy] = [this.cx[v] - px, this.cy[v] - py]; // its coordinates: sum minus the new point
-          const c = this.childFor(v, qx, qy);
-          this.cx[c] += qx;
-          this.cy[c] += qy;
-          this.count[c]++;
-          this.point[c] = q;
-        }
+        this.split(v);
+        const c = this.childFor(v, y[2 * q], y[2 * q + 1]);
+        this.cx[c] = y[2 * q];
+        this.cy[c] = y[2 * q + 1];
+        this.count[c] = 1;
+        this.point[c] = q;
+        this.leafOf[q] = c;
       }
       v = this.childFor(v, px, py);
-      if (this.count[v] === 0) {
-        this.cx[v] += px;
-        this.cy[v] += py;
-        this.count[v] = 1;
-        this.point[v] = p;
-        return;
-      }
     }
   }
 
   private childFor(v: number, px: number, py: number): number {
     const half = this.size[v] / 2;
-    const right = px >= this.x0[v] + half ? 1 : 0;
-    const bottom = py >= this.y0[v] + half ? 1 : 0;
-    const slot = 4 * v + right + 2 * bottom;
-    if (this.child[slot] < 0) {
-      const c = this.node(this.x0[v] + right * half, this.y0[v] + bottom * half, half);
-      this.child[slot] = c;
-    }
-    return this.child[slot];
+    return this.first[v] + (px >= this.x0[v] + half ? 1 : 0) + (py >= this.y0[v] + half ? 2 : 0);
   }
+}
+
+/**
+ * Barnes–Hut repulsion on point i: writes Σ_j q̃_ij² (y_i − y_j) to out[2i], out[2i+1] and returns
+ * Σ_{j≠i} q̃_ij. A cell acts as one point at its centre of mass when size / distance < θ.
+ */
+function repulsion(
+  tree: QuadTree,
+  y: Float64Array,
+  i: number,
+  theta2: number,
+  stack: Int32Array,
+  out: Float64Array,
+) {
+  const { cx, cy, count, size2, first } = tree;
+  const own = tree.leafOf[i];
+  const yx = y[2 * i];
+  const yy = y[2 * i + 1];
+  let z = 0;
+  let fx = 0;
+  let fy = 0;
+  let top = 0;
+  stack[top++] = 0;
+  while (top > 0) {
+    const v = stack[--top];
+    const c = count[v];
+    if (c === 0) continue;
+    const dx = yx - cx[v];
+    const dy = yy - cy[v];
+    const d2 = dx * dx + dy * dy;
+    const f = first[v];
+    if (f < 0 || size2[v] < theta2 * d2) {
+      // The leaf holding i itself (alone or with coincident points) counts only the others.
+      const mass = v === own ? c - 1 : c;
+      if (mass <= 0) continue;
+      const q = 1 / (1 + d2);
+      z += mass * q;
+      const m = mass * q * q;
+      fx += m * dx;
+      fy += m * dy;
+    } else {
+      stack[top++] = f;
+      stack[top++] = f + 1;
+      stack[top++] = f + 2;
+      stack[top++] = f + 3;
+    }
+  }
+  out[2 * i] = fx;
+  out[2 * i + 1] = fy;
+  return z;
+}
+
+/**
+ * Barnes–Hut estimate of the t-SNE repulsion for a 2-D embedding y (n × 2, row-major): per point
+ * Σ_j q̃_ij² (y_i − y_j) in `forces`, and Z = Σ_{i≠j} q̃_ij. θ = 0 is exact.
+ */
+export function tsneRepulsion(y: Float64Array, theta: number): { forces: Float64Array; z: number } {
+  const n = y.length / 2;
+  const tree = new QuadTree();
+  tree.build(y, n);
+  const forces = new Float64Array(2 * n);
+  const stack = new Int32Array(4 * 50 + 8);
+  let z = 0;
+  for (let i = 0; i < n; i++) z += repulsion(tree, y, i, theta * theta, stack, forces);
+  return { forces, z };
 }
 
 /**
@@ -294,62 +356,15 @@ export function tsne(points: Points, options: TsneOptions = {}): TsneResult {
   const grad = new Float64Array(2 * n);
   const tree = new QuadTree();
   const theta2 = theta * theta;
-  const stack = new Int32Array(4 * 64 + 16);
+  const stack = new Int32Array(4 * 50 + 8);
   let lastZ = 1;
-
-  const repulsion = (i: number, out: Float64Array): number => {
-    const yx = y[2 * i];
-    const yy = y[2 * i + 1];
-    let z = 0;
-    let fx = 0;
-    let fy = 0;
-    let top = 0;
-    let st = stack;
-    st[top++] = 0;
-    while (top > 0) {
-      const v = st[--top];
-      const c = tree.count[v];
-      if (c === 0) continue;
-      const dx = yx - tree.cx[v];
-      const dy = yy - tree.cy[v];
-      const d2 = dx * dx + dy * dy;
-      const isLeaf =
-        tree.child[4 * v] < 0 &&
-        tree.child[4 * v + 1] < 0 &&
-        tree.child[4 * v + 2] < 0 &&
-        tree.child[4 * v + 3] < 0;
-      if (isLeaf || tree.size[v] * tree.size[v] < theta2 * d2) {
-        // A leaf holding i itself (alone or with coincident points) counts the others at distance d.
-        const mass = isLeaf && (tree.point[v] === i || d2 === 0) ? c - (d2 === 0 ? 1 : 0) : c;
-        if (mass <= 0) continue;
-        const q = 1 / (1 + d2);
-        z += mass * q;
-        const m = mass * q * q;
-        fx += m * dx;
-        fy += m * dy;
-      } else {
-        if (top + 4 > st.length) {
-          const bigger = new Int32Array(st.length * 2);
-          bigger.set(st);
-          st = bigger;
-        }
-        for (let s = 0; s < 4; s++) {
-          const ch = tree.child[4 * v + s];
-          if (ch >= 0) st[top++] = ch;
-        }
-      }
-    }
-    out[2 * i] = fx;
-    out[2 * i + 1] = fy;
-    return z;
-  };
 
   for (let it = 0; it < iterations; it++) {
     const alpha = it < exaggerationIterations ? exaggeration : 1;
     const momentum = it < exaggerationIterations ? 0.5 : 0.8;
     tree.build(y, n);
     let z = 0;
-    for (let i = 0; i < n; i++) z += repulsion(i, grad);
+    for (let i = 0; i < n; i++) z += repulsion(tree, y, i, theta2, stack, grad);
     lastZ = z;
     for (let i = 0; i < n; i++) {
       let ax = 0;
@@ -392,7 +407,7 @@ export function tsne(points: Points, options: TsneOptions = {}): TsneResult {
   tree.build(y, n);
   let z = 0;
   const scratch = new Float64Array(2 * n);
-  for (let i = 0; i < n; i++) z += repulsion(i, scratch);
+  for (let i = 0; i < n; i++) z += repulsion(tree, y, i, theta2, stack, scratch);
   lastZ = z;
   let kl = 0;
   for (let i = 0; i < n; i++)
