@@ -73,7 +73,7 @@ export function withScoreCamMasks(model: Model, size: [number, number], mapSize:
       dtype: 'float32',
       shape: [null, c ?? null, ...size],
     },
-    { name: SCORE_CAM_MAPS, dtype: 'float32' },
+    { name: SCORE_CAM_MAPS, dtype: 'float32', shape: [null, 1, h, w] },
     ...out.graph.inputs.slice(1),
   ];
   return out;
