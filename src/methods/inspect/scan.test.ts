@@ -18,6 +18,7 @@ import {
   type ScanSource,
   scan,
   selectivity,
+  withChannelReductions,
 } from './scan.js';
 
 // A two-layer ReLU net on 1×10×10 images and 40 random labelled images.
@@ -67,6 +68,32 @@ async function fullScan(deferPositions: boolean, batch = 8, range?: [number, num
   expect(index.layers.a.top.flat().every((h) => h.y >= 0 && h.x >= 0)).toBe(true);
   return index;
 }
+
+// Ties pick the first position, as the JavaScript reference does: all-zero rows, repeated maxima.
+describe.each([9, 13, 18])('channel reductions in onnxruntime (opset %i)', (opset) => {
+  it('equal the JavaScript reference: max, its first row-major position, mean', async () => {
+    const b = new GraphBuilder({ opset });
+    b.input('x', ['n', 2, 2, 3]);
+    const layer = b.named(b.op1('Identity', ['x']), 'l');
+    const reducing = withChannelReductions(b.build([layer]), { l: { channels: 2, height: 2, width: 3 } });
+    const m = new ConvlensModel(reducing.model, nodeBackend());
+    // Per row of 6: zeros; a max twice (first at 1); a max last; negatives with a tie at 2 and 4.
+    const data = Float32Array.from([
+      0, 0, 0, 0, 0, 0, 1, 5, 2, 5, 0, 5, 1, 2, 3, 4, 5, 6, -3, -2, -1, -4, -1, -9,
+    ]);
+    const r = await m.run(
+      { dtype: 'float32', dims: [2, 2, 2, 3], data },
+      { outputs: Object.values(reducing.outputs.l) },
+    );
+    await m.release();
+    const expected = channelReductions(data, 2, 2, 6);
+    expect(Array.from(r[reducing.outputs.l.argmax].data as Int32Array)).toEqual([0, 1, 5, 2]);
+    expect(Array.from(r[reducing.outputs.l.argmax].data as Int32Array)).toEqual(Array.from(expected.argmax));
+    expect(Array.from(r[reducing.outputs.l.max].data as Float32Array)).toEqual(Array.from(expected.max));
+    const mean = r[reducing.outputs.l.mean].data as Float32Array;
+    for (let j = 0; j < 4; j++) expect(mean[j]).toBeCloseTo(expected.mean[j], 6);
+  });
+});
 
 // Positions taken in every batch, or deferred to one pass over the surviving hits: same index.
 describe.each([false, true])('dataset scan (positions deferred: %s)', (defer) => {

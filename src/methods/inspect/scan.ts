@@ -188,10 +188,13 @@ export function withChannelReductions(
   const outputs: Record<string, { max: string; argmax: string; mean: string }> = {};
   for (const [name, l] of Object.entries(layers)) {
     const flat = emit.reshape(name, [-1, l.channels, l.height * l.width]);
-    // Two passes over the map: ArgMax, then the max gathered at it; ReduceMean.
-    const at = emit.op('ArgMax', [flat], { axis: 2, keepdims: 1 });
+    // TopK with k = 1: the max and its first position in one pass; ReduceMean.
+    const [value, at] =
+      emit.opset >= 10
+        ? emit.opN('TopK', [flat, emit.ints([1])], { axis: 2 }, 2)
+        : emit.opN('TopK', [flat], { axis: 2, k: 1 }, 2);
     const names = {
-      max: emit.reshape(emit.op('GatherElements', [flat, at], { axis: 2 }), [-1, l.channels]),
+      max: emit.reshape(value, [-1, l.channels]),
       argmax: emit.reshape(emit.op('Cast', [at], { to: 6 }), [-1, l.channels]),
       mean: emit.reduceMean(flat, [2], false),
     };
