@@ -17,6 +17,9 @@ function linearModel() {
   return { model: b.build([logits]), w: w.data as Float32Array, logits };
 }
 
+/** Masked gradients are dY · 0, so −0 where dY < 0: compare values, not the sign of zero. */
+const zeroSign = (v: number) => v + 0;
+
 describe('ConvlensModel', () => {
   it('a linear model’s input gradient equals its weight row, per sample and class', async () => {
     const { model, w, logits } = linearModel();
@@ -72,6 +75,7 @@ describe('ConvlensModel', () => {
       Array.from(
         (await m.gradients(x, { objective: [{ tensor: y, weights: seed }], reluRule })).gradients['x']
           .data as Float32Array,
+        zeroSign,
       );
     expect(await run('vanilla')).toEqual([0, 0, -1, 2]);
     expect(await run('deconvnet')).toEqual([1, 0, 0, 2]);
@@ -108,10 +112,36 @@ describe('ConvlensModel', () => {
       Array.from(
         (await m.gradients(float32(xs, [1, 4]), { objective: [{ tensor: y, weights: seed }], reluRule }))
           .gradients['x'].data as Float32Array,
+        zeroSign,
       );
     expect(await run('vanilla')).toEqual(vanilla);
     expect(await run('deconvnet')).toEqual(deconvnet);
     expect(await run('guided')).toEqual(guided);
+    await m.release();
+  });
+
+  // The masks are float 0/1 tensors from HardSigmoid: exact at 0, at the smallest normal float, and
+  // at the ceiling and the float just below it, for ceilings that are and are not powers of two.
+  it.each([6, 4, 0.1, 1e-3])('ReLU and Clip(0, %f) masks are exact at their edges', async (hi) => {
+    const ceiling = Math.fround(hi);
+    const below = new Float32Array([ceiling]);
+    new Int32Array(below.buffer)[0] -= 1;
+    const xs = [-1, -0, 0, 2 ** -126, 1e-30, ceiling / 2, below[0], ceiling, 2 * ceiling, 3e38];
+    const b = new GraphBuilder({ opset: 13 });
+    b.input('x', [1, xs.length]);
+    const relu = b.relu('x');
+    const clip = b.op1('Clip', ['x', b.param('lo', float32([0], [])), b.param('hi', float32([hi], []))]);
+    const m = await loadModel(b.build([relu, clip]));
+    const mask = async (y: string) =>
+      Array.from(
+        (
+          await m.gradients(float32(xs, [1, xs.length]), {
+            objective: [{ tensor: y, weights: onesSeed([1, xs.length]) }],
+          })
+        ).gradients['x'].data as Float32Array,
+      );
+    expect(await mask(relu)).toEqual([0, 0, 0, 1, 1, 1, 1, 1, 1, 1]);
+    expect(await mask(clip)).toEqual([0, 0, 0, 1, 1, 1, 1, 0, 0, 0]);
     await m.release();
   });
 

@@ -1,7 +1,7 @@
 // dX = dY · [min < Y < max]   (ReLU6 and other Clip(0, m) follow the ReLU rule option)
 import { toNumbers } from '../../onnx/tensor.js';
 import type { GradientRule } from '../rule.js';
-import { reluFamilyBackward } from './shared/reluFamily.js';
+import { belowMask, positiveMask, reluFamilyBackward } from './shared/reluFamily.js';
 
 export const Clip: GradientRule = {
   opType: 'Clip',
@@ -18,17 +18,21 @@ export const Clip: GradientRule = {
     const lo = bound(1, 'min', -Infinity)!;
     const hi = bound(2, 'max', Infinity)!;
     const y = c.y(0);
+    const dy = c.dy(0);
+    // Clip(0, m) is a ReLU with a ceiling (ReLU6): the ReLU rule option applies, with float masks.
+    if (lo === 0 && hi > 0) {
+      const mask = Number.isFinite(hi) ? e.mul(positiveMask(c, y), belowMask(c, y, hi)) : positiveMask(c, y);
+      c.dx(0, reluFamilyBackward(c, mask, dy));
+      return;
+    }
     const conds: string[] = [];
     if (Number.isFinite(lo)) conds.push(e.op('Greater', [y, e.scalar(lo)]));
     if (Number.isFinite(hi)) conds.push(e.op('Less', [y, e.scalar(hi)]));
-    const dy = c.dy(0);
     if (conds.length === 0) {
       c.dx(0, dy);
       return;
     }
     const pass = conds.length === 1 ? conds[0] : e.op('And', conds);
-    // Clip(0, m) is a ReLU with a ceiling (ReLU6): the ReLU rule option applies.
-    if (lo === 0) c.dx(0, reluFamilyBackward(c, pass, dy));
-    else c.dx(0, e.where(pass, dy, e.scalar(0)));
+    c.dx(0, e.where(pass, dy, e.scalar(0)));
   },
 };
