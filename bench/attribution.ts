@@ -17,7 +17,7 @@ import { float32, type Tensor } from '../src/onnx/tensor.js';
 import { ConvlensModel } from '../src/runtime/model.js';
 import { nodeBackend } from '../src/runtime/node.js';
 import { resnet } from '../src/zoo/families.js';
-import { medianMs } from './timing.js';
+import { interleavedMedianMs, medianMs } from './timing.js';
 
 const threadsArg = process.argv.indexOf('--threads');
 const threads = threadsArg > 0 ? Number(process.argv[threadsArg + 1]) : 2;
@@ -72,11 +72,6 @@ for (const c of cases) {
   rows.push(row);
   // Throughput: rows/s of occlusion and Score-CAM against forward passes of a batch of BATCH.
   const batch: Tensor = float32(rng.normals(BATCH * x.data.length), [BATCH, ...c.shape.slice(1)]);
-  const batchMs = await medianMs(
-    () => m.run(batch, { outputs: [c.logits ?? m.outputNames[0]] }),
-    big ? 3 : 10,
-  );
-  const forwardRate = BATCH / (batchMs / 1000);
   const [, , h, w] = c.shape;
   const g = occlusionGeometry(h, w, { window: 0, stride: 0, baseline: 0 });
   const occlusionRows =
@@ -84,20 +79,20 @@ for (const c of cases) {
   const ex = new Explainer(m, x, { logits: c.logits, features: c.features, batch: BATCH });
   const layer = await ex.resolveLayer();
   const channels = (await ex.sampleDims(layer))[0];
-  const occ = await medianMs(
-    () =>
-      explain(new Explainer(m, x, { logits: c.logits, features: c.features, batch: BATCH }), {
-        methods: ['occlusion'],
-      }),
-    big ? 3 : 5,
+  const method = (name: string) => () =>
+    explain(new Explainer(m, x, { logits: c.logits, features: c.features, batch: BATCH }), {
+      methods: [name],
+    });
+  // Interleaved, so the three medians share the machine's conditions.
+  const [batchMs, occ, score] = await interleavedMedianMs(
+    [
+      () => m.run(batch, { outputs: [c.logits ?? m.outputNames[0]] }),
+      method('occlusion'),
+      method('score-cam'),
+    ],
+    big ? 5 : 9,
   );
-  const score = await medianMs(
-    () =>
-      explain(new Explainer(m, x, { logits: c.logits, features: c.features, batch: BATCH }), {
-        methods: ['score-cam'],
-      }),
-    big ? 3 : 5,
-  );
+  const forwardRate = BATCH / (batchMs / 1000);
   const occRate = occlusionRows / (occ / 1000);
   const scoreRate = channels / (score / 1000);
   throughput.push([

@@ -10,3 +10,19 @@ export async function medianMs(fn: () => Promise<unknown>, reps: number, warmup 
   samples.sort((a, b) => a - b);
   return samples[Math.floor(samples.length / 2)];
 }
+
+/**
+ * Medians of several functions timed in turn (A, B, C, A, B, C, …) after one warm-up each, so a
+ * ratio between them compares runs under the same machine conditions.
+ */
+export async function interleavedMedianMs(fns: (() => Promise<unknown>)[], reps: number): Promise<number[]> {
+  for (const fn of fns) await fn();
+  const samples: number[][] = fns.map(() => []);
+  for (let i = 0; i < reps; i++)
+    for (const [j, fn] of fns.entries()) {
+      const t = performance.now();
+      await fn();
+      samples[j].push(performance.now() - t);
+    }
+  return samples.map((s) => s.sort((a, b) => a - b)[Math.floor(s.length / 2)]);
+}
