@@ -4,7 +4,7 @@
  *    in-memory batches (goal ≥ 0.9), on the shipped models;
  * 2. peak memory (max RSS of a fresh process) of a scan against dataset size (goal: flat);
  * 3. Barnes–Hut t-SNE time for 10,000 × 50 points (10 Gaussian clusters), with its 5-NN accuracy.
- * Run: npm run bench:inspect [-- --quick]
+ * Run: npm run bench:inspect [-- --quick] [-- --only throughput|memory|tsne]
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -20,7 +20,7 @@ import { channelReducer, defersPositions, emptyIndex, scan } from '../src/method
 import { readModelFile } from '../src/node.js';
 import { ConvlensModel } from '../src/runtime/model.js';
 import { nodeBackend } from '../src/runtime/node.js';
-import { medianMs } from './timing.js';
+import { interleavedMedianMs } from './timing.js';
 
 const quick = process.argv.includes('--quick');
 const BATCH = 64;
@@ -153,17 +153,12 @@ async function throughput(): Promise<void> {
         },
       );
     };
-    const reps = quick || count > 1024 ? 3 : 5;
-    // Interleave the two so drift in machine load hits both alike.
-    const f: number[] = [];
-    const s: number[] = [];
-    for (let r = 0; r < 2; r++) {
-      f.push(await medianMs(forward, reps));
-      s.push(await medianMs(scanOnce, reps));
-    }
+    const reps = quick || count > 1024 ? 5 : 9;
+    // Interleaved (forward, scan, forward, …) so drift in machine load hits both alike.
+    const [forwardMs, scanMs] = await interleavedMedianMs([forward, scanOnce], reps);
     const deferred = defersPositions(dims, layers, 9, count);
-    const fwd = (count / Math.min(...f)) * 1000;
-    const sc = (count / Math.min(...s)) * 1000;
+    const fwd = (count / forwardMs) * 1000;
+    const sc = (count / scanMs) * 1000;
     console.log(
       `${name.padEnd(13)}${layers.join(',').padEnd(21)}${String(count).padStart(6)}   ${(deferred ? 'deferred' : 'per batch').padEnd(12)}${fwd.toFixed(0).padStart(13)}${sc.toFixed(0).padStart(13)}${(sc / fwd).toFixed(2).padStart(8)}`,
     );
@@ -207,9 +202,14 @@ function tsneTime(): void {
 }
 
 const memoryArg = process.argv.indexOf('--memory');
+const onlyArg = process.argv.indexOf('--only');
+const only = onlyArg > 0 ? process.argv[onlyArg + 1] : undefined;
+const parts = ['throughput', 'memory', 'tsne'];
+if (only !== undefined && !parts.includes(only))
+  throw new Error(`--only must be one of ${parts.join(', ')}, got "${only}"`);
 if (memoryArg > 0) await memoryRun(Number(process.argv[memoryArg + 1]));
 else {
-  await throughput();
-  memory();
-  tsneTime();
+  if (!only || only === 'throughput') await throughput();
+  if (!only || only === 'memory') memory();
+  if (!only || only === 'tsne') tsneTime();
 }
