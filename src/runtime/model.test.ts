@@ -121,12 +121,24 @@ describe('ConvlensModel', () => {
   });
 
   // The masks are float 0/1 tensors from HardSigmoid: exact at 0, at the smallest normal float, and
-  // at the ceiling and the float just below it, for ceilings that are and are not powers of two.
-  it.each([6, 4, 0.1, 1e-3])('ReLU and Clip(0, %f) masks are exact at their edges', async (hi) => {
+  // at the ceiling and the float just below it, for ceilings that are and are not powers of two
+  // (1e-35 is too small for a float mask and takes the boolean path).
+  it.each([6, 4, 0.1, 1e-3, 1e-35])('ReLU and Clip(0, %f) masks are exact at their edges', async (hi) => {
     const ceiling = Math.fround(hi);
     const below = new Float32Array([ceiling]);
     new Int32Array(below.buffer)[0] -= 1;
-    const xs = [-1, -0, 0, 2 ** -126, 1e-30, ceiling / 2, below[0], ceiling, 2 * ceiling, 3e38];
+    const xs = [
+      -1,
+      -0,
+      0,
+      2 ** -126,
+      Math.min(1e-30, ceiling / 4),
+      ceiling / 2,
+      below[0],
+      ceiling,
+      2 * ceiling,
+      3e38,
+    ];
     const b = new GraphBuilder({ opset: 13 });
     b.input('x', [1, xs.length]);
     const relu = b.relu('x');

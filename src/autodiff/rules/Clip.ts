@@ -20,8 +20,9 @@ export const Clip: GradientRule = {
     const y = c.y(0);
     const dy = c.dy(0);
     // Clip(0, m) is a ReLU with a ceiling (ReLU6): the ReLU rule option applies, with float masks.
-    if (lo === 0 && hi > 0) {
-      const mask = Number.isFinite(hi) ? e.mul(positiveMask(c, y), belowMask(c, y, hi)) : positiveMask(c, y);
+    const below = lo === 0 && hi > 0 && Number.isFinite(hi) ? belowMask(c, y, hi) : undefined;
+    if (lo === 0 && (hi === Infinity || below)) {
+      const mask = below ? e.mul(positiveMask(c, y), below) : positiveMask(c, y);
       c.dx(0, reluFamilyBackward(c, mask, dy));
       return;
     }
@@ -33,6 +34,6 @@ export const Clip: GradientRule = {
       return;
     }
     const pass = conds.length === 1 ? conds[0] : e.op('And', conds);
-    c.dx(0, e.where(pass, dy, e.scalar(0)));
+    c.dx(0, lo === 0 ? reluFamilyBackward(c, e.toFloat(pass), dy) : e.where(pass, dy, e.scalar(0)));
   },
 };

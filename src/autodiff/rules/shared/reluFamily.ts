@@ -31,10 +31,13 @@ export function positiveMask(c: RuleContext, y: string): string {
  * [y < hi] for 0 ≤ y ≤ hi (hi > 0) as a float 0/1 tensor: HardSigmoid(k·hi − k·y) with k a power of
  * two of at least 2 / (hi − the float32 below hi). Near hi (y ≥ hi/2) the difference is exact
  * (Sterbenz), so it is 0 at hi and ≥ 2 at the float just below; further down it is ≥ k·hi/2 ≫ 1.
+ * Undefined when k would overflow float32.
  */
-export function belowMask(c: RuleContext, y: string, hi: number): string {
+export function belowMask(c: RuleContext, y: string, hi: number): string | undefined {
   const below = new Float32Array([hi]);
   new Int32Array(below.buffer)[0] -= 1;
   const k = 2 ** Math.ceil(Math.log2(2 / (Math.fround(hi) - below[0])));
+  // A ceiling so small that k overflows float32 (below about 1e-31) gets no float mask.
+  if (!(k < 2 ** 127)) return undefined;
   return c.emit.op('HardSigmoid', [y], { alpha: -k, beta: k * Math.fround(hi) });
 }
