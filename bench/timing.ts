@@ -1,22 +1,13 @@
-/** Shared by the benchmarks: the median wall time of `reps` runs after `warmup` untimed ones. */
-export async function medianMs(fn: () => Promise<unknown>, reps: number, warmup = 1): Promise<number> {
-  for (let i = 0; i < warmup; i++) await fn();
-  const samples: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t = performance.now();
-    await fn();
-    samples.push(performance.now() - t);
-  }
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)];
-}
-
 /**
- * Medians of several functions timed in turn (A, B, C, A, B, C, …) after one warm-up each, so a
- * ratio between them compares runs under the same machine conditions.
+ * Shared by the benchmarks: medians of several functions timed in turn (A, B, C, A, B, C, …) after
+ * `warmup` untimed runs each, so a ratio between them compares runs under the same machine conditions.
  */
-export async function interleavedMedianMs(fns: (() => Promise<unknown>)[], reps: number): Promise<number[]> {
-  for (const fn of fns) await fn();
+export async function interleavedMedianMs(
+  fns: (() => Promise<unknown>)[],
+  reps: number,
+  warmup = 1,
+): Promise<number[]> {
+  for (let i = 0; i < warmup; i++) for (const fn of fns) await fn();
   const samples: number[][] = fns.map(() => []);
   for (let i = 0; i < reps; i++)
     for (const [j, fn] of fns.entries()) {
@@ -25,4 +16,9 @@ export async function interleavedMedianMs(fns: (() => Promise<unknown>)[], reps:
       samples[j].push(performance.now() - t);
     }
   return samples.map((s) => s.sort((a, b) => a - b)[Math.floor(s.length / 2)]);
+}
+
+/** The median wall time of `reps` runs of `fn` after `warmup` untimed ones. */
+export async function medianMs(fn: () => Promise<unknown>, reps: number, warmup = 1): Promise<number> {
+  return (await interleavedMedianMs([fn], reps, warmup))[0];
 }

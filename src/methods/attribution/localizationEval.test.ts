@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { arrayDataset, type ObjectAnnotation, type Sample } from '../../data/dataset.js';
 import { preprocessing } from '../../data/preprocess.js';
 import { loadModel } from '../../node.js';
@@ -39,14 +39,8 @@ function painted(box: Box, value: number): Float32Array {
 }
 
 describe('evaluateLocalization', () => {
-  const released: (() => Promise<void>)[] = [];
-  afterAll(async () => {
-    for (const r of released) await r();
-  });
-
   it('counts a box right when it matches any instance of the labelled class, never another class', async () => {
     const m = await signNet();
-    released.push(() => m.release());
     const [A, B, D]: Box[] = [
       [0, 0, 3, 3],
       [4, 4, 8, 8],
@@ -69,7 +63,7 @@ describe('evaluateLocalization', () => {
       method: 'gradcam',
       logits: 'logits',
       layer: 'A',
-    });
+    }).finally(() => m.release());
     expect(report.samples).toBe(3);
     expect(report.boxAccuracy).toBeCloseTo(2 / 3, 12);
     expect(report.classification).toBe(1);

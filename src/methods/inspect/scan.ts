@@ -11,7 +11,7 @@
  * Long scans defer positions: each batch runs the model with only GlobalMaxPool and
  * GlobalAveragePool appended (onnxruntime keeps them in its blocked NCHWc layout, so a batch costs
  * about a plain forward), and before the index is returned or checkpointed the images of the
- * surviving hits run once more through the ArgMax graph (`resolvePositions`). Short scans, where
+ * surviving hits run once more through the position graph (`resolvePositions`). Short scans, where
  * that second pass could reach a sizeable share of the images, take positions in every batch.
  */
 
@@ -176,7 +176,7 @@ export function channelReductions(
 
 /**
  * The model with, for every layer [N, C, H, W], three extra outputs of shape [N, C] computed by
- * onnxruntime over H·W: the max (gathered at the ArgMax), its first row-major position (int32) and
+ * onnxruntime over H·W: the max and its first row-major position (one TopK with k = 1; the position as int32) and
  * the mean (ReduceMean), so a scan fetches N·C numbers per layer instead of the map.
  */
 export function withChannelReductions(
@@ -419,7 +419,7 @@ export function defersPositions(
 }
 
 /**
- * Fill the positions of unresolved hits: their images run once through the ArgMax graph, in
+ * Fill the positions of unresolved hits: their images run once through the position graph, in
  * batches of `options.batch`, and each hit takes its channel's first row-major maximum.
  */
 export async function resolvePositions(
