@@ -3,9 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readCard } from '../data/card.js';
 import { decodeNpy, encodeNpy } from '../data/npy.js';
 import { drawShapes } from '../data/shapes.js';
 import { METHOD_NAMES } from '../methods/attribution/index.js';
+import { readModelFile } from '../node.js';
+import { modelsDir } from './common.js';
 import { BROWSER_AVAILABLE, cli, withBrowser, writePng } from './harness.js';
 
 let dir: string;
@@ -185,21 +188,68 @@ describe('convlens explain', () => {
   });
 });
 
+/** The Grad-CAM box threshold shapes-gap's card calibrated on the validation split. */
+const shippedThreshold = () =>
+  readCard(readModelFile(join(modelsDir(), 'shapes-gap.onnx')))!.localization!.gradcam.threshold;
+
 describe('convlens localize', () => {
-  it('--eval reports box accuracy on shapes test samples', async () => {
+  it('--eval reports box accuracy on shapes test samples, at the threshold the card calibrated', async () => {
+    const calibrated = readCard(readModelFile(join(modelsDir(), 'shapes-gap.onnx')))!.localization!.gradcam;
+    expect(calibrated).toMatchObject({ split: 'shapes/validation', samples: 2000 });
     const r = await cli('localize', '--eval', '--limit', '64', '--json');
     expect(r.code).toBe(0);
     const report = JSON.parse(r.out);
     expect(report).toMatchObject({
       method: 'gradcam',
       layer: 'features',
-      threshold: 0.15,
+      split: 'test',
+      threshold: calibrated.threshold,
       samples: 64,
       iou: 0.5,
     });
-    // Measured on all 2,000 test samples: 84.7% (README); a 64-sample slice stays well above 60%.
+    // Measured on all 2,000 test samples: 90.05% (README); a 64-sample slice stays well above 60%.
     expect(report.boxAccuracy).toBeGreaterThan(0.6);
     expect(report.classification).toBeGreaterThan(0.9);
+  });
+
+  it('--sweep scores several thresholds on the validation split and names the best', async () => {
+    const r = await cli(
+      'localize',
+      '--eval',
+      '--split',
+      'validation',
+      '--limit',
+      '32',
+      '--sweep',
+      '0.1:0.3:0.1',
+      '--json',
+    );
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.out);
+    expect(report.split).toBe('validation');
+    expect(report.sweep.map((s: { threshold: number }) => s.threshold)).toEqual([0.1, 0.2, 0.3]);
+    const max = Math.max(...report.sweep.map((s: { boxAccuracy: number }) => s.boxAccuracy));
+    expect(report.best.boxAccuracy).toBe(max);
+    const text = await cli('localize', '--eval', '--threshold', '0.2', '--limit', '32', '--sweep', '0.2');
+    expect(text.out).toMatch(/threshold 0.2 of max, 32 shapes test samples/);
+    expect(text.out).toMatch(/pick a threshold on validation, not on test/);
+    expect(text.out).toMatch(/← best/);
+  });
+
+  it.each([
+    ['--sweep without --eval', ['--image', 'x.png', '--sweep', '0.1'], /--sweep needs --eval/],
+    ['a reversed range', ['--eval', '--sweep', '0.5:0.1:0.1'], /needs FROM ≤ TO and STEP > 0/],
+    ['a fraction above 1', ['--eval', '--sweep', '0.1,2'], /"2" is not in \[0, 1\]/],
+    ['an unknown split', ['--eval', '--split', 'train'], /Allowed choices are test, validation/],
+    [
+      'a dataset without validation',
+      ['--eval', '--data', 'mnist', '--model', 'digits-gap', '--split', 'validation'],
+      /data "mnist" has no validation split/,
+    ],
+  ])('refuses %s', async (_, args, message) => {
+    const r = await cli('localize', ...args);
+    expect(r.code).not.toBe(0);
+    expect(r.err).toMatch(message);
   });
 
   it('--image prints a box inside the image and writes it drawn', async () => {
@@ -209,7 +259,10 @@ describe('convlens localize', () => {
     const [row] = JSON.parse(r.out);
     const [x0, y0, x1, y1] = row.box;
     expect(0 <= x0 && x0 < x1 && x1 <= 64 && 0 <= y0 && y0 < y1 && y1 <= 64).toBe(true);
+    expect(row.threshold).toBe(shippedThreshold());
     expect(readdirSync(out)).toEqual(['sample.box.png']);
+    const given = await cli('localize', '--image', square, '--threshold', '0.35', '--json');
+    expect(JSON.parse(given.out)[0].threshold).toBe(0.35);
     const bad = await cli('localize', '--image', square, '--method', 'saliency');
     expect(bad.code).toBe(1);
     expect(bad.err).toMatch(/--method "saliency" does not give a CAM/);
@@ -270,7 +323,7 @@ describe('convlens report', () => {
         // The model is right on this sample: the top class is the true one.
         expect(state.truth).toContain(`true class: ${state.topLabel}`);
         expect(state.boxCaption).toMatch(
-          /box from gradcam at 0\.15 of max: \[\d+, \d+, \d+, \d+\].*IoU \d\.\d\d/,
+          new RegExp(`box from gradcam at ${shippedThreshold()} of max: \\[\\d+, \\d+, \\d+, \\d+\\].*IoU \\d\\.\\d\\d`),
         );
         expect(state.firstMapWidth).toBeGreaterThan(150);
         expect(requests).toEqual([]);

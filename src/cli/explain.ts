@@ -2,11 +2,11 @@
 
 import { join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import type { ModelCard } from '../data/card.js';
+import { calibratedThresholds, type ModelCard } from '../data/card.js';
 import { loadDatasetSplits } from '../data/node.js';
 import { ATTRIBUTION_METHODS, findMethod, METHOD_NAMES } from '../methods/attribution/index.js';
 import { IG_BASELINES } from '../methods/attribution/integratedGradients.js';
-import { evaluateLocalization } from '../methods/attribution/localizationEval.js';
+import { bestThreshold, evaluateLocalization } from '../methods/attribution/localizationEval.js';
 import { parseTarget } from '../methods/attribution/target.js';
 import { COLORMAPS } from '../render/colormap.js';
 import { drawBox } from '../render/image.js';
@@ -69,6 +69,27 @@ function parseFraction(value: string): number {
   return n;
 }
 
+/** Thresholds to sweep: "0.1,0.15,0.2" or an inclusive range "FROM:TO:STEP" (e.g. 0.05:0.5:0.05). */
+export function parseThresholds(value: string): number[] {
+  const bad = (why: string) =>
+    new InvalidArgumentError(`expected fractions "A,B,..." or a range "FROM:TO:STEP" in [0, 1]: ${why}`);
+  const fraction = (text: string) => {
+    const n = Number(text);
+    if (text.trim() === '' || !(n >= 0 && n <= 1)) throw bad(`"${text}" is not in [0, 1]`);
+    return n;
+  };
+  const range = value.split(':');
+  if (range.length === 1) return value.split(',').map(fraction);
+  if (range.length !== 3) throw bad(`"${value}" has ${range.length} parts`);
+  const [from, to] = range.slice(0, 2).map(fraction);
+  const step = Number(range[2]);
+  if (!(step > 0) || from > to) throw bad(`"${value}" needs FROM ≤ TO and STEP > 0`);
+  const count = Math.floor((to - from) / step + 1e-9) + 1;
+  if (count > 1000) throw bad(`"${value}" gives ${count} thresholds (at most 1000)`);
+  // Rounded to 1e-9 so 0.05 + 2·0.025 prints as 0.1.
+  return Array.from({ length: count }, (_, i) => Math.round((from + i * step) * 1e9) / 1e9);
+}
+
 function parseNumber(value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n))
@@ -126,13 +147,13 @@ function withExplainFlags(cmd: Command, defaultMethods: string): Command {
     .option('--alpha <a>', 'overlay opacity of CAM and signed maps (default 0.5, 0.75)', parseFraction)
     .option(
       '--box-threshold <f>',
-      'localisation threshold as a fraction of the CAM max (default 0.2 for cam, 0.15 otherwise)',
+      'localisation threshold as a fraction of the CAM max (default: the model card’s calibrated one, else 0.2 for cam, 0.15 otherwise)',
       parseFraction,
     )
     .option('-q, --quiet', 'no progress output');
 }
 
-function jobFrom(flags: ExplainFlags, classes: string[]): ExplainJob {
+function jobFrom(flags: ExplainFlags, card: ModelCard): ExplainJob {
   const methods = flags.method
     .split(',')
     .map((s) => s.trim())
@@ -140,7 +161,7 @@ function jobFrom(flags: ExplainFlags, classes: string[]): ExplainJob {
   if (methods.length === 0) throw new Error('--method is empty');
   return {
     methods,
-    targets: flags.target.map((text) => ({ text, target: parseTarget(text, classes) })),
+    targets: flags.target.map((text) => ({ text, target: parseTarget(text, card.classes) })),
     layer: flags.layer,
     params: {
       ig: { steps: flags.steps, baseline: flags.baseline },
@@ -154,7 +175,12 @@ function jobFrom(flags: ExplainFlags, classes: string[]): ExplainJob {
     },
     batch: flags.batch,
     seed: flags.seed,
-    render: { colormap: flags.colormap, alpha: flags.alpha, boxThreshold: flags.boxThreshold },
+    render: {
+      colormap: flags.colormap,
+      alpha: flags.alpha,
+      boxThreshold: flags.boxThreshold,
+      boxThresholds: calibratedThresholds(card),
+    },
     quiet: flags.quiet || flags.json,
   };
 }
@@ -197,7 +223,7 @@ export function addExplainCommands(program: Command): void {
     .action(async (flags: ExplainFlags) => {
       const { model } = resolveModel(flags.model);
       const card = cardFor(model, flags);
-      const job = jobFrom(flags, card.classes);
+      const job = jobFrom(flags, card);
       const inputs = await inputsFrom(flags, card);
       const m = openModel(model);
       try {
@@ -286,12 +312,22 @@ export function addExplainCommands(program: Command): void {
       .option('-m, --model <model>', 'ONNX file or shipped model name', 'shapes-gap')
       .option('-i, --image <files...>', 'image files to localise')
       .option('-d, --data <data>', 'dataset with ground-truth boxes (shapes) for --eval', 'shapes')
-      .option('--eval', 'measure box accuracy on the dataset’s test split')
+      .option('--eval', 'measure box accuracy on a split of the dataset (--split)')
+      .addOption(
+        new Option('--split <name>', 'split for --eval (validation: for choosing a threshold)')
+          .choices(['test', 'validation'])
+          .default('test'),
+      )
+      .option(
+        '--sweep <thresholds>',
+        'with --eval, also score these thresholds ("0.1,0.2" or FROM:TO:STEP) and name the best',
+        parseThresholds,
+      )
       .option('--method <name>', 'CAM-family method', 'gradcam')
       .option('-l, --layer <tensor>', 'feature map (default: the last one before the head)')
       .option(
         '--threshold <f>',
-        'fraction of the CAM max (default 0.2 for cam, 0.15 otherwise)',
+        'fraction of the CAM max (default: the model card’s calibrated one, else 0.2 for cam, 0.15 otherwise)',
         parseFraction,
       )
       .option('--limit <n>', 'evaluate the first n test samples', parsePositiveInt)
@@ -305,6 +341,8 @@ export function addExplainCommands(program: Command): void {
         image?: string[];
         data: string;
         eval?: boolean;
+        split: 'test' | 'validation';
+        sweep?: number[];
         method: string;
         layer?: string;
         threshold?: number;
@@ -321,14 +359,20 @@ export function addExplainCommands(program: Command): void {
         throw new Error(`--method "${flags.method}" does not give a CAM; use one of ${known.join(', ')}`);
       if (!flags.eval && !flags.image?.length)
         throw new Error('give --image FILES, or --eval to measure box accuracy on --data');
+      if (flags.sweep && !flags.eval) throw new Error('--sweep needs --eval');
       const m = openModel(model);
       try {
         if (flags.eval) {
-          const test = (await loadDatasetSplits(flags.data, card.preprocessing)).test;
+          const splits = await loadDatasetSplits(flags.data, card.preprocessing);
+          const data = splits[flags.split];
+          if (!data)
+            throw new Error(`data "${flags.data}" has no ${flags.split} split (it has: train, test)`);
           const tty = process.stderr.isTTY && !flags.json;
-          const r = await evaluateLocalization(m, test, card.preprocessing, {
+          const r = await evaluateLocalization(m, data, card.preprocessing, {
             method: flags.method,
             threshold: flags.threshold,
+            calibrated: calibratedThresholds(card),
+            thresholds: flags.sweep,
             layer: flags.layer,
             logits: card.tensors?.logits,
             features: card.tensors?.features,
@@ -337,18 +381,35 @@ export function addExplainCommands(program: Command): void {
             onProgress: tty ? (done, total) => process.stderr.write(`\r${done}/${total}`) : undefined,
           });
           if (tty) process.stderr.write('\n');
+          const best = r.sweep ? bestThreshold(r.sweep) : undefined;
+          const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
           if (flags.json)
             process.stdout.write(
-              `${JSON.stringify({ model: flags.model, data: flags.data, ...r }, null, 2)}\n`,
+              `${JSON.stringify({ model: flags.model, data: flags.data, split: flags.split, ...r, best }, null, 2)}\n`,
             );
-          else
+          else {
+            const source =
+              flags.threshold === undefined && card.localization?.[flags.method]
+                ? ` (calibrated on ${card.localization[flags.method].split})`
+                : '';
             process.stdout.write(
-              `${flags.method} at "${r.layer}", threshold ${r.threshold} of max, ${r.samples} ${flags.data} test samples\n` +
-                `  box accuracy (IoU ≥ ${r.iou}, true class)   ${(100 * r.boxAccuracy).toFixed(2)}%\n` +
-                `  top-1 localisation (class and box right)   ${(100 * r.top1Localization).toFixed(2)}%\n` +
-                `  classification accuracy                    ${(100 * r.classification).toFixed(2)}%\n` +
+              `${flags.method} at "${r.layer}", threshold ${r.threshold} of max${source}, ${r.samples} ${flags.data} ${flags.split} samples\n` +
+                `  box accuracy (IoU ≥ ${r.iou}, true class)   ${pct(r.boxAccuracy)}\n` +
+                `  top-1 localisation (class and box right)   ${pct(r.top1Localization)}\n` +
+                `  classification accuracy                    ${pct(r.classification)}\n` +
                 `  mean IoU                                   ${r.meanIoU.toFixed(3)}\n`,
             );
+            if (r.sweep && best) {
+              const lines = r.sweep.map(
+                (s) =>
+                  `  ${String(s.threshold).padEnd(9)} ${pct(s.boxAccuracy).padStart(7)}  ${pct(s.top1Localization).padStart(7)}  ${s.meanIoU.toFixed(3)}${s === best ? '  ← best' : ''}`,
+              );
+              process.stdout.write(
+                `sweep on ${flags.split} (${flags.split === 'test' ? 'pick a threshold on validation, not on test' : 'pass the best as --threshold'}):\n` +
+                  `  threshold  box acc.  top-1 loc.  mean IoU\n${lines.join('\n')}\n`,
+              );
+            }
+          }
           return;
         }
         const inputs = await imageInputs(flags.image!, card);
@@ -359,7 +420,7 @@ export function addExplainCommands(program: Command): void {
           params: {},
           batch: flags.batch,
           seed: 0,
-          render: { boxThreshold: flags.threshold },
+          render: { boxThreshold: flags.threshold, boxThresholds: calibratedThresholds(card) },
           quiet: true,
         });
         const rows = inputs.stems.map((stem, i) => ({
@@ -409,7 +470,7 @@ export function addExplainCommands(program: Command): void {
     .action(async (flags: ExplainFlags) => {
       const { model } = resolveModel(flags.model);
       const card = cardFor(model, flags);
-      const job = jobFrom(flags, card.classes);
+      const job = jobFrom(flags, card);
       const inputs = await inputsFrom(flags, card, card.dataset);
       const m = openModel(model);
       try {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../onnx/builder.js';
 import { decodeModel, encodeModel } from '../onnx/model.js';
-import { CARD_KEY, type ModelCard, readCard, writeCard } from './card.js';
+import { CARD_KEY, calibratedThresholds, type ModelCard, readCard, writeCard } from './card.js';
 import { preprocessing } from './preprocess.js';
 
 const card: ModelCard = {
@@ -15,6 +15,7 @@ const card: ModelCard = {
   recipe: 'digits-gap',
   seed: 1,
   training: { epochs: 3, optimizer: { type: 'adam', lr: 0.003 } },
+  localization: { gradcam: { threshold: 0.2, split: 'shapes/validation', samples: 2000, boxAccuracy: 0.9 } },
 };
 
 const tiny = () => {
@@ -34,10 +35,20 @@ describe('model card', () => {
     expect(readCard(tiny())).toBeUndefined();
   });
 
+  it('lists calibrated box thresholds by method', () => {
+    expect(calibratedThresholds(card)).toEqual({ gradcam: 0.2 });
+    expect(calibratedThresholds({ ...card, localization: undefined })).toEqual({});
+    expect(calibratedThresholds(undefined)).toEqual({});
+  });
+
   it.each([
     [{ ...card, classes: [] }, /classes must be a non-empty list/],
     [{ ...card, name: '' }, /name must be a non-empty string/],
     [{ ...card, testAccuracy: 98.7 }, /testAccuracy must be in \[0, 1\]/],
+    [
+      { ...card, localization: { cam: { ...card.localization!.gradcam, threshold: 20 } } },
+      /localization.cam.threshold must be in \[0, 1\], got 20/,
+    ],
     [{ ...card, preprocessing: { ...card.preprocessing, channels: 2 } }, /channels must be 1 or 3/],
     [
       { ...card, preprocessing: { ...card.preprocessing, mean: [0, 0] } },

@@ -22,6 +22,25 @@ export interface ModelCard {
   seed?: number;
   /** Free-form training settings (epochs, optimiser, learning rate, ...). */
   training?: Record<string, unknown>;
+  /**
+   * Box thresholds calibrated per CAM method on a split with boxes (never the test split): the
+   * default `localize`, `explain` and `report` use for this model instead of the papers' 0.2 / 0.15.
+   */
+  localization?: Record<string, BoxCalibration>;
+}
+
+/** A box threshold chosen on held-out boxes, with the box accuracy it reached there. */
+export interface BoxCalibration {
+  threshold: number;
+  /** The split it was chosen on, e.g. "shapes/validation", and its size. */
+  split: string;
+  samples: number;
+  boxAccuracy: number;
+}
+
+/** The calibrated box threshold of each method in a card (empty when it has none). */
+export function calibratedThresholds(card: ModelCard | undefined): Record<string, number> {
+  return Object.fromEntries(Object.entries(card?.localization ?? {}).map(([m, c]) => [m, c.threshold]));
 }
 
 /** Check a card's fields; throws naming the bad one. */
@@ -38,6 +57,9 @@ export function validateCard(card: ModelCard, source = 'model card'): ModelCard 
   validatePreprocessing(card.preprocessing);
   if (card.testAccuracy !== undefined && !(card.testAccuracy >= 0 && card.testAccuracy <= 1))
     throw new Error(`${source}: testAccuracy must be in [0, 1], got ${card.testAccuracy}`);
+  for (const [method, c] of Object.entries(card.localization ?? {}))
+    if (!(typeof c?.threshold === 'number' && c.threshold >= 0 && c.threshold <= 1))
+      throw new Error(`${source}: localization.${method}.threshold must be in [0, 1], got ${c?.threshold}`);
   return card;
 }
 

@@ -36,10 +36,12 @@ export interface SampleSource {
   load(index: number): Sample | Promise<Sample>;
 }
 
-/** A dataset's fixed train and test splits. */
+/** A dataset's fixed train and test splits, and a validation split where the dataset has one. */
 export interface DatasetSplits {
   train: Dataset;
   test: Dataset;
+  /** Held out from both, for choosing settings (such as a box threshold) without touching test. */
+  validation?: Dataset;
 }
 
 /** A dataset over a list of samples held in memory. */

@@ -207,7 +207,11 @@ export async function loadDatasetSplits(
   if (spec === 'shapes') {
     if (h === w && h >= 16) return shapesSplits({ size: h });
     const s = shapesSplits();
-    return { train: resized(s.train, h, w), test: resized(s.test, h, w) };
+    return {
+      train: resized(s.train, h, w),
+      test: resized(s.test, h, w),
+      validation: resized(s.validation!, h, w),
+    };
   }
   if (!existsSync(spec))
     throw new Error(

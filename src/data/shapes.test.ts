@@ -84,6 +84,19 @@ describe('shapes dataset', () => {
     for (const c of counts) expect(c).toBeGreaterThan(60);
   });
 
+  it('draws train, test and validation from different seeds', () => {
+    const { train, test, validation } = shapesSplits({ train: 4, test: 4, validation: 4, size: 16 });
+    expect(validation!.name).toBe('shapes/validation');
+    expect(validation!.length).toBe(4);
+    const first = [train, test, validation!].map((d) => d.get(0).image);
+    for (const [a, b] of [
+      [0, 1],
+      [0, 2],
+      [1, 2],
+    ])
+      expect(first[a]).not.toEqual(first[b]);
+  });
+
   it('rejects bad options and indices', () => {
     expect(() => shapesDataset({ length: 3, size: 8 })).toThrow(/size must be an integer ≥ 16/);
     expect(() => shapesDataset({ length: 3 }).get(3)).toThrow(/index 3 outside 0..2/);

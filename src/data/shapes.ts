@@ -269,10 +269,16 @@ export function shapesDataset(options: ShapesOptions): Dataset {
   };
 }
 
-/** Fixed splits: train from seed 1, test from seed 2 (8,000 and 2,000 samples by default). */
-export function shapesSplits(options: { size?: number; train?: number; test?: number } = {}): DatasetSplits {
+/** Fixed splits: train from seed 1, test from seed 2, validation from seed 3 (8,000, 2,000 and 2,000 samples by default). */
+export function shapesSplits(
+  options: { size?: number; train?: number; test?: number; validation?: number } = {},
+): DatasetSplits {
   const size = options.size ?? 64;
   const train = { ...shapesDataset({ size, seed: 1, length: options.train ?? 8000 }), name: 'shapes/train' };
   const test = { ...shapesDataset({ size, seed: 2, length: options.test ?? 2000 }), name: 'shapes/test' };
-  return { train, test };
+  const validation = {
+    ...shapesDataset({ size, seed: 3, length: options.validation ?? 2000 }),
+    name: 'shapes/validation',
+  };
+  return { train, test, validation };
 }

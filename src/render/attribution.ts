@@ -5,7 +5,7 @@
  * CAM-like maps also get their localisation box.
  */
 import { resizeImage } from '../data/dataset.js';
-import { BOX_THRESHOLDS, type Box, camBox, DEFAULT_BOX_THRESHOLD } from '../methods/attribution/localize.js';
+import { type Box, boxThresholdFor, camBox } from '../methods/attribution/localize.js';
 import type { AttributionMap } from '../methods/attribution/pipeline.js';
 import { colormap } from './colormap.js';
 import { type DisplayOptions, displayPlane } from './display.js';
@@ -17,8 +17,10 @@ export interface RenderOptions {
   alpha?: number;
   /** Side of the rendered image's shorter edge (default: the image scaled up to at least 224). */
   displaySize?: number;
-  /** Box threshold as a fraction of the CAM max (default 0.2 for CAM, 0.15 otherwise). */
+  /** Box threshold as a fraction of the CAM max, for every method (default: `boxThresholds`). */
   boxThreshold?: number;
+  /** Per-method thresholds calibrated for the model (its card's); else 0.2 for CAM, 0.15 otherwise. */
+  boxThresholds?: Record<string, number>;
 }
 
 const SIGNED = new Set(['ig', 'occlusion']);
@@ -66,7 +68,7 @@ export function renderAttribution(
       : overlay(big, v, colormap(options.colormap ?? 'jet'), options.alpha ?? 0.5);
   if (map.resolution !== 'layer') return { image };
   const [, , h, w] = map.dims;
-  const threshold = options.boxThreshold ?? BOX_THRESHOLDS[map.method] ?? DEFAULT_BOX_THRESHOLD;
+  const threshold = options.boxThreshold ?? boxThresholdFor(map.method, options.boxThresholds);
   const box = camBox(map.data.subarray(index * h * w, (index + 1) * h * w), h, w, height, width, threshold);
   if (box) drawBox(image, box, [255, 255, 255], Math.max(1, Math.round(scale)), scale);
   return { image, box, boxThreshold: threshold };

@@ -4,10 +4,12 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { type ModelCard, readCard, writeCard } from '../data/card.js';
+import { type BoxCalibration, type ModelCard, readCard, writeCard } from '../data/card.js';
 import type { Dataset, DatasetSplits } from '../data/dataset.js';
 import { loadDatasetSplits } from '../data/node.js';
 import type { Preprocessing } from '../data/preprocess.js';
+import { findGapLinearHead } from '../methods/attribution/head.js';
+import { calibrateBoxThreshold } from '../methods/attribution/localizationEval.js';
 import { writeModelFile } from '../node.js';
 import type { Model } from '../onnx/model.js';
 import type { InferenceBackend } from '../runtime/backend.js';
@@ -59,7 +61,39 @@ async function testAndWrite(
   return evaluation;
 }
 
-/** Train (10% of the training split held out for the best epoch), evaluate on the test split, write the model with its card to `job.out`. */
+/**
+ * Box thresholds for the CAM methods a model supports, chosen on a validation split with boxes
+ * (CAM only where the model has a GAP → linear head); undefined when the data has no such split.
+ */
+async function calibrateBoxes(
+  model: Model,
+  validation: Dataset | undefined,
+  card: Pick<ModelCard, 'preprocessing' | 'tensors'>,
+  backend: InferenceBackend,
+): Promise<Record<string, BoxCalibration> | undefined> {
+  if (!validation?.length || !validation.get(0).objects?.length || !card.tensors?.features) return undefined;
+  const m = new ConvlensModel(model, backend);
+  try {
+    const out: Record<string, BoxCalibration> = {};
+    const { logits, features } = card.tensors;
+    const gap = !('reason' in findGapLinearHead(model.graph, features, logits ?? m.outputNames[0]));
+    for (const method of gap ? ['gradcam', 'cam'] : ['gradcam'])
+      out[method] = await calibrateBoxThreshold(m, validation, card.preprocessing, {
+        method,
+        logits,
+        features,
+      });
+    return out;
+  } finally {
+    await m.release();
+  }
+}
+
+/**
+ * Train (10% of the training split held out for the best epoch), calibrate box thresholds on the
+ * validation split where it has boxes, evaluate on the test split, write the model with its card
+ * to `job.out`.
+ */
 export async function runTrainJob(job: TrainJob): Promise<TrainJobResult> {
   const started = performance.now();
   const backend = nodeBackend();
@@ -88,6 +122,8 @@ export async function runTrainJob(job: TrainJob): Promise<TrainJobResult> {
       seconds: Math.round((performance.now() - started) / 1000),
     },
   };
+  const localization = await calibrateBoxes(result.model, splits.validation, card, backend);
+  if (localization) card.localization = localization;
   const test = await testAndWrite(result.model, splits.test, card, job.out, backend);
   return { result, test, card: readCard(result.model)!, seconds: (performance.now() - started) / 1000 };
 }

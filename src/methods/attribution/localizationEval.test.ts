@@ -4,7 +4,7 @@ import { preprocessing } from '../../data/preprocess.js';
 import { loadModel } from '../../node.js';
 import { GraphBuilder } from '../../onnx/builder.js';
 import { float32 } from '../../onnx/tensor.js';
-import { evaluateLocalization } from './localizationEval.js';
+import { bestThreshold, evaluateLocalization } from './localizationEval.js';
 import type { Box } from './localize.js';
 
 /**
@@ -31,11 +31,11 @@ const object = (classIndex: number, box: Box): ObjectAnnotation => ({
   box,
   mask: new Uint8Array(64),
 });
-/** An 8×8 image that is `value` inside `box` and 0 elsewhere. */
-function painted(box: Box, value: number): Float32Array {
-  const image = new Float32Array(64);
-  for (let y = box[1]; y < box[3]; y++) for (let x = box[0]; x < box[2]; x++) image[y * 8 + x] = value;
-  return image;
+/** An 8×8 image that is `value` inside `box` (over `image`, default 0 elsewhere). */
+function painted(box: Box, value: number, image: ArrayLike<number> = new Float32Array(64)): Float32Array {
+  const out = Float32Array.from(image);
+  for (let y = box[1]; y < box[3]; y++) for (let x = box[0]; x < box[2]; x++) out[y * 8 + x] = value;
+  return out;
 }
 
 describe('evaluateLocalization', () => {
@@ -70,5 +70,63 @@ describe('evaluateLocalization', () => {
     expect(report.top1Localization).toBeCloseTo(2 / 3, 12);
     // IoU: 1 (B), the class-0 box A against B (0), and 1 (D).
     expect(report.meanIoU).toBeCloseTo(2 / 3, 12);
+  });
+
+  it('scores a threshold sweep from the same maps and picks the best (lowest among ties)', async () => {
+    const m = await signNet();
+    const [inner, outer]: Box[] = [
+      [2, 2, 6, 6],
+      [1, 1, 7, 7],
+    ];
+    // The map is 1 on `inner` and 0.3 on the ring around it: at ≤ 0.3 of max the box is `outer`
+    // (IoU with `inner` 16/36), above 0.3 it is `inner`.
+    const image = painted(inner, 1, painted(outer, 0.3));
+    const samples: Sample[] = [
+      { image, label: 0, objects: [object(0, inner)] },
+      { image, label: 0, objects: [object(0, outer)] },
+      { image, label: 0, objects: [object(0, inner)] },
+    ];
+    const data = arrayDataset(
+      { name: 'rings', classes: ['bright', 'dark'], channels: 1, height: 8, width: 8 },
+      samples,
+    );
+    const prep = { ...preprocessing([8, 8], 1), mean: [0], std: [1] };
+    const report = await evaluateLocalization(m, data, prep, {
+      method: 'gradcam',
+      logits: 'logits',
+      layer: 'A',
+      thresholds: [0.2, 0.5, 1],
+    }).finally(() => m.release());
+    const ring = 16 / 36;
+    const cases: [number, number, number][] = [
+      // threshold, box accuracy, mean IoU
+      [0.15, 1 / 3, (1 + 2 * ring) / 3],
+      [0.2, 1 / 3, (1 + 2 * ring) / 3],
+      [0.5, 2 / 3, (2 + ring) / 3],
+      [1, 2 / 3, (2 + ring) / 3],
+    ];
+    const scores = [report, ...report.sweep!];
+    expect(scores.map((s) => s.threshold)).toEqual(cases.map((c) => c[0]));
+    for (const [i, [, accuracy, iou]] of cases.entries()) {
+      expect(scores[i].boxAccuracy).toBeCloseTo(accuracy, 12);
+      expect(scores[i].top1Localization).toBeCloseTo(accuracy, 12);
+      expect(scores[i].meanIoU).toBeCloseTo(iou, 12);
+    }
+    expect(bestThreshold(report.sweep!).threshold).toBe(0.5);
+  });
+
+  it('refuses a threshold outside [0, 1] and an empty sweep', async () => {
+    const m = await signNet();
+    const data = arrayDataset(
+      { name: 'one', classes: ['bright', 'dark'], channels: 1, height: 8, width: 8 },
+      [{ image: new Float32Array(64), label: 0, objects: [object(0, [0, 0, 8, 8])] }],
+    );
+    const prep = { ...preprocessing([8, 8], 1), mean: [0], std: [1] };
+    await expect(
+      evaluateLocalization(m, data, prep, { method: 'gradcam', layer: 'A', thresholds: [0.2, 1.5] }).finally(
+        () => m.release(),
+      ),
+    ).rejects.toThrow(/box threshold must be in \[0, 1\], got 1.5/);
+    expect(() => bestThreshold([])).toThrow(/no thresholds/);
   });
 });

@@ -13,6 +13,11 @@ export type Box = [number, number, number, number];
 export const BOX_THRESHOLDS: Record<string, number> = { cam: 0.2, gradcam: 0.15 };
 export const DEFAULT_BOX_THRESHOLD = 0.15;
 
+/** A method's box threshold: the model's calibrated one (its card's), else the paper default. */
+export function boxThresholdFor(method: string, calibrated: Record<string, number> = {}): number {
+  return calibrated[method] ?? BOX_THRESHOLDS[method] ?? DEFAULT_BOX_THRESHOLD;
+}
+
 /** The box of the largest connected region of an h×w map (upsampled to height×width) at ≥ threshold·max; undefined when the map has no positive value. */
 export function camBox(
   map: Float32Array,
