@@ -52,9 +52,10 @@ export interface LocalizationReport extends ThresholdScore {
 }
 
 /**
- * The threshold with the highest box accuracy (the lowest threshold among ties): the operating
- * point of MaxBoxAcc, which Choe et al. 2020 ("Evaluating Weakly Supervised Object Localization
- * Methods Right", §4) pick on held-out data with boxes, never on the test split.
+ * The threshold with the highest box accuracy (the lowest threshold among ties). Choe et al. 2020
+ * ("Evaluating Weakly Supervised Object Localization Methods Right") score CAMs at their best
+ * threshold (MaxBoxAcc) and tune hyperparameters on held-out boxes: pick it on a validation split,
+ * then apply it unchanged to test.
  */
 export function bestThreshold(sweep: ThresholdScore[]): ThresholdScore {
   if (sweep.length === 0) throw new Error('no thresholds to choose from');
