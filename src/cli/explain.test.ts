@@ -323,7 +323,9 @@ describe('convlens report', () => {
         // The model is right on this sample: the top class is the true one.
         expect(state.truth).toContain(`true class: ${state.topLabel}`);
         expect(state.boxCaption).toMatch(
-          new RegExp(`box from gradcam at ${shippedThreshold()} of max: \\[\\d+, \\d+, \\d+, \\d+\\].*IoU \\d\\.\\d\\d`),
+          new RegExp(
+            `box from gradcam at ${shippedThreshold()} of max: \\[\\d+, \\d+, \\d+, \\d+\\].*IoU \\d\\.\\d\\d`,
+          ),
         );
         expect(state.firstMapWidth).toBeGreaterThan(150);
         expect(requests).toEqual([]);

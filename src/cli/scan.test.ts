@@ -60,7 +60,7 @@ describe('convlens scan', () => {
     expect(JSON.parse(again.out)).toMatchObject({ finished: true, scanned: 96, intervals: [[0, 96]] });
     expect(comparable(read(a))).toEqual(comparable(read(full)));
     const index = read(full);
-    expect(index.layers.features.field).toEqual({ size: [26, 26], jump: [4, 4], start: [-11, -11] });
+    expect(index.layers.features.field).toEqual({ size: [34, 34], jump: [4, 4], start: [-15, -15] });
     expect(index.layers.relu2.top[0]).toHaveLength(4);
   });
 

@@ -17,7 +17,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const p = preprocessing([16, 16], 3, 'symmetric');
 const splits = shapesSplits({ size: 16, train: 64, test: 16, validation: 24 });
-const stages = [{ convs: [8], pool: true }, { convs: [8], pool: false }];
+const stages = [
+  { convs: [8], pool: true },
+  { convs: [8], pool: false },
+];
 const job = (name: string, architecture: TrainJob['architecture']): TrainJob => ({
   name,
   dataset: 'shapes',
