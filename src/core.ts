@@ -17,7 +17,15 @@ export {
 export { RELU_RULES, type ReluRule } from './autodiff/rule.js';
 export { channelSeed, classSeed, onesSeed } from './autodiff/seeds.js';
 export { type Augmentation, affineImage, augmenter, transformImage } from './data/augment.js';
-export { CARD_KEY, type ModelCard, readCard, validateCard, writeCard } from './data/card.js';
+export {
+  type BoxCalibration,
+  CARD_KEY,
+  calibratedThresholds,
+  type ModelCard,
+  readCard,
+  validateCard,
+  writeCard,
+} from './data/card.js';
 export {
   arrayDataset,
   type Dataset,
@@ -59,8 +67,14 @@ export {
   parseTarget,
   type Target,
 } from './methods/attribution/index.js';
-export { evaluateLocalization, type LocalizationReport } from './methods/attribution/localizationEval.js';
-export { BOX_THRESHOLDS, type Box, boxIoU, camBox } from './methods/attribution/localize.js';
+export {
+  bestThreshold,
+  calibrateBoxThreshold,
+  evaluateLocalization,
+  type LocalizationReport,
+  type ThresholdScore,
+} from './methods/attribution/localizationEval.js';
+export { BOX_THRESHOLDS, type Box, boxIoU, boxThresholdFor, camBox } from './methods/attribution/localize.js';
 export { type ChannelStats, channelStats } from './methods/inspect/activations.js';
 export { extractFeatures, type FeatureSet } from './methods/inspect/features.js';
 export { type ConvLayer, convLayers, filterWeights, findConvLayer } from './methods/inspect/filters.js';

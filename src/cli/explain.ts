@@ -70,7 +70,7 @@ function parseFraction(value: string): number {
 }
 
 /** Thresholds to sweep: "0.1,0.15,0.2" or an inclusive range "FROM:TO:STEP" (e.g. 0.05:0.5:0.05). */
-export function parseThresholds(value: string): number[] {
+function parseThresholds(value: string): number[] {
   const bad = (why: string) =>
     new InvalidArgumentError(`expected fractions "A,B,..." or a range "FROM:TO:STEP" in [0, 1]: ${why}`);
   const fraction = (text: string) => {
@@ -330,7 +330,7 @@ export function addExplainCommands(program: Command): void {
         'fraction of the CAM max (default: the model card’s calibrated one, else 0.2 for cam, 0.15 otherwise)',
         parseFraction,
       )
-      .option('--limit <n>', 'evaluate the first n test samples', parsePositiveInt)
+      .option('--limit <n>', 'evaluate the first n samples of the split', parsePositiveInt)
       .option('--batch <n>', 'samples per pass', parsePositiveInt, 64)
       .option('-o, --out <dir>', 'write S.box.png with the box drawn, for --image')
       .option('--json', 'print JSON'),

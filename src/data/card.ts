@@ -38,7 +38,11 @@ export interface BoxCalibration {
   boxAccuracy: number;
 }
 
-/** The calibrated box threshold of each method in a card (empty when it has none). */
+/**
+ * The calibrated box threshold of each method in a card (empty when it has none).
+ * @example
+ * calibratedThresholds(readCard(readModelFile('models/shapes-gap.onnx'))); // { gradcam: 0.175, cam: 0.175 }
+ */
 export function calibratedThresholds(card: ModelCard | undefined): Record<string, number> {
   return Object.fromEntries(Object.entries(card?.localization ?? {}).map(([m, c]) => [m, c.threshold]));
 }

@@ -143,6 +143,10 @@ export const CALIBRATION_THRESHOLDS = Array.from(
 /**
  * Choose a method's box threshold on a split with boxes (validation, never test): the sweep's
  * best (`bestThreshold`), with the accuracy it reached there, ready for a model card.
+ * @example
+ * const { validation } = shapesSplits();
+ * const gradcam = await calibrateBoxThreshold(model, validation!, card.preprocessing, { method: 'gradcam' });
+ * writeCard(model.model, { ...card, localization: { gradcam } });
  */
 export async function calibrateBoxThreshold(
   model: ConvlensModel,

@@ -13,7 +13,13 @@ export type Box = [number, number, number, number];
 export const BOX_THRESHOLDS: Record<string, number> = { cam: 0.2, gradcam: 0.15 };
 export const DEFAULT_BOX_THRESHOLD = 0.15;
 
-/** A method's box threshold: the model's calibrated one (its card's), else the paper default. */
+/**
+ * A method's box threshold: the model's calibrated one (its card's), else the paper default.
+ * @example
+ * boxThresholdFor('gradcam');                     // 0.15 (Selvaraju et al.)
+ * boxThresholdFor('gradcam', { gradcam: 0.175 }); // 0.175
+ * boxThresholdFor('gradcam', calibratedThresholds(readCard(model.model)));
+ */
 export function boxThresholdFor(method: string, calibrated: Record<string, number> = {}): number {
   return calibrated[method] ?? BOX_THRESHOLDS[method] ?? DEFAULT_BOX_THRESHOLD;
 }
