@@ -38,9 +38,24 @@ function painted(box: Box, value: number, image: ArrayLike<number> = new Float32
   return out;
 }
 
+/** Grad-CAM boxes of the sign net at `A` over 8×8 samples, scored by evaluateLocalization. */
+async function localize(samples: Sample[], thresholds?: number[]) {
+  const m = await signNet();
+  const data = arrayDataset(
+    { name: 'boxes', classes: ['bright', 'dark'], channels: 1, height: 8, width: 8 },
+    samples,
+  );
+  const prep = { ...preprocessing([8, 8], 1), mean: [0], std: [1] };
+  return evaluateLocalization(m, data, prep, {
+    method: 'gradcam',
+    logits: 'logits',
+    layer: 'A',
+    thresholds,
+  }).finally(() => m.release());
+}
+
 describe('evaluateLocalization', () => {
   it('counts a box right when it matches any instance of the labelled class, never another class', async () => {
-    const m = await signNet();
     const [A, B, D]: Box[] = [
       [0, 0, 3, 3],
       [4, 4, 8, 8],
@@ -54,16 +69,7 @@ describe('evaluateLocalization', () => {
       // Class 1's map is the dark square: right.
       { image: painted(D, -1), label: 1, objects: [object(1, D)] },
     ];
-    const data = arrayDataset(
-      { name: 'boxes', classes: ['bright', 'dark'], channels: 1, height: 8, width: 8 },
-      samples,
-    );
-    const prep = { ...preprocessing([8, 8], 1), mean: [0], std: [1] };
-    const report = await evaluateLocalization(m, data, prep, {
-      method: 'gradcam',
-      logits: 'logits',
-      layer: 'A',
-    }).finally(() => m.release());
+    const report = await localize(samples);
     expect(report.samples).toBe(3);
     expect(report.boxAccuracy).toBeCloseTo(2 / 3, 12);
     expect(report.classification).toBe(1);
@@ -73,7 +79,6 @@ describe('evaluateLocalization', () => {
   });
 
   it('scores a threshold sweep from the same maps and picks the best (lowest among ties)', async () => {
-    const m = await signNet();
     const [inner, outer]: Box[] = [
       [2, 2, 6, 6],
       [1, 1, 7, 7],
@@ -86,17 +91,7 @@ describe('evaluateLocalization', () => {
       { image, label: 0, objects: [object(0, outer)] },
       { image, label: 0, objects: [object(0, inner)] },
     ];
-    const data = arrayDataset(
-      { name: 'rings', classes: ['bright', 'dark'], channels: 1, height: 8, width: 8 },
-      samples,
-    );
-    const prep = { ...preprocessing([8, 8], 1), mean: [0], std: [1] };
-    const report = await evaluateLocalization(m, data, prep, {
-      method: 'gradcam',
-      logits: 'logits',
-      layer: 'A',
-      thresholds: [0.2, 0.5, 1],
-    }).finally(() => m.release());
+    const report = await localize(samples, [0.2, 0.5, 1]);
     const ring = 16 / 36;
     const cases: [number, number, number][] = [
       // threshold, box accuracy, mean IoU
@@ -116,17 +111,8 @@ describe('evaluateLocalization', () => {
   });
 
   it('refuses a threshold outside [0, 1] and an empty sweep', async () => {
-    const m = await signNet();
-    const data = arrayDataset(
-      { name: 'one', classes: ['bright', 'dark'], channels: 1, height: 8, width: 8 },
-      [{ image: new Float32Array(64), label: 0, objects: [object(0, [0, 0, 8, 8])] }],
-    );
-    const prep = { ...preprocessing([8, 8], 1), mean: [0], std: [1] };
-    await expect(
-      evaluateLocalization(m, data, prep, { method: 'gradcam', layer: 'A', thresholds: [0.2, 1.5] }).finally(
-        () => m.release(),
-      ),
-    ).rejects.toThrow(/box threshold must be in \[0, 1\], got 1.5/);
+    const blank = { image: new Float32Array(64), label: 0, objects: [object(0, [0, 0, 8, 8])] };
+    await expect(localize([blank], [0.2, 1.5])).rejects.toThrow(/box threshold must be in \[0, 1\], got 1.5/);
     expect(() => bestThreshold([])).toThrow(/no thresholds/);
   });
 });
