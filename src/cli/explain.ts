@@ -6,7 +6,11 @@ import { calibratedThresholds, type ModelCard } from '../data/card.js';
 import { loadDatasetSplits } from '../data/node.js';
 import { ATTRIBUTION_METHODS, findMethod, METHOD_NAMES } from '../methods/attribution/index.js';
 import { IG_BASELINES } from '../methods/attribution/integratedGradients.js';
-import { bestThreshold, evaluateLocalization } from '../methods/attribution/localizationEval.js';
+import {
+  bestThreshold,
+  evaluateLocalization,
+  thresholdRange,
+} from '../methods/attribution/localizationEval.js';
 import { parseTarget } from '../methods/attribution/target.js';
 import { COLORMAPS } from '../render/colormap.js';
 import { drawBox } from '../render/image.js';
@@ -84,10 +88,8 @@ function parseThresholds(value: string): number[] {
   const [from, to] = range.slice(0, 2).map(fraction);
   const step = Number(range[2]);
   if (!(step > 0) || from > to) throw bad(`"${value}" needs FROM ≤ TO and STEP > 0`);
-  const count = Math.floor((to - from) / step + 1e-9) + 1;
-  if (count > 1000) throw bad(`"${value}" gives ${count} thresholds (at most 1000)`);
-  // Rounded to 1e-9 so 0.05 + 2·0.025 prints as 0.1.
-  return Array.from({ length: count }, (_, i) => Math.round((from + i * step) * 1e9) / 1e9);
+  if ((to - from) / step >= 1000) throw bad(`"${value}" gives more than 1000 thresholds`);
+  return thresholdRange(from, to, step);
 }
 
 function parseNumber(value: string): number {

@@ -134,11 +134,14 @@ export async function evaluateLocalization(
   };
 }
 
+/** FROM, FROM + STEP, …, TO (inclusive, within rounding), each rounded to 1e-9 so 0.05 + 5·0.025 is 0.175. */
+export function thresholdRange(from: number, to: number, step: number): number[] {
+  const count = Math.floor((to - from) / step + 1e-9) + 1;
+  return Array.from({ length: count }, (_, i) => Math.round((from + i * step) * 1e9) / 1e9);
+}
+
 /** Thresholds a calibration sweeps by default: 0.05, 0.075, …, 0.5 of the CAM max. */
-export const CALIBRATION_THRESHOLDS = Array.from(
-  { length: 19 },
-  (_, i) => Math.round((0.05 + 0.025 * i) * 1e3) / 1e3,
-);
+export const CALIBRATION_THRESHOLDS = thresholdRange(0.05, 0.5, 0.025);
 
 /**
  * Choose a method's box threshold on a split with boxes (validation, never test): the sweep's
