@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Sample } from '../../data/dataset.js';
 import { Random } from '../../maths/random.js';
 import { GraphBuilder } from '../../onnx/builder.js';
+import { float32 } from '../../onnx/tensor.js';
 import { ConvlensModel } from '../../runtime/model.js';
 import { nodeBackend } from '../../runtime/node.js';
 import {
@@ -21,12 +22,19 @@ import {
   withChannelReductions,
 } from './scan.js';
 
-// A two-layer ReLU net on 1×10×10 images and 40 random labelled images.
+// A two-layer ReLU net on 1×10×10 images and 40 random labelled images, plus a branch clipped at
+// 0.5 ("c"), whose maxima tie across rows and columns.
 const g = new GraphBuilder({ seed: 7 });
 const x = g.input('x', ['n', 1, 10, 10]);
 const a = g.named(g.relu(g.conv(x, { in: 1, out: 3, kernel: 3, pads: 1 })), 'a');
 const b = g.named(g.relu(g.conv(g.maxPool(a, { kernel: 2, stride: 2 }), { in: 3, out: 4, kernel: 3 })), 'b');
-const model = new ConvlensModel(g.build([b]), nodeBackend());
+const clipped = g.op1('Clip', [
+  g.conv(a, { in: 3, out: 2, kernel: 3, pads: 1 }),
+  g.param('zero', float32([0], [])),
+  g.param('half', float32([0.5], [])),
+]);
+const c = g.named(clipped, 'c');
+const model = new ConvlensModel(g.build([b, c]), nodeBackend());
 const rng = new Random(3);
 const samples: Sample[] = Array.from({ length: 40 }, (_, i) => ({
   image: Float32Array.from(rng.normals(100, 1)),
@@ -36,6 +44,7 @@ const source: ScanSource = { length: 40, classes: ['p', 'q', 'r'], load: (i) => 
 const layers = {
   a: { channels: 3, height: 10, width: 10, field: null },
   b: { channels: 4, height: 3, width: 3, field: null },
+  c: { channels: 2, height: 10, width: 10, field: null },
 };
 const meta = {
   model: { name: 'tiny', sha256: 'abc', input: [1, 10, 10] },
@@ -56,7 +65,7 @@ const meta = {
   top: 5,
 };
 const options = {
-  layers: ['a', 'b'],
+  layers: ['a', 'b', 'c'],
   top: 5,
   batch: 8,
   toInput: (s: Sample, out: Float32Array, offset: number) => out.set(s.image, offset),
@@ -65,11 +74,18 @@ const options = {
 async function fullScan(deferPositions: boolean, batch = 8, range?: [number, number]): Promise<ScanIndex> {
   const index = emptyIndex(meta, layers);
   expect(await scan(model, source, index, { ...options, batch, range, deferPositions })).toBe(true);
-  expect(index.layers.a.top.flat().every((h) => h.y >= 0 && h.x >= 0)).toBe(true);
+  for (const l of Object.values(index.layers))
+    expect(l.top.flat().every((h) => h.y >= 0 && h.x >= 0)).toBe(true);
   return index;
 }
 
-// Ties pick the first position, as the JavaScript reference does: all-zero rows, repeated maxima.
+// Per map of 2×3: zeros; a max three times (first at 1); a max last; negatives with a tie at 2 and
+// 4; a max twice in one row; a max twice in one column.
+const tieMaps = Float32Array.from([
+  0, 0, 0, 0, 0, 0, 1, 5, 2, 5, 0, 5, 1, 2, 3, 4, 5, 6, -3, -2, -1, -4, -1, -9, 7, 0, 7, 1, 2, 3, 0, 7, 1, 2,
+  7, 3,
+]);
+// Ties pick the first position, as the JavaScript reference does.
 describe.each([9, 13, 18])('channel reductions in onnxruntime (opset %i)', (opset) => {
   it('equal the JavaScript reference: max, its first row-major position, mean', async () => {
     const b = new GraphBuilder({ opset });
@@ -77,23 +93,18 @@ describe.each([9, 13, 18])('channel reductions in onnxruntime (opset %i)', (opse
     const layer = b.named(b.op1('Identity', ['x']), 'l');
     const reducing = withChannelReductions(b.build([layer]), { l: { channels: 2, height: 2, width: 3 } });
     const m = new ConvlensModel(reducing.model, nodeBackend());
-    // Per row of 6: zeros; a max twice (first at 1); a max last; negatives with a tie at 2 and 4.
-    const data = Float32Array.from([
-      0, 0, 0, 0, 0, 0, 1, 5, 2, 5, 0, 5, 1, 2, 3, 4, 5, 6, -3, -2, -1, -4, -1, -9,
-    ]);
     const r = await m.run(
-      { dtype: 'float32', dims: [2, 2, 2, 3], data },
+      { dtype: 'float32', dims: [3, 2, 2, 3], data: tieMaps },
       { outputs: Object.values(reducing.outputs.l) },
     );
     await m.release();
-    const expected = channelReductions(data, 2, 2, 6);
-    expect(Array.from(r[reducing.outputs.l.argmax].data as Int32Array)).toEqual([0, 1, 5, 2]);
-    expect(Array.from(r[reducing.outputs.l.argmax].data as Int32Array)).toEqual(
-      Array.from(expected.argmax ?? []),
-    );
+    const expected = channelReductions(tieMaps, 3, 2, 6);
+    const argmax = Array.from(r[reducing.outputs.l.argmax].data as Int32Array);
+    expect(argmax).toEqual([0, 1, 5, 2, 0, 1]);
+    expect(argmax).toEqual(Array.from(expected.argmax ?? []));
     expect(Array.from(r[reducing.outputs.l.max].data as Float32Array)).toEqual(Array.from(expected.max));
     const mean = r[reducing.outputs.l.mean].data as Float32Array;
-    for (let j = 0; j < 4; j++) expect(mean[j]).toBeCloseTo(expected.mean[j], 6);
+    for (let j = 0; j < 6; j++) expect(mean[j]).toBeCloseTo(expected.mean[j], 6);
   });
 });
 
@@ -101,10 +112,12 @@ describe.each([9, 13, 18])('channel reductions in onnxruntime (opset %i)', (opse
 describe.each([false, true])('dataset scan (positions deferred: %s)', (defer) => {
   it('keeps per channel the top-k images by spatial max, one entry per image, like a brute-force pass', async () => {
     const index = await fullScan(defer);
-    for (const layer of ['a', 'b'] as const) {
+    // Kept hits of "c" whose maxima tie across rows and columns.
+    let tiedAcross = 0;
+    for (const layer of ['a', 'b', 'c'] as const) {
       const { channels, height, width } = layers[layer];
       const area = height * width;
-      const perChannel: ScanHit[][] = Array.from({ length: channels }, () => []);
+      const perChannel: (ScanHit & { tied: boolean })[][] = Array.from({ length: channels }, () => []);
       for (let i = 0; i < 40; i++) {
         const out = await model.run(
           { dtype: 'float32', dims: [1, 1, 10, 10], data: samples[i].image },
@@ -114,7 +127,11 @@ describe.each([false, true])('dataset scan (positions deferred: %s)', (defer) =>
         for (let c = 0; c < channels; c++) {
           const plane = Array.from(d.subarray(c * area, (c + 1) * area));
           const at = plane.indexOf(Math.max(...plane));
-          perChannel[c].push({ image: i, y: Math.floor(at / width), x: at % width, value: plane[at] });
+          const ties = plane.flatMap((v, j) => (v === plane[at] ? [j] : []));
+          const tied =
+            ties.some((j) => Math.floor(j / width) !== Math.floor(at / width)) &&
+            ties.some((j) => j % width !== at % width);
+          perChannel[c].push({ image: i, y: Math.floor(at / width), x: at % width, value: plane[at], tied });
         }
       }
       for (let c = 0; c < channels; c++) {
@@ -122,8 +139,10 @@ describe.each([false, true])('dataset scan (positions deferred: %s)', (defer) =>
         const got = index.layers[layer].top[c];
         expect(got.map((h) => [h.image, h.y, h.x])).toEqual(expected.map((h) => [h.image, h.y, h.x]));
         for (const [k, h] of got.entries()) expect(h.value).toBeCloseTo(expected[k].value, 5);
+        tiedAcross += expected.filter((h) => h.tied).length;
       }
     }
+    expect(tiedAcross).toBeGreaterThan(0);
     expect(index.scanned).toEqual([[0, 40]]);
     expect(index.classCounts).toEqual([14, 13, 13]);
   });
@@ -136,7 +155,7 @@ describe.each([false, true])('dataset scan (positions deferred: %s)', (defer) =>
     const { layers: ml, ...mrest } = merged;
     const { layers: fl, ...frest } = full;
     expect(mrest).toEqual(frest);
-    for (const name of ['a', 'b']) {
+    for (const name of ['a', 'b', 'c']) {
       expect(ml[name].top).toEqual(fl[name].top);
       for (const [i, v] of ml[name].classSums.entries()) expect(v).toBeCloseTo(fl[name].classSums[i], 12);
     }
