@@ -8,7 +8,7 @@ import type { ConvlensModel } from '../../runtime/model.js';
 import { guidedTimesCam } from './guidedGradcam.js';
 import { Explainer, explain, METHOD_NAMES } from './index.js';
 import { windowOrigins } from './occlusion.js';
-import { SCORE_CAM_IMAGES, SCORE_CAM_MAPS, withScoreCamMasks } from './scoreCam.js';
+import { SCORE_CAM_IMAGES, SCORE_CAM_MAPS, SCORE_CAM_ROWS, withScoreCamMasks } from './scoreCam.js';
 import { parseTarget } from './target.js';
 
 /** Element-wise closeness to 5 decimals, with the index in the message. */
@@ -214,40 +214,44 @@ describe('CAM family on a hand-built conv net', () => {
   });
 
   it.each([11, 13, 18])(
-    'Score-CAM masks in onnxruntime (opset %i): half-pixel bilinear upsampling, min–max per row, times the image',
+    'Score-CAM masks in onnxruntime (opset %i): half-pixel bilinear upsampling, min–max per row, times the row’s image',
     async (opset) => {
       const b = new GraphBuilder({ opset });
       b.input('x', ['n', 2, 6, 9]);
       const masked = withScoreCamMasks(b.build([b.named(b.op1('Identity', ['x']), 'y')]), [6, 9], [3, 4]);
-      // Both inputs declare every dimension but the batch: with an unknown map shape, onnxruntime
-      // cannot infer the model's shapes and leaves its blocked (NCHWc) layout around pooling.
+      // Every dimension but the batch is declared, and rows and maps share theirs: with unknown
+      // shapes onnxruntime leaves its blocked (NCHWc) layout around pooling.
       expect(masked.graph.inputs.map((i) => i.shape)).toEqual([
-        [null, 2, 6, 9],
-        [null, 1, 3, 4],
+        ['images', 2, 6, 9],
+        ['rows'],
+        ['rows', 1, 3, 4],
       ]);
       const m = await load(masked);
       const rng = new Random(5);
       const images = rng.normals(2 * 2 * 6 * 9);
-      // Row 0: a random 3×4 map; row 1: a constant map, whose mask is 0.
-      const maps = Float32Array.from([...rng.normals(12), ...new Array(12).fill(0.7)]);
+      // Rows of images 1, 0, 1; row 1's map is constant, so its mask is 0.
+      const rows = [1, 0, 1];
+      const maps = Float32Array.from([...rng.normals(12), ...new Array(12).fill(0.7), ...rng.normals(12)]);
       const r = await m.run(
         {
           [SCORE_CAM_IMAGES]: float32(images, [2, 2, 6, 9]),
-          [SCORE_CAM_MAPS]: float32(maps, [2, 1, 3, 4]),
+          [SCORE_CAM_ROWS]: float32(rows, [3]),
+          [SCORE_CAM_MAPS]: float32(maps, [3, 1, 3, 4]),
         },
         { outputs: ['y'] },
       );
       const expected: number[] = [];
-      for (let row = 0; row < 2; row++) {
+      for (const [row, image] of rows.entries()) {
         const up = resizeImage(maps.subarray(row * 12, (row + 1) * 12), 1, 3, 4, 6, 9);
         const lo = Math.min(...up);
         const hi = Math.max(...up);
         for (let j = 0; j < 2 * 54; j++)
           expected.push(
-            images[row * 108 + j] *
+            images[image * 108 + j] *
               (hi - lo > 1e-5 * (Math.abs(hi) + Math.abs(lo)) ? (up[j % 54] - lo) / (hi - lo) : 0),
           );
       }
+      expect(r.y.dims).toEqual([3, 2, 6, 9]);
       expectClose(r.y.data as Float32Array, expected);
     },
   );

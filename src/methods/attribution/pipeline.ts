@@ -275,7 +275,8 @@ export class Explainer {
   /**
    * Forward passes over `rows` filled rows in chunks of `batch`; `consume` sees each chunk's
    * outputs. `feeds` is a RowSource for the explainer's input, or the row feeds of `model` (a model
-   * derived from the explainer's, e.g. with a masking prefix).
+   * derived from the explainer's, e.g. with a masking prefix), which may also take `fixed` feeds,
+   * the same in every chunk.
    */
   async forwardRows(
     rows: number,
@@ -284,9 +285,10 @@ export class Explainer {
     consume: (result: Record<string, Tensor>, start: number, count: number) => void,
     progress?: (done: number, total: number) => void,
     model: ConvlensModel = this.model,
+    fixed: Record<string, Tensor> = {},
   ): Promise<void> {
     await this.chunks(rows, feeds, progress, async (x, start, count) => {
-      consume(await model.run(x, { outputs }), start, count);
+      consume(await model.run({ ...fixed, ...x }, { outputs }), start, count);
     });
   }
 

@@ -14,8 +14,12 @@ import type { AttributionMethod } from './method.js';
 import type { MethodRun } from './pipeline.js';
 import { objectiveValues } from './target.js';
 
-/** Inputs of the masking model: rows of images [B, C, H, W] and of single channel maps [B, 1, h, w]. */
+/**
+ * Inputs of the masking model: the images [N, C, H, W], fed once; per row, the index of its image
+ * [B] (float32, exact below 2²⁴) and a single channel map [B, 1, h, w].
+ */
 export const SCORE_CAM_IMAGES = 'score-cam/images';
+export const SCORE_CAM_ROWS = 'score-cam/rows';
 export const SCORE_CAM_MAPS = 'score-cam/maps';
 
 /**
@@ -28,9 +32,10 @@ function interpolationTransposed(from: number, to: number): Float32Array {
 }
 
 /**
- * The model behind a prefix that masks each image row by its map row, all in onnxruntime:
+ * The model behind a prefix that masks each row's image by the row's map, all in onnxruntime:
  * H = R_H · map · R_Wᵀ (bilinear upsampling to H×W as two MatMuls), min-max normalised per row
- * (0 where the map is flat), and the model's input = image ⊙ H (broadcast over channels).
+ * (0 where the map is flat), and the model's input = images[row] ⊙ H (Gather, then broadcast over
+ * channels), so an image is fed once rather than copied into every row.
  */
 export function withScoreCamMasks(model: Model, size: [number, number], mapSize: [number, number]): Model {
   const [height, width] = size;
@@ -56,24 +61,29 @@ export function withScoreCamMasks(model: Model, size: [number, number], mapSize:
     emit.scalar(0),
   );
   const mask = emit.mul(emit.sub(up, lo), scale);
+  const images = emit.op('Gather', [SCORE_CAM_IMAGES, emit.op('Cast', [SCORE_CAM_ROWS], { to: 7 })], {
+    axis: 0,
+  });
   emit.nodes.push({
     name: 'score-cam/masked',
     opType: 'Mul',
     domain: '',
-    inputs: [SCORE_CAM_IMAGES, mask],
+    inputs: [images, mask],
     outputs: [input.name],
     attrs: {},
   });
   out.graph.nodes.unshift(...emit.nodes);
   for (const [k, v] of emit.initializers) out.graph.initializers.set(k, v);
   const [c] = (input.shape ?? []).slice(1);
+  // Rows and maps share a named batch dimension, so onnxruntime knows every shape after the Mul.
   out.graph.inputs = [
     {
       name: SCORE_CAM_IMAGES,
       dtype: 'float32',
-      shape: [null, c ?? null, ...size],
+      shape: ['images', c ?? null, ...size],
     },
-    { name: SCORE_CAM_MAPS, dtype: 'float32', shape: [null, 1, h, w] },
+    { name: SCORE_CAM_ROWS, dtype: 'float32', shape: ['rows'] },
+    { name: SCORE_CAM_MAPS, dtype: 'float32', shape: ['rows', 1, h, w] },
     ...out.graph.inputs.slice(1),
   ];
   return out;
@@ -92,8 +102,6 @@ export const scoreCam: AttributionMethod = {
     const [n, c, height, width] = run.input.dims;
     const [channels, h, w] = await e.sampleDims(layer);
     const area = h * w;
-    const per = c * height * width;
-    const x = run.input.data as Float32Array;
     const a = (await e.activations(layer, run.input)).data as Float32Array;
     const masking = e.model.derived(`score-cam|${height},${width}|${h},${w}`, (m) =>
       withScoreCamMasks(m, [height, width], [h, w]),
@@ -105,11 +113,10 @@ export const scoreCam: AttributionMethod = {
       n * channels,
       [
         {
-          name: SCORE_CAM_IMAGES,
-          dims: [c, height, width],
+          name: SCORE_CAM_ROWS,
+          dims: [],
           fill: (r, out, offset) => {
-            const i = Math.floor(r / channels);
-            out.set(x.subarray(i * per, (i + 1) * per), offset);
+            out[offset] = Math.floor(r / channels);
           },
         },
         {
@@ -140,6 +147,7 @@ export const scoreCam: AttributionMethod = {
       },
       run.progress,
       masking,
+      { [SCORE_CAM_IMAGES]: run.input },
     );
     const data = new Float32Array(n * area);
     for (let i = 0; i < n; i++) {
