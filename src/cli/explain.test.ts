@@ -5,9 +5,12 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCard } from '../data/card.js';
 import { decodeNpy, encodeNpy } from '../data/npy.js';
-import { drawShapes } from '../data/shapes.js';
+import { drawShapes, shapesSplits } from '../data/shapes.js';
 import { METHOD_NAMES } from '../methods/attribution/index.js';
+import { calibrateBoxThreshold } from '../methods/attribution/localizationEval.js';
 import { readModelFile } from '../node.js';
+import { ConvlensModel } from '../runtime/model.js';
+import { nodeBackend } from '../runtime/node.js';
 import { modelsDir } from './common.js';
 import { BROWSER_AVAILABLE, cli, withBrowser, writePng } from './harness.js';
 
@@ -266,6 +269,63 @@ describe('convlens localize', () => {
     const bad = await cli('localize', '--image', square, '--method', 'saliency');
     expect(bad.code).toBe(1);
     expect(bad.err).toMatch(/--method "saliency" does not give a CAM/);
+  });
+});
+
+describe('convlens calibrate', () => {
+  it('stores box thresholds chosen on the validation split in the card and changes nothing else', async () => {
+    const input = readModelFile(join(modelsDir(), 'shapes-gap.onnx'));
+    const card = readCard(input)!;
+    const out = join(dir, 'calibrated.onnx');
+    const r = await cli('calibrate', '--model', 'shapes-gap', '--limit', '40', '--out', out, '--json');
+    expect(r.code).toBe(0);
+    const written = readModelFile(out);
+    const { localization, ...rest } = readCard(written)!;
+    // The thresholds an independent sweep of the same 40 validation images picks; GAP model: CAM too.
+    const m = new ConvlensModel(input, nodeBackend());
+    const expected = Object.fromEntries(
+      await Promise.all(
+        ['gradcam', 'cam'].map(async (method) => [
+          method,
+          await calibrateBoxThreshold(m, shapesSplits().validation!, card.preprocessing, {
+            method,
+            logits: card.tensors?.logits,
+            features: card.tensors?.features,
+            limit: 40,
+          }),
+        ]),
+      ),
+    );
+    await m.release();
+    expect(localization).toEqual(expected);
+    expect(localization?.gradcam).toMatchObject({ split: 'shapes/validation', samples: 40 });
+    expect(JSON.parse(r.out).localization).toEqual(expected);
+    const { localization: _, ...before } = card;
+    expect(rest).toEqual(before);
+    expect([...written.graph.initializers.keys()]).toEqual([...input.graph.initializers.keys()]);
+    for (const [name, t] of input.graph.initializers)
+      expect(Array.from(written.graph.initializers.get(name)!.data as Float32Array)).toEqual(
+        Array.from(t.data as Float32Array),
+      );
+  });
+
+  it.each([
+    [
+      'a dataset without a validation split',
+      ['--model', 'digits-gap', '--data', 'mnist'],
+      /data "mnist" has no validation split with boxes/,
+    ],
+    [
+      'a model whose classes are not the data’s',
+      ['--model', 'digits-gap'],
+      /the model's classes \(0, 1, .*\) are not the data's \(circle, /,
+    ],
+  ])('refuses %s and writes nothing', async (_, args, message) => {
+    const out = join(dir, 'refused.onnx');
+    const r = await cli('calibrate', ...args, '--out', out);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(message);
+    expect(existsSync(out)).toBe(false);
   });
 });
 

@@ -1,8 +1,8 @@
-/** `convlens predict` and `convlens retrofit`. */
+/** `convlens predict`, `convlens retrofit` and `convlens calibrate`. */
 
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
-import { runRetrofit } from '../train/node.js';
+import { runCalibration, runRetrofit } from '../train/node.js';
 import {
   type CardFlags,
   cardFor,
@@ -116,6 +116,58 @@ export function addPredictCommands(program: Command): void {
             `wrote ${flags.out}: ${flags.layer} → GAP → linear(${r.channels} → ${r.classes.length})\n` +
               `test accuracy before ${before === undefined ? 'n/a (different classes)' : `${(100 * before).toFixed(2)}%`}, after ${(100 * after.accuracy).toFixed(2)}% (${after.total} images)\n`,
           );
+      },
+    );
+
+  withCardFlags(
+    program
+      .command('calibrate')
+      .description(
+        'choose CAM box thresholds (Grad-CAM; CAM on GAP models) on a validation split with boxes and store them in the model card',
+      )
+      .requiredOption('-m, --model <model>', 'ONNX file or shipped model name')
+      .option('-d, --data <data>', 'dataset with a validation split with boxes', 'shapes')
+      .option('-l, --layer <tensor>', 'feature map (default: the card’s, else the last one before the head)')
+      .requiredOption(
+        '-o, --out <file>',
+        'output ONNX file (the model itself is allowed: only its card changes)',
+      ),
+  )
+    .option('--limit <n>', 'calibrate on the first n validation images', parsePositiveInt)
+    .option('--json', 'print JSON')
+    .action(
+      async (
+        flags: CardFlags & {
+          model: string;
+          data: string;
+          layer?: string;
+          limit?: number;
+          out: string;
+          json?: boolean;
+        },
+      ) => {
+        const { model } = resolveModel(flags.model);
+        const card = cardFor(model, flags);
+        const localization = await runCalibration({
+          model,
+          card,
+          dataset: flags.data,
+          layer: flags.layer,
+          limit: flags.limit,
+          out: flags.out,
+        });
+        if (flags.json) {
+          process.stdout.write(`${JSON.stringify({ out: flags.out, localization }, null, 2)}\n`);
+          return;
+        }
+        const lines = Object.entries(localization).map(
+          ([method, c]) =>
+            `  ${pad(method, 9)}${String(c.threshold).padEnd(11)}${(100 * c.boxAccuracy).toFixed(2)}% of ${c.samples} ${c.split} images` +
+            (card.localization?.[method] ? ` (was ${card.localization[method].threshold})` : ''),
+        );
+        process.stdout.write(
+          `wrote ${flags.out} with box thresholds (fraction of the CAM max, IoU ≥ 0.5):\n${lines.join('\n')}\n`,
+        );
       },
     );
 }

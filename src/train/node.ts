@@ -10,8 +10,10 @@ import { loadDatasetSplits } from '../data/node.js';
 import type { Preprocessing } from '../data/preprocess.js';
 import { findGapLinearHead } from '../methods/attribution/head.js';
 import { calibrateBoxThreshold } from '../methods/attribution/localizationEval.js';
+import { Explainer } from '../methods/attribution/pipeline.js';
 import { writeModelFile } from '../node.js';
 import type { Model } from '../onnx/model.js';
+import { elementCount, float32 } from '../onnx/tensor.js';
 import type { InferenceBackend } from '../runtime/backend.js';
 import { ConvlensModel } from '../runtime/model.js';
 import { nodeBackend } from '../runtime/node.js';
@@ -65,11 +67,12 @@ async function testAndWrite(
  * Box thresholds for the CAM methods a model supports, chosen on a validation split with boxes
  * (CAM only where the model has a GAP → linear head); undefined when the data has no such split.
  */
-async function calibrateBoxes(
+export async function calibrateBoxes(
   model: Model,
   validation: Dataset | undefined,
   card: Pick<ModelCard, 'preprocessing' | 'tensors'>,
   backend: InferenceBackend,
+  limit?: number,
 ): Promise<Record<string, BoxCalibration> | undefined> {
   if (!validation?.length || !validation.get(0).objects?.length || !card.tensors?.features) return undefined;
   const m = new ConvlensModel(model, backend);
@@ -82,6 +85,7 @@ async function calibrateBoxes(
         method,
         logits,
         features,
+        limit,
       });
     return out;
   } finally {
@@ -195,14 +199,23 @@ export async function runRetrofit(job: RetrofitJob): Promise<RetrofitResult> {
     },
     backend,
   );
+  const tensors = { input: result.model.graph.inputs[0].name, logits: head.logits, features: head.features };
+  const localization = await calibrateBoxes(
+    result.model,
+    splits.validation,
+    { preprocessing: p, tensors },
+    backend,
+  );
+  const { localization: _, ...card } = job.card;
   const after = await testAndWrite(
     result.model,
     splits.test,
     {
-      ...job.card,
+      ...card,
+      ...(localization ? { localization } : {}),
       name: `${job.card.name}-gap`,
       classes: [...classes],
-      tensors: { input: result.model.graph.inputs[0].name, logits: head.logits, features: head.features },
+      tensors,
       dataset: job.dataset,
       recipe: `retrofit of ${job.source} at ${job.layer}`,
       seed: 0,
@@ -218,6 +231,55 @@ export async function runRetrofit(job: RetrofitJob): Promise<RetrofitResult> {
     backend,
   );
   return { before, after, channels, classes, trainable };
+}
+
+export interface CalibrationJob {
+  model: Model;
+  card: ModelCard;
+  /** A dataset with a validation split with boxes (shapes). */
+  dataset: string;
+  /** The feature map to calibrate at (default: the card's, else the last one before the head). */
+  layer?: string;
+  /** Calibrate on the first `limit` validation images (default: all). */
+  limit?: number;
+  out: string;
+}
+
+/**
+ * Choose the model's CAM box thresholds on the dataset's validation split (`calibrateBoxes`) and
+ * write the model to `job.out` with them in its card; the weights are unchanged.
+ */
+export async function runCalibration(job: CalibrationJob): Promise<Record<string, BoxCalibration>> {
+  const backend = nodeBackend();
+  const splits = await loadDatasetSplits(job.dataset, job.card.preprocessing);
+  if (!splits.validation?.length || !splits.validation.get(0).objects?.length)
+    throw new Error(
+      `data "${job.dataset}" has no validation split with boxes to calibrate on (shapes has one)`,
+    );
+  const classes = splits.validation.classes;
+  if (job.card.classes.length > 0 && job.card.classes.join('\n') !== classes.join('\n'))
+    throw new Error(
+      `the model's classes (${job.card.classes.join(', ')}) are not the data's (${classes.join(', ')})`,
+    );
+  const p = job.card.preprocessing;
+  const m = new ConvlensModel(job.model, backend);
+  const features = await new Explainer(
+    m,
+    float32(new Float32Array(elementCount([p.channels, ...p.size])), [1, p.channels, ...p.size]),
+    {
+      logits: job.card.tensors?.logits,
+      features: job.card.tensors?.features,
+    },
+  )
+    .resolveLayer(job.layer)
+    .finally(() => m.release());
+  const card = { ...job.card, tensors: { ...job.card.tensors, features } };
+  const localization = await calibrateBoxes(job.model, splits.validation, card, backend, job.limit);
+  if (!localization) throw new Error(`data "${job.dataset}" gave nothing to calibrate`);
+  writeCard(job.model, { ...card, localization });
+  mkdirSync(dirname(job.out), { recursive: true });
+  writeModelFile(job.out, job.model);
+  return localization;
 }
 
 /** The job for a recipe. */

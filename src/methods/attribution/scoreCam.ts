@@ -99,7 +99,7 @@ export const scoreCam: AttributionMethod = {
   async run(run: MethodRun) {
     const e = run.explainer;
     const layer = run.layer!;
-    const [n, c, height, width] = run.input.dims;
+    const [n, , height, width] = run.input.dims;
     const [channels, h, w] = await e.sampleDims(layer);
     const area = h * w;
     const a = (await e.activations(layer, run.input)).data as Float32Array;
