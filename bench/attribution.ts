@@ -90,7 +90,7 @@ for (const c of cases) {
       method('occlusion'),
       method('score-cam'),
     ],
-    big ? 5 : 9,
+    big ? 5 : 31,
   );
   const forwardRate = BATCH / (batchMs / 1000);
   const occRate = occlusionRows / (occ / 1000);
