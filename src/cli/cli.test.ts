@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { readCard } from '../data/card.js';
+import { readCard, writeCard } from '../data/card.js';
 import { drawShapes } from '../data/shapes.js';
-import { readModelFile } from '../node.js';
+import { readModelFile, writeModelFile } from '../node.js';
 import { nodeBackend } from '../runtime/node.js';
 import { cli, writePng } from './harness.js';
 
@@ -98,10 +98,16 @@ describe('convlens CLI', () => {
 
   it('retrofit appends GAP + linear after a conv map and reports accuracy before and after', async () => {
     const out = join(dir, 'retro.onnx');
+    // The source's box thresholds were chosen for its own map: the new model must not inherit them.
+    const source = join(dir, 'calibrated-source.onnx');
+    const calibrated = readModelFile(model);
+    const gradcam = { threshold: 0.3, split: 'shapes/validation', samples: 10, boxAccuracy: 0.5 };
+    writeCard(calibrated, { ...readCard(calibrated)!, localization: { gradcam } });
+    writeModelFile(source, calibrated);
     const r = await cli(
       'retrofit',
       '--model',
-      model,
+      source,
       '--layer',
       'relu1',
       '--data',
@@ -125,6 +131,8 @@ describe('convlens CLI', () => {
     expect(report.accuracyAfter).toBe(await evaluated(out));
     expect(card.testAccuracy).toBe(report.accuracyAfter);
     expect(card.tensors?.features).toBe('relu1');
+    expect(readCard(calibrated)?.localization?.gradcam).toEqual(gradcam);
+    expect(card.localization).toBeUndefined();
     const ops = m.graph.nodes.map((n) => n.opType);
     expect(ops.slice(-3)).toEqual(['GlobalAveragePool', 'Flatten', 'Gemm']);
     expect(ops.filter((o) => o === 'Conv')).toHaveLength(1);
