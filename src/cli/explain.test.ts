@@ -8,7 +8,8 @@ import { decodeNpy, encodeNpy } from '../data/npy.js';
 import { drawShapes, shapesSplits } from '../data/shapes.js';
 import { METHOD_NAMES } from '../methods/attribution/index.js';
 import { calibrateBoxThreshold } from '../methods/attribution/localizationEval.js';
-import { readModelFile } from '../node.js';
+import { readModelFile, writeModelFile } from '../node.js';
+import { GraphBuilder } from '../onnx/builder.js';
 import { ConvlensModel } from '../runtime/model.js';
 import { nodeBackend } from '../runtime/node.js';
 import { modelsDir } from './common.js';
@@ -325,6 +326,18 @@ describe('convlens calibrate', () => {
     const r = await cli('calibrate', ...args, '--out', out);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(message);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('refuses a model without a card whose scores do not match the data’s classes', async () => {
+    const b = new GraphBuilder({ seed: 1 });
+    const h = b.relu(b.conv(b.input('x', ['n', 3, 64, 64]), { in: 3, out: 4, kernel: 3, pads: 1 }));
+    const file = join(dir, 'four-classes.onnx');
+    writeModelFile(file, b.build([b.gemm(b.flatten(b.globalAveragePool(h)), { in: 4, out: 4 })]));
+    const out = join(dir, 'refused.onnx');
+    const r = await cli('calibrate', '--model', file, '--out', out);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/has shape \[1, 4\], not one score per class of "shapes" \(6\)/);
     expect(existsSync(out)).toBe(false);
   });
 });

@@ -67,7 +67,7 @@ async function testAndWrite(
  * Box thresholds for the CAM methods a model supports, chosen on a validation split with boxes
  * (CAM only where the model has a GAP → linear head); undefined when the data has no such split.
  */
-export async function calibrateBoxes(
+async function calibrateBoxes(
   model: Model,
   validation: Dataset | undefined,
   card: Pick<ModelCard, 'preprocessing' | 'tensors'>,
@@ -263,16 +263,19 @@ export async function runCalibration(job: CalibrationJob): Promise<Record<string
     );
   const p = job.card.preprocessing;
   const m = new ConvlensModel(job.model, backend);
-  const features = await new Explainer(
+  const explainer = new Explainer(
     m,
     float32(new Float32Array(elementCount([p.channels, ...p.size])), [1, p.channels, ...p.size]),
-    {
-      logits: job.card.tensors?.logits,
-      features: job.card.tensors?.features,
-    },
-  )
-    .resolveLayer(job.layer)
-    .finally(() => m.release());
+    { logits: job.card.tensors?.logits, features: job.card.tensors?.features },
+  );
+  const [features, scores] = await Promise.all([
+    explainer.resolveLayer(job.layer),
+    explainer.sampleDims(explainer.logits),
+  ]).finally(() => m.release());
+  if (scores.length !== 1 || scores[0] !== classes.length)
+    throw new Error(
+      `the model's output "${explainer.logits}" has shape [1, ${scores.join(', ')}], not one score per class of "${job.dataset}" (${classes.length})`,
+    );
   const card = { ...job.card, tensors: { ...job.card.tensors, features } };
   const localization = await calibrateBoxes(job.model, splits.validation, card, backend, job.limit);
   if (!localization) throw new Error(`data "${job.dataset}" gave nothing to calibrate`);
