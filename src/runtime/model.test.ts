@@ -64,6 +64,25 @@ describe('ConvlensModel', () => {
     await m.release();
   });
 
+  it('runs only the nodes the fetched tensors need', async () => {
+    // After y sits a Gather whose index is out of range: onnxruntime fails only if it runs it.
+    const b = new GraphBuilder();
+    b.input('x', [1, 3]);
+    const y = b.named(b.relu('x'), 'y');
+    const z = b.op1(
+      'Gather',
+      [y, b.param('index', { dtype: 'int64', dims: [1], data: BigInt64Array.of(7n) })],
+      {
+        axis: 1,
+      },
+    );
+    const m = await loadModel(b.build([z]));
+    const x = float32([1, -2, 3], [1, 3]);
+    expect(Array.from((await m.run(x, { outputs: [y] })).y.data as Float32Array)).toEqual([1, 0, 3]);
+    await expect(m.run(x, { outputs: [z] })).rejects.toThrow(/out of bounds|out of range|indices/i);
+    await m.release();
+  });
+
   it('applies the ReLU rule per call: vanilla, deconvnet, guided', async () => {
     const b = new GraphBuilder();
     b.input('x', [1, 4]);

@@ -7,7 +7,7 @@ import { buildGradientGraph, type GradientSpec, gradName, seedName } from '../au
 import type { ReluRule } from '../autodiff/rule.js';
 import { nearestNames, tensorNames, topologicalOrder } from '../onnx/graph.js';
 import { cloneModel, encodeModel, type Model } from '../onnx/model.js';
-import { makeStatic, type StaticModel } from '../onnx/static.js';
+import { makeStatic, pruneDeadNodes, type StaticModel } from '../onnx/static.js';
 import type { DType, Tensor } from '../onnx/tensor.js';
 import type { InferenceBackend, InferenceSession, SessionOptions } from './backend.js';
 
@@ -117,9 +117,11 @@ export class ConvlensModel {
     const outputs = options.outputs ?? this.outputNames;
     this.checkTensors(outputs);
     const key = `forward|${JSON.stringify(outputs)}`;
+    // onnxruntime runs every node of a graph, needed or not: drop those the outputs do not need.
     const session = await this.session(key, async () => {
       const m = cloneModel(this.model);
       m.graph.outputs = outputs.map((name) => m.graph.outputs.find((o) => o.name === name) ?? { name });
+      pruneDeadNodes(m);
       return encodeModel(m).bytes;
     });
     return session.run(feeds, outputs);
