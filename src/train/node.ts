@@ -63,6 +63,10 @@ async function testAndWrite(
   return evaluation;
 }
 
+/** Whether a split has images with ground-truth boxes to calibrate on. */
+const hasBoxes = (split: Dataset | undefined): split is Dataset =>
+  !!split?.length && !!split.get(0).objects?.length;
+
 /**
  * Box thresholds for the CAM methods a model supports, chosen on a validation split with boxes
  * (CAM only where the model has a GAP → linear head); undefined when the data has no such split.
@@ -74,7 +78,7 @@ async function calibrateBoxes(
   backend: InferenceBackend,
   limit?: number,
 ): Promise<Record<string, BoxCalibration> | undefined> {
-  if (!validation?.length || !validation.get(0).objects?.length || !card.tensors?.features) return undefined;
+  if (!hasBoxes(validation) || !card.tensors?.features) return undefined;
   const m = new ConvlensModel(model, backend);
   try {
     const out: Record<string, BoxCalibration> = {};
@@ -252,7 +256,7 @@ export interface CalibrationJob {
 export async function runCalibration(job: CalibrationJob): Promise<Record<string, BoxCalibration>> {
   const backend = nodeBackend();
   const splits = await loadDatasetSplits(job.dataset, job.card.preprocessing);
-  if (!splits.validation?.length || !splits.validation.get(0).objects?.length)
+  if (!hasBoxes(splits.validation))
     throw new Error(
       `data "${job.dataset}" has no validation split with boxes to calibrate on (shapes has one)`,
     );
@@ -277,8 +281,8 @@ export async function runCalibration(job: CalibrationJob): Promise<Record<string
       `the model's output "${explainer.logits}" has shape [1, ${scores.join(', ')}], not one score per class of "${job.dataset}" (${classes.length})`,
     );
   const card = { ...job.card, tensors: { ...job.card.tensors, features } };
-  const localization = await calibrateBoxes(job.model, splits.validation, card, backend, job.limit);
-  if (!localization) throw new Error(`data "${job.dataset}" gave nothing to calibrate`);
+  // Defined: the split has boxes and the card names the feature map.
+  const localization = (await calibrateBoxes(job.model, splits.validation, card, backend, job.limit))!;
   writeCard(job.model, { ...card, localization });
   mkdirSync(dirname(job.out), { recursive: true });
   writeModelFile(job.out, job.model);
