@@ -8,6 +8,7 @@ import { nodeBackend } from '../../runtime/node.js';
 import {
   accumulate,
   addInterval,
+  channelReducer,
   channelReductions,
   checkIndex,
   classMeans,
@@ -180,6 +181,34 @@ describe.each([false, true])('dataset scan (positions deferred: %s)', (defer) =>
     const saved = checkIndex(JSON.parse(JSON.stringify(index)), 'checkpoint');
     expect(await scan(model, source, saved, { ...options, deferPositions: defer })).toBe(true);
     expect(saved).toEqual(full);
+  });
+});
+
+describe('deferred positions', () => {
+  it('resolve deepest layer first, each pass reading the pending layers upstream of its own', async () => {
+    const index = emptyIndex(meta, layers);
+    const channels = channelReducer(model, index.layers);
+    const fetched: string[][] = [];
+    const run = channels.reducer.run.bind(channels.reducer);
+    channels.reducer.run = (input, o) => {
+      fetched.push(o?.outputs ?? []);
+      return run(input, o);
+    };
+    await scan(model, source, index, { ...options, deferPositions: true, reducer: channels });
+    await channels.release();
+    const positioned = await fullScan(false);
+    for (const l of options.layers) expect(index.layers[l].top).toEqual(positioned.layers[l].top);
+    // a feeds b and c, which lie on separate branches: b's images, then c's, then a's that are left.
+    const images = (l: string) => new Set(index.layers[l].top.flat().map((h) => h.image));
+    const leftOfA = [...images('a')].filter((i) => !images('b').has(i) && !images('c').has(i));
+    expect(leftOfA.length).toBeGreaterThan(0);
+    const argmax = (l: string) => channels.reducing.outputs[l].argmax;
+    const passes = (n: number, fetch: string[]) => Array.from({ length: Math.ceil(n / 8) }, () => fetch);
+    expect(fetched).toEqual([
+      ...passes(images('b').size, [argmax('b'), argmax('a')]),
+      ...passes(images('c').size, [argmax('c'), argmax('a')]),
+      ...passes(leftOfA.length, [argmax('a')]),
+    ]);
   });
 });
 

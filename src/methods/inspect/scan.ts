@@ -11,13 +11,15 @@
  * Long scans defer positions: each batch runs the model with only GlobalMaxPool and
  * GlobalAveragePool appended (onnxruntime keeps them in its blocked NCHWc layout, so a batch costs
  * about a plain forward), and before the index is returned or checkpointed the images of the
- * surviving hits run once more through the position graph (`resolvePositions`). Short scans, where
+ * surviving hits run once more through the position graph, pruned to each layer
+ * (`resolvePositions`). Short scans, where
  * that second pass could reach a sizeable share of the images, take positions in every batch.
  */
 
 import { Emitter } from '../../autodiff/emitter.js';
 import type { Sample, SampleSource } from '../../data/dataset.js';
 import type { Preprocessing } from '../../data/preprocess.js';
+import { ancestors } from '../../onnx/graph.js';
 import { cloneModel, type Model } from '../../onnx/model.js';
 import { elementCount } from '../../onnx/tensor.js';
 import { ConvlensModel } from '../../runtime/model.js';
@@ -419,8 +421,10 @@ export function defersPositions(
 }
 
 /**
- * Fill the positions of unresolved hits: their images run once through the position graph, in
- * batches of `options.batch`, and each hit takes its channel's first row-major maximum.
+ * Fill the positions of unresolved hits. Each layer's pending images run through the position
+ * graph pruned to that layer (an early layer costs a fraction of a forward pass), deepest layer
+ * first; a pass also reads the positions of every pending layer upstream of its own, so an image
+ * pending in several layers runs once. Each hit takes its channel's first row-major maximum.
  */
 export async function resolvePositions(
   index: ScanIndex,
@@ -428,38 +432,48 @@ export async function resolvePositions(
   channels: ChannelReducer,
   options: Pick<ScanOptions, 'batch' | 'toInput' | 'layers'>,
 ): Promise<void> {
-  // Images with an unresolved hit, and the layers that have one.
-  const pending = new Set<number>();
-  const layers = options.layers.filter((layer) => {
-    const unresolved = index.layers[layer].top.flat().filter((hit) => hit.y < 0);
-    for (const hit of unresolved) pending.add(hit.image);
-    return unresolved.length > 0;
-  });
+  const pending = new Map<string, Set<number>>();
+  for (const layer of options.layers) {
+    const images = new Set<number>();
+    for (const list of index.layers[layer].top) for (const hit of list) if (hit.y < 0) images.add(hit.image);
+    if (images.size > 0) pending.set(layer, images);
+  }
   if (pending.size === 0) return;
-  const images = [...pending].sort((a, b) => a - b);
+  const graph = channels.reducing.model.graph;
+  const upstream = new Map([...pending.keys()].map((l) => [l, ancestors(graph, [l])]));
+  // Deepest first: a layer downstream of another has strictly more pending layers upstream.
+  const depth = (l: string) => [...pending.keys()].filter((o) => o !== l && upstream.get(l)!.has(o)).length;
+  const order = [...pending.keys()].sort((a, b) => depth(b) - depth(a));
   const input = index.model.input;
   const per = elementCount(input);
+  // Batches keep the scan's size (zero-padded), which a model with a fixed batch dimension needs.
   const x = new Float32Array(options.batch * per);
-  const fetch = layers.map((l) => channels.reducing.outputs[l].argmax);
-  for (let b = 0; b < images.length; b += options.batch) {
-    const chunk = images.slice(b, b + options.batch);
-    await fillBatch(source, chunk, x, per, options.toInput);
-    const out = await channels.reducer.run(
-      { dtype: 'float32', dims: [options.batch, ...input], data: x },
-      { outputs: fetch },
-    );
-    const row = new Map(chunk.map((image, n) => [image, n]));
-    for (const layer of layers) {
-      const l = index.layers[layer];
-      const argmax = out[channels.reducing.outputs[layer].argmax].data as Int32Array;
-      for (const [c, list] of l.top.entries())
-        for (const hit of list) {
-          const n = row.get(hit.image);
-          if (hit.y >= 0 || n === undefined) continue;
-          const at = argmax[n * l.channels + c];
-          hit.y = Math.floor(at / l.width);
-          hit.x = at % l.width;
-        }
+  for (const layer of order) {
+    const images = [...pending.get(layer)!].sort((a, b) => a - b);
+    if (images.length === 0) continue;
+    const layers = order.filter((l) => upstream.get(layer)!.has(l) && pending.get(l)!.size > 0);
+    const fetch = layers.map((l) => channels.reducing.outputs[l].argmax);
+    for (let b = 0; b < images.length; b += options.batch) {
+      const chunk = images.slice(b, b + options.batch);
+      await fillBatch(source, chunk, x, per, options.toInput);
+      const out = await channels.reducer.run(
+        { dtype: 'float32', dims: [options.batch, ...input], data: x },
+        { outputs: fetch },
+      );
+      const row = new Map(chunk.map((image, n) => [image, n]));
+      for (const [k, l] of layers.entries()) {
+        const info = index.layers[l];
+        const argmax = out[fetch[k]].data as Int32Array;
+        for (const [c, list] of info.top.entries())
+          for (const hit of list) {
+            const n = row.get(hit.image);
+            if (hit.y >= 0 || n === undefined) continue;
+            const at = argmax[n * info.channels + c];
+            hit.y = Math.floor(at / info.width);
+            hit.x = at % info.width;
+          }
+        for (const image of chunk) pending.get(l)!.delete(image);
+      }
     }
   }
 }
