@@ -1,12 +1,12 @@
 /**
- * Shared by the benchmarks: medians of several functions timed in turn (A, B, C, A, B, C, …) after
- * `warmup` untimed runs each, so a ratio between them compares runs under the same machine conditions.
+ * Shared by the benchmarks: several functions timed in turn (A, B, C, A, B, C, …) after `warmup`
+ * untimed runs each, so a ratio between them compares runs under the same machine conditions.
  */
-export async function interleavedMedianMs(
+export async function interleavedSamplesMs(
   fns: (() => Promise<unknown>)[],
   reps: number,
   warmup = 1,
-): Promise<number[]> {
+): Promise<number[][]> {
   for (let i = 0; i < warmup; i++) for (const fn of fns) await fn();
   const samples: number[][] = fns.map(() => []);
   for (let i = 0; i < reps; i++)
@@ -15,7 +15,36 @@ export async function interleavedMedianMs(
       await fn();
       samples[j].push(performance.now() - t);
     }
-  return samples.map((s) => s.sort((a, b) => a - b)[Math.floor(s.length / 2)]);
+  return samples;
+}
+
+export const median = (values: readonly number[]): number =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+/** The median wall time of each function, timed interleaved. */
+export async function interleavedMedianMs(
+  fns: (() => Promise<unknown>)[],
+  reps: number,
+  warmup = 1,
+): Promise<number[]> {
+  return (await interleavedSamplesMs(fns, reps, warmup)).map(median);
+}
+
+/**
+ * Medians of each function's time and, for each function, the median over rounds of
+ * time(fns[0]) / time(fn) within the same round: a ratio of neighbouring runs, which slow drifts
+ * in machine load (common on shared machines) leave alone.
+ */
+export async function interleavedRatios(
+  fns: (() => Promise<unknown>)[],
+  reps: number,
+  warmup = 1,
+): Promise<{ medians: number[]; ratios: number[] }> {
+  const samples = await interleavedSamplesMs(fns, reps, warmup);
+  return {
+    medians: samples.map(median),
+    ratios: samples.map((s) => median(s.map((t, i) => samples[0][i] / t))),
+  };
 }
 
 /** The median wall time of `reps` runs of `fn` after `warmup` untimed ones. */
