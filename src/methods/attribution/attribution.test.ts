@@ -213,6 +213,20 @@ describe('CAM family on a hand-built conv net', () => {
     expectClose(maps[0].data, expected);
   });
 
+  it('Score-CAM runs no masked copy for a channel that is zero everywhere (its term is 0)', async () => {
+    const m = await tinyCamNet();
+    // Image 1 is positive, so channel 1 (ReLU of −x) is dead on it.
+    const x = float32([1, 2, 3, -4, 1, 2, 3, 4], [2, 1, 2, 2]);
+    const ex = new Explainer(m, x, { logits: 'logits' });
+    const { maps } = await explain(ex, { methods: ['score-cam'], target: { kind: 'class', index: 0 } });
+    expect(maps[0].diagnostics).toEqual({ maskedRows: [2, 1], channels: [2] });
+    const p = (a: number, b: number) => Math.exp(a) / (Math.exp(a) + Math.exp(b));
+    // Image 1: H0 = (A0 − 1)/3 → x⊙H0 = [0, 2/3, 2, 4]: pooled (5/3, 0), logits (10/3, −5/3).
+    const s0 = p(10 / 3, -5 / 3);
+    const image0 = [1, 2, 3, 0].map((a0, j) => p(7 / 3, -7 / 6) * a0 + p(-1, 3) * [0, 0, 0, 4][j]);
+    expectClose(maps[0].data, [...image0, ...[1, 2, 3, 4].map((a0) => s0 * a0)]);
+  });
+
   it.each([11, 13, 18])(
     'Score-CAM masks in onnxruntime (opset %i): half-pixel bilinear upsampling, min–max per row, times the row’s image',
     async (opset) => {

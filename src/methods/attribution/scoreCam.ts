@@ -2,7 +2,7 @@
  * Score-CAM: weigh each channel by the target's score on the input masked by that channel's
  * upsampled, min-max normalised map: H_k = norm(up(A_k)), s_k = softmax(f(x ⊙ H_k))_c, map =
  * ReLU(Σ_k s_k A_k) (Wang et al. 2020, eqs. 3–6; for a channel or neuron target s_k is the raw
- * objective). Masked copies run in batches.
+ * objective). Masked copies run in batches; channels whose map is zero everywhere are skipped.
  */
 import { Emitter } from '../../autodiff/emitter.js';
 import { resizeImage } from '../../data/dataset.js';
@@ -109,46 +109,53 @@ export const scoreCam: AttributionMethod = {
     const isClass = run.target.classes !== undefined;
     const outputs = [run.target.tensor];
     const scores = new Float64Array(n * channels);
-    await e.forwardRows(
-      n * channels,
-      [
-        {
-          name: SCORE_CAM_ROWS,
-          dims: [],
-          fill: (r, out, offset) => {
-            out[offset] = Math.floor(r / channels);
+    // A channel whose map is zero everywhere adds s_k · 0 to the sum whatever its score, so its
+    // masked copy is not run (exact; ReLU layers often leave many channels dead on an image).
+    const live: number[] = [];
+    for (let r = 0; r < n * channels; r++) {
+      const map = a.subarray(r * area, (r + 1) * area);
+      if (map.some((v) => v !== 0)) live.push(r);
+    }
+    const imageOf = (row: number) => Math.floor(live[row] / channels);
+    if (live.length > 0)
+      await e.forwardRows(
+        live.length,
+        [
+          {
+            name: SCORE_CAM_ROWS,
+            dims: [],
+            fill: (row, out, offset) => {
+              out[offset] = imageOf(row);
+            },
           },
-        },
-        {
-          name: SCORE_CAM_MAPS,
-          dims: [1, h, w],
-          fill: (r, out, offset) => out.set(a.subarray(r * area, (r + 1) * area), offset),
-        },
-      ],
-      outputs,
-      (result, start, count) => {
-        const t = result[run.target.tensor];
-        if (isClass) {
-          const k = t.dims[t.dims.length - 1];
-          const d = t.data as Float32Array;
-          for (let q = 0; q < count; q++) {
-            const cls = run.target.classes![Math.floor((start + q) / channels)];
-            scores[start + q] = softmax(d.subarray(q * k, (q + 1) * k))[cls];
+          {
+            name: SCORE_CAM_MAPS,
+            dims: [1, h, w],
+            fill: (row, out, offset) => out.set(a.subarray(live[row] * area, (live[row] + 1) * area), offset),
+          },
+        ],
+        outputs,
+        (result, start, count) => {
+          const t = result[run.target.tensor];
+          if (isClass) {
+            const k = t.dims[t.dims.length - 1];
+            const d = t.data as Float32Array;
+            for (let q = 0; q < count; q++)
+              scores[live[start + q]] = softmax(d.subarray(q * k, (q + 1) * k))[
+                run.target.classes![imageOf(start + q)]
+              ];
+          } else {
+            const weights = run.target.weights(
+              Array.from({ length: t.dims[0] }, (_, q) => (q < count ? imageOf(start + q) : -1)),
+            );
+            const v = objectiveValues(t, weights);
+            for (let q = 0; q < count; q++) scores[live[start + q]] = v[q];
           }
-        } else {
-          const weights = run.target.weights(
-            Array.from({ length: t.dims[0] }, (_, q) =>
-              q < count ? Math.floor((start + q) / channels) : -1,
-            ),
-          );
-          const v = objectiveValues(t, weights);
-          for (let q = 0; q < count; q++) scores[start + q] = v[q];
-        }
-      },
-      run.progress,
-      masking,
-      { [SCORE_CAM_IMAGES]: run.input },
-    );
+        },
+        run.progress,
+        masking,
+        { [SCORE_CAM_IMAGES]: run.input },
+      );
     const data = new Float32Array(n * area);
     for (let i = 0; i < n; i++) {
       const weights = Float32Array.from(scores.subarray(i * channels, (i + 1) * channels));
@@ -157,6 +164,10 @@ export const scoreCam: AttributionMethod = {
         i * area,
       );
     }
-    return { data, dims: [n, 1, h, w] };
+    const rows = Array.from(
+      { length: n },
+      (_, i) => live.filter((r) => Math.floor(r / channels) === i).length,
+    );
+    return { data, dims: [n, 1, h, w], diagnostics: { maskedRows: rows, channels: [channels] } };
   },
 };
