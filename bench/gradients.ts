@@ -20,7 +20,7 @@ import { float32 } from '../src/onnx/tensor.js';
 import { ConvlensModel } from '../src/runtime/model.js';
 import { nodeBackend } from '../src/runtime/node.js';
 import { mobilenetV2, resnet } from '../src/zoo/families.js';
-import { medianMs } from './timing.js';
+import { interleavedRatios } from './timing.js';
 
 const threadsArg = process.argv.indexOf('--threads');
 const threads = threadsArg > 0 ? Number(process.argv[threadsArg + 1]) : 2;
@@ -110,21 +110,31 @@ for (const [name, model] of [
     const gap = s.model.graph.nodes.find((node) => node.opType === 'GlobalAveragePool')!;
     const layer = gap.inputs[0];
     const objective = [{ tensor: logits, weights: classSeed([n, 1000], 3) }];
-    const reps = n === 1 ? 15 : 5;
+    const reps = n === 1 ? 21 : 7;
     // Baseline: the forward pass of the same static graph the gradient graph is built from.
     const forward = new ConvlensModel(s.model, nodeBackend(), { threads });
-    const fwd = await medianMs(() => forward.run(x), reps, 2);
+    // Interleaved (forward, input, layer, forward, …); ratios are medians of within-round ratios.
+    const {
+      medians: [fwd, input, layerOnly],
+      ratios: [, inputRatio, layerRatio],
+    } = await interleavedRatios(
+      [
+        () => forward.run(x),
+        () => m.gradients(x, { objective, wrt: ['input'] }),
+        () => m.gradients(x, { objective, wrt: [layer] }),
+      ],
+      reps,
+      2,
+    );
     await forward.release();
-    const input = await medianMs(() => m.gradients(x, { objective, wrt: ['input'] }), reps, 2);
-    const layerOnly = await medianMs(() => m.gradients(x, { objective, wrt: [layer] }), reps, 2);
     rows.push([
       name,
       String(n),
       fwd.toFixed(1),
       input.toFixed(1),
-      (input / fwd).toFixed(2),
+      (1 / inputRatio).toFixed(2),
       layerOnly.toFixed(1),
-      (layerOnly / fwd).toFixed(2),
+      (1 / layerRatio).toFixed(2),
     ]);
     if (n === 1) {
       const gradient = buildGradientGraph(s, {
@@ -153,7 +163,9 @@ const header = [
 ];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)) + 2);
 const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i])).join('');
-console.log(`onnxruntime-node, ${threads} threads, 224×224, median of repeated runs`);
+console.log(
+  `onnxruntime-node, ${threads} threads, 224×224, medians of interleaved runs; ratios are medians of within-round ratios`,
+);
 console.log(line(header));
 for (const r of rows) console.log(line(r));
 const profileHeader = [
