@@ -78,6 +78,7 @@ async function profileRow(
     else if (e.op === 'Conv' || e.op === 'ConvTranspose')
       // Pool backward gathers and scatters windows with one-hot kernels.
       kinds[source.inputs[1]?.includes('onehot') ? 'pooling' : 'convolutions'] += e.ms;
+    // In these two models only the MaxPool rule emits ArgMax, Equal, Cast, Pad and Slice.
     else if (['ArgMax', 'Equal', 'Cast', 'Pad', 'Slice'].includes(e.op)) kinds.pooling += e.ms;
     else kinds.elementwise += e.ms;
   }
