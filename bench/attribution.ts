@@ -78,18 +78,13 @@ for (const c of cases) {
     1 + windowOrigins(h, g.window, g.stride).length * windowOrigins(w, g.window, g.stride).length;
   const ex = new Explainer(m, x, { logits: c.logits, features: c.features, batch: BATCH });
   const layer = await ex.resolveLayer();
-  // Score-CAM runs one masked row per channel that is not zero everywhere on the image.
-  const channels = (await ex.sampleDims(layer))[0];
-  const scoreRows =
-    (
-      await explain(new Explainer(m, x, { logits: c.logits, features: c.features, batch: BATCH }), {
-        methods: ['score-cam'],
-      })
-    ).maps[0].diagnostics?.maskedRows?.[0] ?? channels;
   const method = (name: string) => () =>
     explain(new Explainer(m, x, { logits: c.logits, features: c.features, batch: BATCH }), {
       methods: [name],
     });
+  // Score-CAM runs one masked row per channel that is not zero everywhere on the image.
+  const channels = (await ex.sampleDims(layer))[0];
+  const scoreRows = (await method('score-cam')()).maps[0].diagnostics?.maskedRows?.[0] ?? channels;
   // Interleaved, and each fraction is the median of ratios within a round, so drifts in machine
   // load cancel.
   const {

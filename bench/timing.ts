@@ -2,7 +2,7 @@
  * Shared by the benchmarks: several functions timed in turn (A, B, C, A, B, C, …) after `warmup`
  * untimed runs each, so a ratio between them compares runs under the same machine conditions.
  */
-export async function interleavedSamplesMs(
+async function interleavedSamplesMs(
   fns: (() => Promise<unknown>)[],
   reps: number,
   warmup = 1,
@@ -18,17 +18,8 @@ export async function interleavedSamplesMs(
   return samples;
 }
 
-export const median = (values: readonly number[]): number =>
+const median = (values: readonly number[]): number =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-
-/** The median wall time of each function, timed interleaved. */
-export async function interleavedMedianMs(
-  fns: (() => Promise<unknown>)[],
-  reps: number,
-  warmup = 1,
-): Promise<number[]> {
-  return (await interleavedSamplesMs(fns, reps, warmup)).map(median);
-}
 
 /**
  * Medians of each function's time and, for each function, the median over rounds of
@@ -49,5 +40,5 @@ export async function interleavedRatios(
 
 /** The median wall time of `reps` runs of `fn` after `warmup` untimed ones. */
 export async function medianMs(fn: () => Promise<unknown>, reps: number, warmup = 1): Promise<number> {
-  return (await interleavedMedianMs([fn], reps, warmup))[0];
+  return median((await interleavedSamplesMs([fn], reps, warmup))[0]);
 }

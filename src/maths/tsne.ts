@@ -125,8 +125,13 @@ export function affinities(points: Points, perplexity: number): Affinities {
  * so one index (`first`, −1 for a leaf) reaches them all; each node keeps its point count, centre of
  * mass and squared side length.
  */
+/** Coincident points stop splitting at this depth and share a leaf. */
+const MAX_DEPTH = 48;
+
 class QuadTree {
   private cap = 0;
+  /** Traversal stack: a depth-first walk holds at most 3 siblings per level plus 4 children. */
+  readonly stack = new Int32Array(4 * (MAX_DEPTH + 2) + 8);
   cx = new Float64Array(0); // centre of mass (sum while building)
   cy = new Float64Array(0);
   count = new Int32Array(0);
@@ -220,7 +225,7 @@ class QuadTree {
       this.count[v]++;
       if (this.first[v] < 0) {
         // A first point, or coincident points (depth exhausted), stay in this leaf.
-        if (this.count[v] === 1 || depth > 48) {
+        if (this.count[v] === 1 || depth > MAX_DEPTH) {
           if (this.count[v] === 1) this.point[v] = p;
           this.leafOf[p] = v;
           return;
@@ -250,15 +255,8 @@ class QuadTree {
  * Barnes–Hut repulsion on point i: writes Σ_j q̃_ij² (y_i − y_j) to out[2i], out[2i+1] and returns
  * Σ_{j≠i} q̃_ij. A cell acts as one point at its centre of mass when size / distance < θ.
  */
-function repulsion(
-  tree: QuadTree,
-  y: Float64Array,
-  i: number,
-  theta2: number,
-  stack: Int32Array,
-  out: Float64Array,
-) {
-  const { cx, cy, count, size2, first } = tree;
+function repulsion(tree: QuadTree, y: Float64Array, i: number, theta2: number, out: Float64Array) {
+  const { cx, cy, count, size2, first, stack } = tree;
   const own = tree.leafOf[i];
   const yx = y[2 * i];
   const yy = y[2 * i + 1];
@@ -301,14 +299,16 @@ function repulsion(
  * Σ_j q̃_ij² (y_i − y_j) in `forces`, and Z = Σ_{i≠j} q̃_ij. θ = 0 is exact.
  */
 export function tsneRepulsion(y: Float64Array, theta: number): { forces: Float64Array; z: number } {
-  const n = y.length / 2;
-  const tree = new QuadTree();
+  const forces = new Float64Array(y.length);
+  return { forces, z: repulsions(new QuadTree(), y, y.length / 2, theta * theta, forces) };
+}
+
+/** (Re)build `tree` over y and write every point's repulsion to `out`; returns Z = Σ_{i≠j} q̃_ij. */
+function repulsions(tree: QuadTree, y: Float64Array, n: number, theta2: number, out: Float64Array): number {
   tree.build(y, n);
-  const forces = new Float64Array(2 * n);
-  const stack = new Int32Array(4 * 50 + 8);
   let z = 0;
-  for (let i = 0; i < n; i++) z += repulsion(tree, y, i, theta * theta, stack, forces);
-  return { forces, z };
+  for (let i = 0; i < n; i++) z += repulsion(tree, y, i, theta2, out);
+  return z;
 }
 
 /**
@@ -356,16 +356,11 @@ export function tsne(points: Points, options: TsneOptions = {}): TsneResult {
   const grad = new Float64Array(2 * n);
   const tree = new QuadTree();
   const theta2 = theta * theta;
-  const stack = new Int32Array(4 * 50 + 8);
-  let lastZ = 1;
 
   for (let it = 0; it < iterations; it++) {
     const alpha = it < exaggerationIterations ? exaggeration : 1;
     const momentum = it < exaggerationIterations ? 0.5 : 0.8;
-    tree.build(y, n);
-    let z = 0;
-    for (let i = 0; i < n; i++) z += repulsion(tree, y, i, theta2, stack, grad);
-    lastZ = z;
+    const z = repulsions(tree, y, n, theta2, grad);
     for (let i = 0; i < n; i++) {
       let ax = 0;
       let ay = 0;
@@ -404,16 +399,12 @@ export function tsne(points: Points, options: TsneOptions = {}): TsneResult {
     options.onProgress?.({ iteration: it + 1, iterations });
   }
   // KL(P‖Q) = Σ p log(p / q), q_ij = q̃_ij / Z.
-  tree.build(y, n);
-  let z = 0;
-  const scratch = new Float64Array(2 * n);
-  for (let i = 0; i < n; i++) z += repulsion(tree, y, i, theta2, stack, scratch);
-  lastZ = z;
+  const z = repulsions(tree, y, n, theta2, new Float64Array(2 * n));
   let kl = 0;
   for (let i = 0; i < n; i++)
     for (let e = P.rowStart[i]; e < P.rowStart[i + 1]; e++) {
       const j = P.cols[e];
-      const q = 1 / (1 + (y[2 * i] - y[2 * j]) ** 2 + (y[2 * i + 1] - y[2 * j + 1]) ** 2) / lastZ;
+      const q = 1 / (1 + (y[2 * i] - y[2 * j]) ** 2 + (y[2 * i + 1] - y[2 * j + 1]) ** 2) / z;
       const p = P.vals[e];
       if (p > 0) kl += p * Math.log(p / Math.max(q, 1e-300));
     }
