@@ -32,10 +32,44 @@ function interpolationTransposed(from: number, to: number): Float32Array {
 }
 
 /**
+ * The outputs of a resampling Rᵀ [from, to] whose min and max bound every output: each output is a
+ * two-tap convex combination t·v_a + (1 − t)·v_{a+1}, linear in t, so over the outputs sharing
+ * taps (a, a+1) the extremes sit at the smallest and largest t. Every output when a column of Rᵀ
+ * is not of that form.
+ */
+export function extremeOutputs(rT: Float32Array, from: number, to: number): number[] {
+  const groups = new Map<number, { lo: [number, number]; hi: [number, number] }>();
+  for (let i = 0; i < to; i++) {
+    const taps: number[] = [];
+    for (let a = 0; a < from; a++) if (rT[a * to + i] !== 0) taps.push(a);
+    if (taps.length === 0 || taps.length > 2 || (taps.length === 2 && taps[1] !== taps[0] + 1))
+      return Array.from({ length: to }, (_, j) => j);
+    const key = taps.length === 1 ? taps[0] * 2 : taps[0] * 2 + 1;
+    const t = rT[taps[0] * to + i];
+    const g = groups.get(key);
+    if (!g) groups.set(key, { lo: [t, i], hi: [t, i] });
+    else {
+      if (t < g.lo[0]) g.lo = [t, i];
+      if (t > g.hi[0]) g.hi = [t, i];
+    }
+  }
+  return [...new Set([...groups.values()].flatMap((g) => [g.lo[1], g.hi[1]]))].sort((a, b) => a - b);
+}
+
+/** Columns `keep` of Rᵀ [from, to], as [from, keep.length]. */
+function columns(rT: Float32Array, from: number, to: number, keep: number[]): Float32Array {
+  const out = new Float32Array(from * keep.length);
+  for (let a = 0; a < from; a++) for (const [j, i] of keep.entries()) out[a * keep.length + j] = rT[a * to + i];
+  return out;
+}
+
+/**
  * The model behind a prefix that masks each row's image by the row's map, all in onnxruntime:
- * H = R_H · map · R_Wᵀ (bilinear upsampling to H×W as two MatMuls), min-max normalised per row
- * (0 where the map is flat), and the model's input = images[row] ⊙ H (Gather, then broadcast over
- * channels), so an image is fed once rather than copied into every row.
+ * up(map) = R_H · map · R_Wᵀ (bilinear upsampling to H×W as two MatMuls), min-max normalised per
+ * row (0 where the map is flat), and the model's input = images[row] ⊙ mask (Gather, then
+ * broadcast over channels), so an image is fed once rather than copied into every row. Since R's
+ * rows sum to 1, up((map − lo)·s) = (up(map) − lo)·s: the normalisation runs on the small map,
+ * with lo and hi, the extremes of up(map), read at the outputs `extremeOutputs` picks.
  */
 export function withScoreCamMasks(model: Model, size: [number, number], mapSize: [number, number]): Model {
   const [height, width] = size;
@@ -43,15 +77,22 @@ export function withScoreCamMasks(model: Model, size: [number, number], mapSize:
   const out = cloneModel(model);
   const input = out.graph.inputs[0];
   const emit = new Emitter(out.opsets[''] ?? 13, 'score-cam');
-  const rWT = emit.constant(float32(interpolationTransposed(w, width), [w, width]), 'rw');
+  const rHT = interpolationTransposed(h, height);
+  const rWT = interpolationTransposed(w, width);
   // R_H as a Transpose of a constant, which onnxruntime folds when the session starts.
-  const rH = emit.transpose(
-    emit.constant(float32(interpolationTransposed(h, height), [h, height]), 'rh'),
-    [1, 0],
+  const rows = (rT: Float32Array, from: number, to: number) =>
+    emit.transpose(emit.constant(float32(rT, [from, to]), 'rh'), [1, 0]);
+  const upsample = (x: string, rT: [Float32Array, number, number], cT: [Float32Array, number, number]) =>
+    emit.op('MatMul', [rows(...rT), emit.op('MatMul', [x, emit.constant(float32(cT[0], [cT[1], cT[2]]), 'rw')])]);
+  const keepH = extremeOutputs(rHT, h, height);
+  const keepW = extremeOutputs(rWT, w, width);
+  const corners = upsample(
+    SCORE_CAM_MAPS,
+    [columns(rHT, h, height, keepH), h, keepH.length],
+    [columns(rWT, w, width, keepW), w, keepW.length],
   );
-  const up = emit.op('MatMul', [rH, emit.op('MatMul', [SCORE_CAM_MAPS, rWT])]);
-  const lo = emit.reduceMin(up, [2, 3]);
-  const hi = emit.reduceMax(up, [2, 3]);
+  const lo = emit.reduceMin(corners, [2, 3]);
+  const hi = emit.reduceMax(corners, [2, 3]);
   const range = emit.sub(hi, lo);
   // A map flat to float32 rounding (range ≤ 1e-5·(|lo| + |hi|)) gets mask 0, not its rounding noise stretched to [0, 1].
   const tolerance = emit.mul(emit.add(emit.op('Abs', [lo]), emit.op('Abs', [hi])), emit.scalar(1e-5));
@@ -60,7 +101,7 @@ export function withScoreCamMasks(model: Model, size: [number, number], mapSize:
     emit.op('Reciprocal', [range]),
     emit.scalar(0),
   );
-  const mask = emit.mul(emit.sub(up, lo), scale);
+  const mask = upsample(emit.mul(emit.sub(SCORE_CAM_MAPS, lo), scale), [rHT, h, height], [rWT, w, width]);
   const images = emit.op('Gather', [SCORE_CAM_IMAGES, emit.op('Cast', [SCORE_CAM_ROWS], { to: 7 })], {
     axis: 0,
   });

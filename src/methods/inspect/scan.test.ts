@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Sample } from '../../data/dataset.js';
 import { Random } from '../../maths/random.js';
 import { GraphBuilder } from '../../onnx/builder.js';
-import { float32 } from '../../onnx/tensor.js';
+import { float32, type Tensor } from '../../onnx/tensor.js';
 import { ConvlensModel } from '../../runtime/model.js';
 import { nodeBackend } from '../../runtime/node.js';
 import {
@@ -15,6 +15,7 @@ import {
   emptyIndex,
   mergeIndexes,
   missing,
+  rowPositions,
   type ScanHit,
   type ScanIndex,
   type ScanSource,
@@ -86,27 +87,46 @@ const tieMaps = Float32Array.from([
   0, 0, 0, 0, 0, 0, 1, 5, 2, 5, 0, 5, 1, 2, 3, 4, 5, 6, -3, -2, -1, -4, -1, -9, 7, 0, 7, 1, 2, 3, 0, 7, 1, 2,
   7, 3,
 ]);
-// Ties pick the first position, as the JavaScript reference does.
-describe.each([9, 13, 18])('channel reductions in onnxruntime (opset %i)', (opset) => {
-  it('equal the JavaScript reference: max, its first row-major position, mean', async () => {
-    const b = new GraphBuilder({ opset });
-    b.input('x', ['n', 2, 2, 3]);
-    const layer = b.named(b.op1('Identity', ['x']), 'l');
-    const reducing = withChannelReductions(b.build([layer]), { l: { channels: 2, height: 2, width: 3 } });
-    const m = new ConvlensModel(reducing.model, nodeBackend());
-    const r = await m.run(
-      { dtype: 'float32', dims: [3, 2, 2, 3], data: tieMaps },
-      { outputs: Object.values(reducing.outputs.l) },
-    );
-    await m.release();
-    const expected = channelReductions(tieMaps, 3, 2, 6);
-    const argmax = Array.from(r[reducing.outputs.l.argmax].data as Int32Array);
-    expect(argmax).toEqual([0, 1, 5, 2, 0, 1]);
-    expect(argmax).toEqual(Array.from(expected.argmax ?? []));
-    expect(Array.from(r[reducing.outputs.l.max].data as Float32Array)).toEqual(Array.from(expected.max));
-    const mean = r[reducing.outputs.l.mean].data as Float32Array;
-    for (let j = 0; j < 6; j++) expect(mean[j]).toBeCloseTo(expected.mean[j], 6);
-  });
+// Ties pick the first position, as the JavaScript reference does. Rows under their channel's
+// threshold get no position (−1) except row 0; opset 8 has no NonZero, so every row gets one there.
+describe.each([8, 9, 13, 18])('channel reductions in onnxruntime (opset %i)', (opset) => {
+  it.each([
+    ['every row', [-Infinity, -Infinity], [0, 1, 5, 2, 0, 1]],
+    // Channel 0's maxima are 0, 6, 7 and channel 1's 5, -1, 7: a max equal to its threshold counts.
+    ['rows reaching the thresholds', [6, 5], [0, 1, 5, -1, 0, 1]],
+    ['no row but row 0, which is always searched', [8, 8], [0, -1, -1, -1, -1, -1]],
+  ])(
+    'equal the JavaScript reference (max, first row-major position, mean): %s',
+    async (_, threshold, positions) => {
+      const b = new GraphBuilder({ opset });
+      b.input('x', ['n', 2, 2, 3]);
+      const layer = b.named(b.op1('Identity', ['x']), 'l');
+      const reducing = withChannelReductions(b.build([layer]), { l: { channels: 2, height: 2, width: 3 } });
+      const o = reducing.outputs.l;
+      expect(o.threshold === undefined).toBe(opset < 9);
+      const m = new ConvlensModel(reducing.model, nodeBackend());
+      const x: Tensor = { dtype: 'float32', dims: [3, 2, 2, 3], data: tieMaps };
+      const fetch = [o.max, o.mean, o.argmax, ...(o.rows ? [o.rows] : [])];
+      const r = await m.run(
+        o.threshold
+          ? { x, [o.threshold]: { dtype: 'float32', dims: [2], data: Float32Array.from(threshold) } }
+          : x,
+        { outputs: fetch },
+      );
+      await m.release();
+      const expected = channelReductions(tieMaps, 3, 2, 6);
+      const argmax = rowPositions(
+        r[o.argmax].data as Int32Array,
+        o.rows ? (r[o.rows].data as Int32Array) : undefined,
+        6,
+      );
+      expect(Array.from(argmax)).toEqual(opset < 9 ? [0, 1, 5, 2, 0, 1] : positions);
+      for (const [j, at] of argmax.entries()) if (at >= 0) expect(at).toBe(expected.argmax?.[j]);
+      expect(Array.from(r[o.max].data as Float32Array)).toEqual(Array.from(expected.max));
+      const mean = r[o.mean].data as Float32Array;
+      for (let j = 0; j < 6; j++) expect(mean[j]).toBeCloseTo(expected.mean[j], 6);
+    },
+  );
 });
 
 // Positions taken in every batch, or deferred to one pass over the surviving hits: same index.
@@ -184,6 +204,31 @@ describe.each([false, true])('dataset scan (positions deferred: %s)', (defer) =>
   });
 });
 
+describe('per-batch positions', () => {
+  it('are searched only on rows whose max can still enter the top-k, with no second pass', async () => {
+    const index = emptyIndex(meta, layers);
+    const channels = channelReducer(model, index.layers);
+    const searched: number[] = [];
+    const run = channels.reducer.run.bind(channels.reducer);
+    channels.reducer.run = async (input, o) => {
+      const out = await run(input, o);
+      searched.push(out[channels.reducing.outputs.a.rows!].dims[0]);
+      return out;
+    };
+    await scan(model, source, index, { ...options, deferPositions: false, reducer: channels });
+    await channels.release();
+    // Five batches of 8 images, and no resolving pass: every hit got its position in its batch.
+    expect(searched).toHaveLength(5);
+    expect(index.layers.a.top.flat().every((h) => h.y >= 0)).toBe(true);
+    // The first batch searches all 8 × 3 rows of "a" (and row 0 again); later ones only rows at or
+    // above their channel's k-th value.
+    expect(searched[0]).toBe(25);
+    expect(Math.max(...searched.slice(2))).toBeLessThan(25);
+    const full = await fullScan(false);
+    expect(index.layers.a.top).toEqual(full.layers.a.top);
+  });
+});
+
 describe('deferred positions', () => {
   it('resolve deepest layer first, each pass reading the pending layers upstream of its own', async () => {
     const index = emptyIndex(meta, layers);
@@ -202,12 +247,15 @@ describe('deferred positions', () => {
     const images = (l: string) => new Set(index.layers[l].top.flat().map((h) => h.image));
     const leftOfA = [...images('a')].filter((i) => !images('b').has(i) && !images('c').has(i));
     expect(leftOfA.length).toBeGreaterThan(0);
-    const argmax = (l: string) => channels.reducing.outputs[l].argmax;
+    const argmax = (l: string) => {
+      const o = channels.reducing.outputs[l];
+      return [o.argmax, o.rows!];
+    };
     const passes = (n: number, fetch: string[]) => Array.from({ length: Math.ceil(n / 8) }, () => fetch);
     expect(fetched).toEqual([
-      ...passes(images('b').size, [argmax('b'), argmax('a')]),
-      ...passes(images('c').size, [argmax('c'), argmax('a')]),
-      ...passes(leftOfA.length, [argmax('a')]),
+      ...passes(images('b').size, [...argmax('b'), ...argmax('a')]),
+      ...passes(images('c').size, [...argmax('c'), ...argmax('a')]),
+      ...passes(leftOfA.length, argmax('a')),
     ]);
   });
 });

@@ -21,7 +21,7 @@ import type { Sample, SampleSource } from '../../data/dataset.js';
 import type { Preprocessing } from '../../data/preprocess.js';
 import { ancestors } from '../../onnx/graph.js';
 import { cloneModel, type Model } from '../../onnx/model.js';
-import { elementCount } from '../../onnx/tensor.js';
+import { elementCount, type Tensor } from '../../onnx/tensor.js';
 import { ConvlensModel } from '../../runtime/model.js';
 import type { ReceptiveField } from './receptiveField.js';
 
@@ -176,38 +176,106 @@ export function channelReductions(
   return { max, argmax, mean };
 }
 
+/** Outputs of the position graph for one layer. */
+export interface ReductionOutputs {
+  /** [N, C] spatial max. */
+  max: string;
+  /** [N, C] spatial mean. */
+  mean: string;
+  /** Positions (int32, first row-major maximum) of the rows listed in `rows`; of every row when it is absent. */
+  argmax: string;
+  /** [K] rows n·C + c (int32) that `argmax` covers: row 0 and those whose max reaches the layer's threshold. */
+  rows?: string;
+  /** Input [C]: a row gets a position only when its max ≥ its channel's threshold (−∞: every row). */
+  threshold?: string;
+}
+
 /**
- * The model with, for every layer [N, C, H, W], three extra outputs of shape [N, C] computed by
- * onnxruntime over H·W: the max and its first row-major position (one TopK with k = 1; the position as int32) and
- * the mean (ReduceMean), so a scan fetches N·C numbers per layer instead of the map.
+ * The model with, for every layer [N, C, H, W], its per-channel spatial max (GlobalMaxPool, in
+ * onnxruntime's blocked layout), mean (ReduceMean) and, for the rows whose max reaches a fed
+ * per-channel threshold, the max's first row-major position (NonZero, Gather, then one TopK with
+ * k = 1), so a scan fetches N·C numbers per layer instead of the map, and the position search,
+ * which needs the map in plain NCHW layout, runs only on rows that can still enter a top-k.
+ * Opsets before 9 (no NonZero) take every row's position and have no threshold.
  */
 export function withChannelReductions(
   model: Model,
   layers: Record<string, { channels: number; height: number; width: number }>,
-): { model: Model; outputs: Record<string, { max: string; argmax: string; mean: string }> } {
+): { model: Model; outputs: Record<string, ReductionOutputs> } {
   const out = cloneModel(model);
   const emit = new Emitter(out.opsets[''] ?? 13, 'scan');
-  const outputs: Record<string, { max: string; argmax: string; mean: string }> = {};
+  const outputs: Record<string, ReductionOutputs> = {};
+  const topOne = (x: string, axis: number) =>
+    emit.opset >= 10
+      ? emit.opN('TopK', [x, emit.ints([1])], { axis }, 2)
+      : emit.opN('TopK', [x], { axis, k: 1 }, 2);
+  const int32 = (x: string) => emit.op('Cast', [x], { to: 6 });
   for (const [name, l] of Object.entries(layers)) {
-    const flat = emit.reshape(name, [-1, l.channels, l.height * l.width]);
-    // TopK with k = 1: the max and its first position in one pass; ReduceMean.
-    const [value, at] =
-      emit.opset >= 10
-        ? emit.opN('TopK', [flat, emit.ints([1])], { axis: 2 }, 2)
-        : emit.opN('TopK', [flat], { axis: 2, k: 1 }, 2);
-    const names = {
-      max: emit.reshape(value, [-1, l.channels]),
-      argmax: emit.reshape(emit.op('Cast', [at], { to: 6 }), [-1, l.channels]),
-      mean: emit.reduceMean(flat, [2], false),
+    const area = l.height * l.width;
+    const mean = emit.reduceMean(emit.reshape(name, [-1, l.channels, area]), [2], false);
+    const rowsOfMap = emit.reshape(name, [-1, area]);
+    if (emit.opset < 9) {
+      const [value, at] = topOne(rowsOfMap, 1);
+      outputs[name] = {
+        max: emit.reshape(value, [-1, l.channels]),
+        mean,
+        argmax: emit.reshape(int32(at), [-1, l.channels]),
+      };
+      continue;
+    }
+    const max = emit.reshape(emit.op('GlobalMaxPool', [name]), [-1, l.channels]);
+    const threshold = `scan/threshold:${name}`;
+    out.graph.inputs.push({ name: threshold, dtype: 'float32', shape: [l.channels] });
+    const reaches = emit.reshape(emit.op('Not', [emit.op('Less', [max, threshold])]), [-1]);
+    // Row 0 rides along, so TopK never gets an empty tensor (onnxruntime 1.30 dies of SIGFPE on one).
+    const rows = emit.concat([emit.ints([0]), emit.reshape(emit.op('NonZero', [reaches]), [-1])], 0);
+    const [, at] = topOne(emit.op('Gather', [rowsOfMap, rows], { axis: 0 }), 1);
+    outputs[name] = {
+      max,
+      mean,
+      argmax: emit.reshape(int32(at), [-1]),
+      rows: int32(rows),
+      threshold,
     };
-    outputs[name] = names;
   }
   out.graph.nodes.push(...emit.nodes);
   for (const [k, v] of emit.initializers) out.graph.initializers.set(k, v);
   out.graph.outputs.push(
-    ...Object.values(outputs).flatMap((o) => Object.values(o).map((name) => ({ name }))),
+    ...Object.values(outputs).flatMap((o) =>
+      [o.max, o.mean, o.argmax, o.rows].filter((n) => n !== undefined).map((name) => ({ name })),
+    ),
   );
   return { model: out, outputs };
+}
+
+/**
+ * Per channel, the least max with which an image of a batch starting at image `first` can enter
+ * its top-k: −∞ while the list is short; else its k-th value, or the next float32 above it when
+ * the k-th hit's image precedes the batch (a tie then loses on image index, see `before`).
+ */
+export function entryThresholds(l: Pick<ScanLayer, 'top'>, k: number, first: number): Float32Array {
+  return Float32Array.from(l.top, (list) => {
+    if (list.length < k) return -Infinity;
+    const last = list[k - 1];
+    return last.image < first ? nextFloat32(last.value) : last.value;
+  });
+}
+
+/** The least float32 above a finite float32 `v`. */
+export function nextFloat32(v: number): number {
+  const f = Float32Array.of(v);
+  const bits = new Int32Array(f.buffer);
+  if (v === 0) bits[0] = 1;
+  else bits[0] += v > 0 ? 1 : -1;
+  return f[0];
+}
+
+/** Positions per row n·C + c from the position graph's outputs; −1 for rows it did not search. */
+export function rowPositions(argmax: Int32Array, rows: Int32Array | undefined, total: number): Int32Array {
+  if (!rows) return argmax;
+  const out = new Int32Array(total).fill(-1);
+  for (const [k, r] of rows.entries()) out[r] = argmax[k];
+  return out;
 }
 
 /**
@@ -327,7 +395,10 @@ export async function scan(
     options.deferPositions ?? defersPositions(index.layers, options.layers, options.top, total - done);
   const graph = defer ? channels.summarizing : channels.reducing;
   const runner = defer ? channels.summarizer : channels.reducer;
-  const fetch = options.layers.flatMap((l) => Object.values(graph.outputs[l]));
+  const fetch = options.layers.flatMap((l) => {
+    const o: Partial<ReductionOutputs> = graph.outputs[l];
+    return [o.max, o.mean, o.argmax, o.rows].filter((n) => n !== undefined);
+  });
   const resolve = () => resolvePositions(index, source, channels, options);
   // Batches in order, as [start, count], so a resumed scan sees the same batches as an uninterrupted one.
   const batches = todo.flatMap(([s, e]) =>
@@ -346,8 +417,16 @@ export async function scan(
     const samples = await fillBatch(source, images, x, per, options.toInput);
     return { b, count, images, labels: samples.map((sample) => sample.label), x };
   };
-  const run = (x: Float32Array) =>
-    runner.run({ dtype: 'float32', dims: [batch, ...input], data: x }, { outputs: fetch });
+  // Positions are searched only where a max can still enter its channel's top-k: thresholds only
+  // rise, so those of an earlier batch select a superset of the rows that enter.
+  const run = (x: Float32Array, first: number) =>
+    runner.run(
+      {
+        [model.inputNames[0]]: { dtype: 'float32', dims: [batch, ...input], data: x },
+        ...(defer ? {} : thresholdFeeds(channels.reducing, index, first)),
+      },
+      { outputs: fetch },
+    );
   options.onProgress?.({ done, total });
   try {
     if (batches.length === 0) return true;
@@ -361,28 +440,15 @@ export async function scan(
 
   async function scanBatches(): Promise<boolean> {
     let current = await load(0);
-    let running = run(current.x);
+    let running = run(current.x, current.b);
     for (let k = 0; k < batches.length; k++) {
       const next = k + 1 < batches.length && !options.signal?.aborted ? await load(k + 1) : undefined;
       const out = await running;
-      if (next) running = run(next.x);
-      for (const layer of options.layers) {
-        const names: { max: string; mean: string; argmax?: string } = graph.outputs[layer];
-        accumulate(
-          index,
-          layer,
-          {
-            max: out[names.max].data as Float32Array,
-            mean: out[names.mean].data as Float32Array,
-            argmax: names.argmax ? (out[names.argmax].data as Int32Array) : undefined,
-          },
-          current.images,
-          current.labels,
-        );
-      }
-      for (const label of current.labels)
-        if (label >= 0 && label < index.classCounts.length) index.classCounts[label]++;
-      index.scanned = addInterval(index.scanned, current.b, current.b + current.count);
+      // A deferring scan folds a batch in while the next one runs; one taking positions folds it
+      // in first, so the next batch's thresholds count it.
+      if (defer && next) running = run(next.x, next.b);
+      fold(current, out);
+      if (!defer && next) running = run(next.x, next.b);
       done += current.count;
       options.onProgress?.({ done, total });
       await options.onBatch?.(index, resolve);
@@ -390,6 +456,26 @@ export async function scan(
       current = next;
     }
     return true;
+  }
+
+  function fold(batch: Awaited<ReturnType<typeof load>>, out: Record<string, Tensor>): void {
+    for (const layer of options.layers) {
+      const names: Partial<ReductionOutputs> & { max: string; mean: string } = graph.outputs[layer];
+      const max = out[names.max].data as Float32Array;
+      const argmax =
+        names.argmax === undefined
+          ? undefined
+          : rowPositions(
+              out[names.argmax].data as Int32Array,
+              names.rows ? (out[names.rows].data as Int32Array) : undefined,
+              max.length,
+            );
+      const mean = out[names.mean].data as Float32Array;
+      accumulate(index, layer, { max, mean, argmax }, batch.images, batch.labels);
+    }
+    for (const label of batch.labels)
+      if (label >= 0 && label < index.classCounts.length) index.classCounts[label]++;
+    index.scanned = addInterval(index.scanned, batch.b, batch.b + batch.count);
   }
 }
 
@@ -452,18 +538,29 @@ export async function resolvePositions(
     const images = [...pending.get(layer)!].sort((a, b) => a - b);
     if (images.length === 0) continue;
     const layers = order.filter((l) => upstream.get(layer)!.has(l) && pending.get(l)!.size > 0);
-    const fetch = layers.map((l) => channels.reducing.outputs[l].argmax);
+    const fetch = layers.map((l) => {
+      const o = channels.reducing.outputs[l];
+      return o.rows ? [o.argmax, o.rows] : [o.argmax];
+    });
     for (let b = 0; b < images.length; b += options.batch) {
       const chunk = images.slice(b, b + options.batch);
       await fillBatch(source, chunk, x, per, options.toInput);
       const out = await channels.reducer.run(
-        { dtype: 'float32', dims: [options.batch, ...input], data: x },
-        { outputs: fetch },
+        {
+          [channels.reducer.inputNames[0]]: { dtype: 'float32', dims: [options.batch, ...input], data: x },
+          ...thresholdFeeds(channels.reducing, index),
+        },
+        { outputs: fetch.flat() },
       );
       const row = new Map(chunk.map((image, n) => [image, n]));
       for (const [k, l] of layers.entries()) {
         const info = index.layers[l];
-        const argmax = out[fetch[k]].data as Int32Array;
+        const [at, rows] = fetch[k];
+        const argmax = rowPositions(
+          out[at].data as Int32Array,
+          rows ? (out[rows].data as Int32Array) : undefined,
+          options.batch * info.channels,
+        );
         for (const [c, list] of info.top.entries())
           for (const hit of list) {
             const n = row.get(hit.image);
@@ -476,6 +573,28 @@ export async function resolvePositions(
       }
     }
   }
+}
+
+/**
+ * The position graph's threshold feeds for a batch whose first image is `first`: each channel's
+ * entry threshold, or −∞ (every row) when `first` is undefined.
+ */
+function thresholdFeeds(
+  reducing: ChannelReducer['reducing'],
+  index: ScanIndex,
+  first?: number,
+): Record<string, Tensor> {
+  const feeds: Record<string, Tensor> = {};
+  for (const [layer, o] of Object.entries(reducing.outputs)) {
+    if (!o.threshold) continue;
+    const l = index.layers[layer];
+    const data =
+      first === undefined
+        ? new Float32Array(l.channels).fill(-Infinity)
+        : entryThresholds(l, index.top, first);
+    feeds[o.threshold] = { dtype: 'float32', dims: [l.channels], data };
+  }
+  return feeds;
 }
 
 /**
