@@ -13,8 +13,10 @@ import {
   checkIndex,
   classMeans,
   emptyIndex,
+  entryThresholds,
   mergeIndexes,
   missing,
+  nextFloat32,
   rowPositions,
   type ScanHit,
   type ScanIndex,
@@ -185,6 +187,30 @@ describe.each([false, true])('dataset scan (positions deferred: %s)', (defer) =>
     expect(() => mergeIndexes([shards[0], other])).toThrow(/different models \(tiny vs other\)/);
   });
 
+  it('a scan of images 24:40 continued over 0:24 equals a scan in order (ties in "c" then favour earlier images)', async () => {
+    const full = await fullScan(defer);
+    expect(full.layers.c.top[0].map((h) => h.value)).toEqual([0.5, 0.5, 0.5, 0.5, 0.5]);
+    const index = emptyIndex(meta, layers);
+    const channels = channelReducer(model, index.layers);
+    let passes = 0;
+    const run = channels.reducer.run.bind(channels.reducer);
+    channels.reducer.run = (input, o) => {
+      passes++;
+      return run(input, o);
+    };
+    for (const range of [
+      [24, 40],
+      [0, 24],
+    ] as [number, number][])
+      expect(
+        await scan(model, source, index, { ...options, deferPositions: defer, range, reducer: channels }),
+      ).toBe(true);
+    await channels.release();
+    for (const name of ['a', 'b', 'c']) expect(index.layers[name].top).toEqual(full.layers[name].top);
+    // Taking positions per batch, the 2 + 3 batches found every position (no resolving pass).
+    if (!defer) expect(passes).toBe(5);
+  });
+
   it('a scan stopped after a batch and resumed equals an uninterrupted one', async () => {
     const full = await fullScan(defer);
     const index = emptyIndex(meta, layers);
@@ -201,6 +227,26 @@ describe.each([false, true])('dataset scan (positions deferred: %s)', (defer) =>
     const saved = checkIndex(JSON.parse(JSON.stringify(index)), 'checkpoint');
     expect(await scan(model, source, saved, { ...options, deferPositions: defer })).toBe(true);
     expect(saved).toEqual(full);
+  });
+});
+
+describe('entry thresholds', () => {
+  const hit = (image: number, value: number) => ({ image, y: 0, x: 0, value });
+  it.each([
+    ['a short list takes any max', [[hit(3, 2)]], 5, [-Infinity]],
+    ['a k-th hit after the batch start wins ties: its value', [[hit(9, 4), hit(6, 2)]], 5, [2]],
+    ['a k-th hit before the batch: the next float32 above', [[hit(9, 4), hit(1, 2)]], 5, [2 + 2 ** -22]],
+  ])('%s', (_, top, first, expected) => {
+    expect(Array.from(entryThresholds({ top }, 2, first))).toEqual(expected);
+  });
+  it.each([
+    [0, 2 ** -149],
+    [1, 1 + 2 ** -23],
+    [-1, -(1 - 2 ** -24)],
+    [-(2 ** -149), -0],
+    [3.4028234663852886e38, Infinity],
+  ])('the float32 after %d is %d', (v, next) => {
+    expect(nextFloat32(v)).toBe(next);
   });
 });
 
