@@ -186,7 +186,7 @@ export class ConvlensModel {
    * @example
    * ```ts
    * const masked = m.derived('score-cam|64,64|16,16', (g) => withScoreCamMasks(g, [64, 64], [16, 16]));
-   * await masked.run({ [SCORE_CAM_IMAGES]: images, [SCORE_CAM_ROWS]: rows, [SCORE_CAM_MAPS]: maps }, { outputs: ['logits'] });
+   * await masked.run({ [SCORE_CAM_IMAGE]: image, [SCORE_CAM_MAPS]: maps }, { outputs: ['logits'] });
    * ```
    */
   derived(key: string, rewrite: (model: Model) => Model): ConvlensModel {

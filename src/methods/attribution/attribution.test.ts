@@ -8,7 +8,13 @@ import type { ConvlensModel } from '../../runtime/model.js';
 import { guidedTimesCam } from './guidedGradcam.js';
 import { Explainer, explain, METHOD_NAMES } from './index.js';
 import { windowOrigins } from './occlusion.js';
-import { SCORE_CAM_IMAGES, SCORE_CAM_MAPS, SCORE_CAM_ROWS, withScoreCamMasks } from './scoreCam.js';
+import {
+  extremeOutputs,
+  interpolationTransposed,
+  SCORE_CAM_IMAGE,
+  SCORE_CAM_MAPS,
+  withScoreCamMasks,
+} from './scoreCam.js';
 import { parseTarget } from './target.js';
 
 /** Element-wise closeness to 5 decimals, with the index in the message. */
@@ -227,42 +233,58 @@ describe('CAM family on a hand-built conv net', () => {
     expectClose(maps[0].data, [...image0, ...[1, 2, 3, 4].map((a0) => s0 * a0)]);
   });
 
+  it.each([
+    [3, 6],
+    [3, 9],
+    [4, 9],
+    [7, 64],
+    [8, 64],
+    [16, 224],
+    [5, 5],
+  ])('Score-CAM reads the min and max of a %i → %i upsampled map at a few outputs', (from, to) => {
+    const rT = interpolationTransposed(from, to);
+    const keep = extremeOutputs(rT, from, to);
+    // Two per pair of neighbouring taps, one per clamped border and per output on a tap.
+    expect(keep.length).toBeLessThanOrEqual(Math.min(to, 3 * from));
+    const rng = new Random(from * 100 + to);
+    for (let trial = 0; trial < 20; trial++) {
+      const map = Float32Array.from(rng.normals(from * from));
+      const up = resizeImage(map, 1, from, from, to, to);
+      const atKept = keep.flatMap((i) => keep.map((j) => up[i * to + j]));
+      expect(Math.min(...atKept)).toBeCloseTo(Math.min(...up), 6);
+      expect(Math.max(...atKept)).toBeCloseTo(Math.max(...up), 6);
+    }
+  });
+
   it.each([11, 13, 18])(
-    'Score-CAM masks in onnxruntime (opset %i): half-pixel bilinear upsampling, min–max per row, times the row’s image',
+    'Score-CAM masks in onnxruntime (opset %i): half-pixel bilinear upsampling, min–max per row, times the image',
     async (opset) => {
       const b = new GraphBuilder({ opset });
       b.input('x', ['n', 2, 6, 9]);
       const masked = withScoreCamMasks(b.build([b.named(b.op1('Identity', ['x']), 'y')]), [6, 9], [3, 4]);
-      // Every dimension but the batch is declared, and rows and maps share theirs: with unknown
-      // shapes onnxruntime leaves its blocked (NCHWc) layout around pooling.
+      // Every dimension but the rows is declared: with unknown shapes onnxruntime leaves its
+      // blocked (NCHWc) layout around pooling.
       expect(masked.graph.inputs.map((i) => i.shape)).toEqual([
-        ['images', 2, 6, 9],
-        ['rows'],
+        [1, 2, 6, 9],
         ['rows', 1, 3, 4],
       ]);
       const m = await load(masked);
       const rng = new Random(5);
-      const images = rng.normals(2 * 2 * 6 * 9);
-      // Rows of images 1, 0, 1; row 1's map is constant, so its mask is 0.
-      const rows = [1, 0, 1];
+      const image = rng.normals(2 * 6 * 9);
+      // Row 1's map is constant, so its mask is 0.
       const maps = Float32Array.from([...rng.normals(12), ...new Array(12).fill(0.7), ...rng.normals(12)]);
       const r = await m.run(
-        {
-          [SCORE_CAM_IMAGES]: float32(images, [2, 2, 6, 9]),
-          [SCORE_CAM_ROWS]: float32(rows, [3]),
-          [SCORE_CAM_MAPS]: float32(maps, [3, 1, 3, 4]),
-        },
+        { [SCORE_CAM_IMAGE]: float32(image, [1, 2, 6, 9]), [SCORE_CAM_MAPS]: float32(maps, [3, 1, 3, 4]) },
         { outputs: ['y'] },
       );
       const expected: number[] = [];
-      for (const [row, image] of rows.entries()) {
+      for (let row = 0; row < 3; row++) {
         const up = resizeImage(maps.subarray(row * 12, (row + 1) * 12), 1, 3, 4, 6, 9);
         const lo = Math.min(...up);
         const hi = Math.max(...up);
         for (let j = 0; j < 2 * 54; j++)
           expected.push(
-            images[image * 108 + j] *
-              (hi - lo > 1e-5 * (Math.abs(hi) + Math.abs(lo)) ? (up[j % 54] - lo) / (hi - lo) : 0),
+            image[j] * (hi - lo > 1e-5 * (Math.abs(hi) + Math.abs(lo)) ? (up[j % 54] - lo) / (hi - lo) : 0),
           );
       }
       expect(r.y.dims).toEqual([3, 2, 6, 9]);

@@ -8,25 +8,21 @@ import { Emitter } from '../../autodiff/emitter.js';
 import { resizeImage } from '../../data/dataset.js';
 import { softmax } from '../../maths/softmax.js';
 import { cloneModel, type Model } from '../../onnx/model.js';
-import { float32 } from '../../onnx/tensor.js';
+import { float32, type Tensor } from '../../onnx/tensor.js';
 import { weightedSum } from './camPipeline.js';
 import type { AttributionMethod } from './method.js';
 import type { MethodRun } from './pipeline.js';
 import { objectiveValues } from './target.js';
 
-/**
- * Inputs of the masking model: the images [N, C, H, W], fed once; per row, the index of its image
- * [B] (float32, exact below 2²⁴) and a single channel map [B, 1, h, w].
- */
-export const SCORE_CAM_IMAGES = 'score-cam/images';
-export const SCORE_CAM_ROWS = 'score-cam/rows';
+/** Inputs of the masking model: one image [1, C, H, W] and the channel maps of its rows [B, 1, h, w]. */
+export const SCORE_CAM_IMAGE = 'score-cam/image';
 export const SCORE_CAM_MAPS = 'score-cam/maps';
 
 /**
  * Rᵀ [from, to] of bilinear resampling along one axis (half-pixel centres, edges replicated):
  * resizeImage applied to the identity, so it is exactly the upsampling the renderer uses.
  */
-function interpolationTransposed(from: number, to: number): Float32Array {
+export function interpolationTransposed(from: number, to: number): Float32Array {
   const identity = Float32Array.from({ length: from * from }, (_, i) => (i % (from + 1) === 0 ? 1 : 0));
   return resizeImage(identity, from, 1, from, 1, to);
 }
@@ -59,17 +55,18 @@ export function extremeOutputs(rT: Float32Array, from: number, to: number): numb
 /** Columns `keep` of Rᵀ [from, to], as [from, keep.length]. */
 function columns(rT: Float32Array, from: number, to: number, keep: number[]): Float32Array {
   const out = new Float32Array(from * keep.length);
-  for (let a = 0; a < from; a++) for (const [j, i] of keep.entries()) out[a * keep.length + j] = rT[a * to + i];
+  for (let a = 0; a < from; a++)
+    for (const [j, i] of keep.entries()) out[a * keep.length + j] = rT[a * to + i];
   return out;
 }
 
 /**
- * The model behind a prefix that masks each row's image by the row's map, all in onnxruntime:
+ * The model behind a prefix that masks an image by each row's map, all in onnxruntime:
  * up(map) = R_H · map · R_Wᵀ (bilinear upsampling to H×W as two MatMuls), min-max normalised per
- * row (0 where the map is flat), and the model's input = images[row] ⊙ mask (Gather, then
- * broadcast over channels), so an image is fed once rather than copied into every row. Since R's
- * rows sum to 1, up((map − lo)·s) = (up(map) − lo)·s: the normalisation runs on the small map,
- * with lo and hi, the extremes of up(map), read at the outputs `extremeOutputs` picks.
+ * row (0 where the map is flat), and the model's input = image ⊙ mask (one Mul broadcast over
+ * rows and channels), so the image is fed once rather than copied into every row. Since R's rows
+ * sum to 1, up((map − lo)·s) = (up(map) − lo)·s: the normalisation runs on the small map, with lo
+ * and hi, the extremes of up(map), read at the outputs `extremeOutputs` picks.
  */
 export function withScoreCamMasks(model: Model, size: [number, number], mapSize: [number, number]): Model {
   const [height, width] = size;
@@ -83,7 +80,10 @@ export function withScoreCamMasks(model: Model, size: [number, number], mapSize:
   const rows = (rT: Float32Array, from: number, to: number) =>
     emit.transpose(emit.constant(float32(rT, [from, to]), 'rh'), [1, 0]);
   const upsample = (x: string, rT: [Float32Array, number, number], cT: [Float32Array, number, number]) =>
-    emit.op('MatMul', [rows(...rT), emit.op('MatMul', [x, emit.constant(float32(cT[0], [cT[1], cT[2]]), 'rw')])]);
+    emit.op('MatMul', [
+      rows(...rT),
+      emit.op('MatMul', [x, emit.constant(float32(cT[0], [cT[1], cT[2]]), 'rw')]),
+    ]);
   const keepH = extremeOutputs(rHT, h, height);
   const keepW = extremeOutputs(rWT, w, width);
   const corners = upsample(
@@ -102,28 +102,20 @@ export function withScoreCamMasks(model: Model, size: [number, number], mapSize:
     emit.scalar(0),
   );
   const mask = upsample(emit.mul(emit.sub(SCORE_CAM_MAPS, lo), scale), [rHT, h, height], [rWT, w, width]);
-  const images = emit.op('Gather', [SCORE_CAM_IMAGES, emit.op('Cast', [SCORE_CAM_ROWS], { to: 7 })], {
-    axis: 0,
-  });
   emit.nodes.push({
     name: 'score-cam/masked',
     opType: 'Mul',
     domain: '',
-    inputs: [images, mask],
+    inputs: [SCORE_CAM_IMAGE, mask],
     outputs: [input.name],
     attrs: {},
   });
   out.graph.nodes.unshift(...emit.nodes);
   for (const [k, v] of emit.initializers) out.graph.initializers.set(k, v);
   const [c] = (input.shape ?? []).slice(1);
-  // Rows and maps share a named batch dimension, so onnxruntime knows every shape after the Mul.
+  // Every dimension but the rows is declared, so onnxruntime knows every shape after the Mul.
   out.graph.inputs = [
-    {
-      name: SCORE_CAM_IMAGES,
-      dtype: 'float32',
-      shape: ['images', c ?? null, ...size],
-    },
-    { name: SCORE_CAM_ROWS, dtype: 'float32', shape: ['rows'] },
+    { name: SCORE_CAM_IMAGE, dtype: 'float32', shape: [1, c ?? null, ...size] },
     { name: SCORE_CAM_MAPS, dtype: 'float32', shape: ['rows', 1, h, w] },
     ...out.graph.inputs.slice(1),
   ];
@@ -152,27 +144,32 @@ export const scoreCam: AttributionMethod = {
     const scores = new Float64Array(n * channels);
     // A channel whose map is zero everywhere adds s_k · 0 to the sum whatever its score, so its
     // masked copy is not run (exact; ReLU layers often leave many channels dead on an image).
-    const live: number[] = [];
+    const live: number[][] = Array.from({ length: n }, () => []);
     for (let r = 0; r < n * channels; r++) {
-      const map = a.subarray(r * area, (r + 1) * area);
-      if (map.some((v) => v !== 0)) live.push(r);
+      let j = r * area;
+      const end = j + area;
+      while (j < end && a[j] === 0) j++;
+      if (j < end) live[Math.floor(r / channels)].push(r);
     }
-    const imageOf = (row: number) => Math.floor(live[row] / channels);
-    if (live.length > 0)
+    const total = live.reduce((sum, rows) => sum + rows.length, 0);
+    const per = e.rowSize;
+    const x = run.input.data as Float32Array;
+    let done = 0;
+    // Each image's rows run in their own chunks, so the image is broadcast rather than gathered.
+    for (const [i, rows] of live.entries()) {
+      if (rows.length === 0) continue;
+      const image: Tensor = {
+        ...run.input,
+        dims: [1, ...run.input.dims.slice(1)],
+        data: x.subarray(i * per, (i + 1) * per),
+      };
       await e.forwardRows(
-        live.length,
+        rows.length,
         [
-          {
-            name: SCORE_CAM_ROWS,
-            dims: [],
-            fill: (row, out, offset) => {
-              out[offset] = imageOf(row);
-            },
-          },
           {
             name: SCORE_CAM_MAPS,
             dims: [1, h, w],
-            fill: (row, out, offset) => out.set(a.subarray(live[row] * area, (live[row] + 1) * area), offset),
+            fill: (row, out, offset) => out.set(a.subarray(rows[row] * area, (rows[row] + 1) * area), offset),
           },
         ],
         outputs,
@@ -182,21 +179,21 @@ export const scoreCam: AttributionMethod = {
             const k = t.dims[t.dims.length - 1];
             const d = t.data as Float32Array;
             for (let q = 0; q < count; q++)
-              scores[live[start + q]] = softmax(d.subarray(q * k, (q + 1) * k))[
-                run.target.classes![imageOf(start + q)]
-              ];
+              scores[rows[start + q]] = softmax(d.subarray(q * k, (q + 1) * k))[run.target.classes![i]];
           } else {
             const weights = run.target.weights(
-              Array.from({ length: t.dims[0] }, (_, q) => (q < count ? imageOf(start + q) : -1)),
+              Array.from({ length: t.dims[0] }, (_, q) => (q < count ? i : -1)),
             );
             const v = objectiveValues(t, weights);
-            for (let q = 0; q < count; q++) scores[live[start + q]] = v[q];
+            for (let q = 0; q < count; q++) scores[rows[start + q]] = v[q];
           }
         },
-        run.progress,
+        (d) => run.progress(done + d, total),
         masking,
-        { [SCORE_CAM_IMAGES]: run.input },
+        { [SCORE_CAM_IMAGE]: image },
       );
+      done += rows.length;
+    }
     const data = new Float32Array(n * area);
     for (let i = 0; i < n; i++) {
       const weights = Float32Array.from(scores.subarray(i * channels, (i + 1) * channels));
@@ -205,10 +202,10 @@ export const scoreCam: AttributionMethod = {
         i * area,
       );
     }
-    const rows = Array.from(
-      { length: n },
-      (_, i) => live.filter((r) => Math.floor(r / channels) === i).length,
-    );
-    return { data, dims: [n, 1, h, w], diagnostics: { maskedRows: rows, channels: [channels] } };
+    return {
+      data,
+      dims: [n, 1, h, w],
+      diagnostics: { maskedRows: live.map((rows) => rows.length), channels: [channels] },
+    };
   },
 };
