@@ -13,7 +13,8 @@
  * about a plain forward), and before the index is returned or checkpointed the images of the
  * surviving hits run once more through the position graph, pruned to each layer
  * (`resolvePositions`). Short scans, where
- * that second pass could reach a sizeable share of the images, take positions in every batch.
+ * that second pass could reach a sizeable share of the images, take positions in every batch, but
+ * only for the rows whose max can still enter their channel's top-k (thresholds fed per batch).
  */
 
 import { Emitter } from '../../autodiff/emitter.js';
