@@ -418,8 +418,8 @@ export async function scan(
     const samples = await fillBatch(source, images, x, per, options.toInput);
     return { b, count, images, labels: samples.map((sample) => sample.label), x };
   };
-  // Positions are searched only where a max can still enter its channel's top-k: thresholds only
-  // rise, so those of an earlier batch select a superset of the rows that enter.
+  // Positions are searched only where a max can reach the thresholds in force when the batch
+  // starts; thresholds only rise while it runs, so every row that enters is among them.
   const run = (x: Float32Array, first: number) =>
     runner.run(
       {
