@@ -53,11 +53,13 @@ export function extremeOutputs(rT: Float32Array, from: number, to: number): numb
 }
 
 /** Columns `keep` of Rᵀ [from, to], as [from, keep.length]. */
-function columns(rT: Float32Array, from: number, to: number, keep: number[]): Float32Array {
+function columns(rT: Tensor, keep: number[]): Tensor {
+  const [from, to] = rT.dims;
+  const data = rT.data as Float32Array;
   const out = new Float32Array(from * keep.length);
   for (let a = 0; a < from; a++)
-    for (const [j, i] of keep.entries()) out[a * keep.length + j] = rT[a * to + i];
-  return out;
+    for (const [j, i] of keep.entries()) out[a * keep.length + j] = data[a * to + i];
+  return float32(out, [from, keep.length]);
 }
 
 /**
@@ -74,23 +76,17 @@ export function withScoreCamMasks(model: Model, size: [number, number], mapSize:
   const out = cloneModel(model);
   const input = out.graph.inputs[0];
   const emit = new Emitter(out.opsets[''] ?? 13, 'score-cam');
-  const rHT = interpolationTransposed(h, height);
-  const rWT = interpolationTransposed(w, width);
-  // R_H as a Transpose of a constant, which onnxruntime folds when the session starts.
-  const rows = (rT: Float32Array, from: number, to: number) =>
-    emit.transpose(emit.constant(float32(rT, [from, to]), 'rh'), [1, 0]);
-  const upsample = (x: string, rT: [Float32Array, number, number], cT: [Float32Array, number, number]) =>
+  const rHT = float32(interpolationTransposed(h, height), [h, height]);
+  const rWT = float32(interpolationTransposed(w, width), [w, width]);
+  // R_H · x · R_Wᵀ from Rᵀ constants; R_H as a Transpose, which onnxruntime folds when the session starts.
+  const upsample = (x: string, hT: Tensor, wT: Tensor) =>
     emit.op('MatMul', [
-      rows(...rT),
-      emit.op('MatMul', [x, emit.constant(float32(cT[0], [cT[1], cT[2]]), 'rw')]),
+      emit.transpose(emit.constant(hT, 'rh'), [1, 0]),
+      emit.op('MatMul', [x, emit.constant(wT, 'rw')]),
     ]);
-  const keepH = extremeOutputs(rHT, h, height);
-  const keepW = extremeOutputs(rWT, w, width);
-  const corners = upsample(
-    SCORE_CAM_MAPS,
-    [columns(rHT, h, height, keepH), h, keepH.length],
-    [columns(rWT, w, width, keepW), w, keepW.length],
-  );
+  const keepH = extremeOutputs(rHT.data as Float32Array, h, height);
+  const keepW = extremeOutputs(rWT.data as Float32Array, w, width);
+  const corners = upsample(SCORE_CAM_MAPS, columns(rHT, keepH), columns(rWT, keepW));
   const lo = emit.reduceMin(corners, [2, 3]);
   const hi = emit.reduceMax(corners, [2, 3]);
   const range = emit.sub(hi, lo);
@@ -101,7 +97,7 @@ export function withScoreCamMasks(model: Model, size: [number, number], mapSize:
     emit.op('Reciprocal', [range]),
     emit.scalar(0),
   );
-  const mask = upsample(emit.mul(emit.sub(SCORE_CAM_MAPS, lo), scale), [rHT, h, height], [rWT, w, width]);
+  const mask = upsample(emit.mul(emit.sub(SCORE_CAM_MAPS, lo), scale), rHT, rWT);
   emit.nodes.push({
     name: 'score-cam/masked',
     opType: 'Mul',

@@ -191,6 +191,10 @@ export interface ReductionOutputs {
   threshold?: string;
 }
 
+/** The outputs a layer's reductions fetch, in order: max, mean, then positions and their rows where present. */
+const reductionNames = (o: Partial<ReductionOutputs>): string[] =>
+  [o.max, o.mean, o.argmax, o.rows].filter((n) => n !== undefined);
+
 /**
  * The model with, for every layer [N, C, H, W], its per-channel spatial max (GlobalMaxPool, in
  * onnxruntime's blocked layout), mean (ReduceMean) and, for the rows whose max reaches a fed
@@ -242,9 +246,7 @@ export function withChannelReductions(
   out.graph.nodes.push(...emit.nodes);
   for (const [k, v] of emit.initializers) out.graph.initializers.set(k, v);
   out.graph.outputs.push(
-    ...Object.values(outputs).flatMap((o) =>
-      [o.max, o.mean, o.argmax, o.rows].filter((n) => n !== undefined).map((name) => ({ name })),
-    ),
+    ...Object.values(outputs).flatMap((o) => reductionNames(o).map((name) => ({ name }))),
   );
   return { model: out, outputs };
 }
@@ -396,10 +398,7 @@ export async function scan(
     options.deferPositions ?? defersPositions(index.layers, options.layers, options.top, total - done);
   const graph = defer ? channels.summarizing : channels.reducing;
   const runner = defer ? channels.summarizer : channels.reducer;
-  const fetch = options.layers.flatMap((l) => {
-    const o: Partial<ReductionOutputs> = graph.outputs[l];
-    return [o.max, o.mean, o.argmax, o.rows].filter((n) => n !== undefined);
-  });
+  const fetch = options.layers.flatMap((l) => reductionNames(graph.outputs[l]));
   const resolve = () => resolvePositions(index, source, channels, options);
   // Batches in order, as [start, count], so a resumed scan sees the same batches as an uninterrupted one.
   const batches = todo.flatMap(([s, e]) =>
