@@ -4,7 +4,7 @@
  * pass measured in the same run; then occlusion and Score-CAM throughput (rows per second) as a
  * fraction of plain batched-forward throughput at the same batch size (goal ≥ 0.9), explaining one
  * image per call and, on the shipped models, 8 images per call.
- * Run: npm run bench:attribution [-- --threads N] [-- --quick]
+ * Run: npm run bench:attribution [-- --threads N] [-- --quick] [-- --only methods|throughput]
  */
 import { join } from 'node:path';
 import { modelsDir } from '../src/cli/common.js';
@@ -23,6 +23,10 @@ import { interleavedRatios, medianMs } from './timing.js';
 const threadsArg = process.argv.indexOf('--threads');
 const threads = threadsArg > 0 ? Number(process.argv[threadsArg + 1]) : 2;
 const quick = process.argv.includes('--quick');
+const onlyArg = process.argv.indexOf('--only');
+const only = onlyArg > 0 ? process.argv[onlyArg + 1] : undefined;
+if (only !== undefined && only !== 'methods' && only !== 'throughput')
+  throw new Error(`--only takes methods or throughput, got "${only}"`);
 const BATCH = 32;
 const BATCH_IMAGES = 8;
 
@@ -53,7 +57,7 @@ for (const c of cases) {
   const big = c.name.startsWith('resnet');
   const forward = await medianMs(() => m.run(x, { outputs: [c.logits ?? m.outputNames[0]] }), big ? 10 : 30);
   const row = [c.name, forward.toFixed(1)];
-  for (const method of METHOD_NAMES) {
+  for (const method of only === 'throughput' ? [] : METHOD_NAMES) {
     const run = () =>
       explain(new Explainer(m, x, { logits: c.logits, features: c.features, batch: BATCH }), {
         methods: [method],
@@ -71,7 +75,7 @@ for (const c of cases) {
     const t = await medianMs(run, big && heavy ? 1 : quick ? 2 : 5);
     row.push(`${(t / forward).toFixed(1)}×`);
   }
-  rows.push(row);
+  if (only !== 'throughput') rows.push(row);
   // Throughput: rows/s of occlusion and Score-CAM against forward passes of a batch of BATCH, for
   // one image and for a batch of BATCH_IMAGES (the throughput case: fixed costs such as the
   // prediction pass are shared); ResNet-18's single image already has hundreds of rows.
@@ -82,7 +86,7 @@ for (const c of cases) {
     1 + windowOrigins(h, g.window, g.stride).length * windowOrigins(w, g.window, g.stride).length;
   const layer = await new Explainer(m, x, { logits: c.logits, features: c.features }).resolveLayer();
   const channels = (await new Explainer(m, x).sampleDims(layer))[0];
-  for (const n of big ? [1] : [1, BATCH_IMAGES]) {
+  for (const n of only === 'methods' ? [] : big ? [1] : [1, BATCH_IMAGES]) {
     const images = n === 1 ? x : float32(rng.normals(n * x.data.length), [n, ...c.shape.slice(1)]);
     const method = (name: string) => () =>
       explain(new Explainer(m, images, { logits: c.logits, features: c.features, batch: BATCH }), {
@@ -91,19 +95,18 @@ for (const c of cases) {
     // Score-CAM runs one masked row per channel that is not zero everywhere on an image.
     const maskedRows = (await method('score-cam')()).maps[0].diagnostics?.maskedRows ?? [];
     const scoreRows = maskedRows.reduce((a, b) => a + b, 0);
-    // Interleaved, and each fraction is the median of ratios within a round, so drifts in machine
-    // load cancel.
+    // Each method is paired with its own forward run, interleaved (forward, method, forward, …),
+    // and each fraction is the median of ratios within a round, so drifts in machine load cancel.
+    const forward = () => m.run(batch, { outputs: [c.logits ?? m.outputNames[0]] });
+    const reps = big ? 5 : n === 1 ? 31 : 21;
     const {
-      medians: [batchMs, occ, score],
-      ratios: [, occRatio, scoreRatio],
-    } = await interleavedRatios(
-      [
-        () => m.run(batch, { outputs: [c.logits ?? m.outputNames[0]] }),
-        method('occlusion'),
-        method('score-cam'),
-      ],
-      big ? 5 : n === 1 ? 31 : 15,
-    );
+      medians: [batchMs, occ],
+      ratios: [, occRatio],
+    } = await interleavedRatios([forward, method('occlusion')], reps);
+    const {
+      medians: [, score],
+      ratios: [, scoreRatio],
+    } = await interleavedRatios([forward, method('score-cam')], reps);
     const forwardRate = BATCH / (batchMs / 1000);
     throughput.push([
       c.name,
@@ -128,24 +131,28 @@ function table(header: string[], body: string[][]): void {
   for (const r of body) console.log(line(r));
 }
 
-console.log(
-  `onnxruntime-node, ${threads} threads, one image, batch ${BATCH} for batched methods; time per method as a multiple of one forward pass (median)`,
-);
-table(['model', 'forward ms', ...METHOD_NAMES], rows);
-console.log(
-  `\nthroughput in images/s: batched forward (batch ${BATCH}) vs occlusion and Score-CAM rows, explaining 1 or ${BATCH_IMAGES} images per call; fraction = median over interleaved rounds of the within-round ratio (goal ≥ 0.9)`,
-);
-table(
-  [
-    'model',
-    'images',
-    'forward/s',
-    'occl. rows',
-    'occl./s',
-    'fraction',
-    'score-cam rows',
-    'score-cam/s',
-    'fraction',
-  ],
-  throughput,
-);
+if (only !== 'throughput') {
+  console.log(
+    `onnxruntime-node, ${threads} threads, one image, batch ${BATCH} for batched methods; time per method as a multiple of one forward pass (median)`,
+  );
+  table(['model', 'forward ms', ...METHOD_NAMES], rows);
+}
+if (only !== 'methods') {
+  console.log(
+    `\nthroughput in images/s: batched forward (batch ${BATCH}) vs occlusion and Score-CAM rows, explaining 1 or ${BATCH_IMAGES} images per call; fraction = median over interleaved (forward, method) rounds of the within-round ratio (goal ≥ 0.9)`,
+  );
+  table(
+    [
+      'model',
+      'images',
+      'forward/s',
+      'occl. rows',
+      'occl./s',
+      'fraction',
+      'score-cam rows',
+      'score-cam/s',
+      'fraction',
+    ],
+    throughput,
+  );
+}

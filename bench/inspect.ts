@@ -155,7 +155,7 @@ async function throughput(): Promise<void> {
         },
       );
     };
-    const reps = quick || count > 1024 ? 5 : 9;
+    const reps = quick || count > 1024 ? 5 : 21;
     // Interleaved (forward, scan, forward, …) so drift in machine load hits both alike.
     const {
       medians: [forwardMs, scanMs],
