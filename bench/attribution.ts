@@ -55,7 +55,10 @@ for (const c of cases) {
   const rng = new Random(1);
   const x = float32(rng.normals(c.shape.reduce((a, b) => a * b, 1)), c.shape);
   const big = c.name.startsWith('resnet');
-  const forward = await medianMs(() => m.run(x, { outputs: [c.logits ?? m.outputNames[0]] }), big ? 10 : 30);
+  const forward =
+    only === 'throughput'
+      ? 0
+      : await medianMs(() => m.run(x, { outputs: [c.logits ?? m.outputNames[0]] }), big ? 10 : 30);
   const row = [c.name, forward.toFixed(1)];
   for (const method of only === 'throughput' ? [] : METHOD_NAMES) {
     const run = () =>
@@ -97,16 +100,16 @@ for (const c of cases) {
     const scoreRows = maskedRows.reduce((a, b) => a + b, 0);
     // Each method is paired with its own forward run, interleaved (forward, method, forward, …),
     // and each fraction is the median of ratios within a round, so drifts in machine load cancel.
-    const forward = () => m.run(batch, { outputs: [c.logits ?? m.outputNames[0]] });
+    const batchForward = () => m.run(batch, { outputs: [c.logits ?? m.outputNames[0]] });
     const reps = big ? 5 : n === 1 ? 31 : 21;
     const {
       medians: [batchMs, occ],
       ratios: [, occRatio],
-    } = await interleavedRatios([forward, method('occlusion')], reps);
+    } = await interleavedRatios([batchForward, method('occlusion')], reps);
     const {
       medians: [, score],
       ratios: [, scoreRatio],
-    } = await interleavedRatios([forward, method('score-cam')], reps);
+    } = await interleavedRatios([batchForward, method('score-cam')], reps);
     const forwardRate = BATCH / (batchMs / 1000);
     throughput.push([
       c.name,
