@@ -17,10 +17,15 @@ export function weightedSum(
   area: number,
 ): Float32Array {
   const out = new Float32Array(area);
-  const perElement = weights.length === channels * area;
-  for (let k = 0; k < channels; k++)
-    for (let j = 0; j < area; j++)
-      out[j] += (perElement ? weights[k * area + j] : weights[k]) * a[k * area + j];
+  if (weights.length === channels * area) {
+    for (let k = 0; k < channels; k++)
+      for (let j = 0, i = k * area; j < area; j++, i++) out[j] += weights[i] * a[i];
+  } else {
+    for (let k = 0; k < channels; k++) {
+      const w = weights[k];
+      for (let j = 0, i = k * area; j < area; j++, i++) out[j] += w * a[i];
+    }
+  }
   for (let j = 0; j < area; j++) out[j] = Math.max(0, out[j]);
   return out;
 }
