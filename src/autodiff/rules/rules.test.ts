@@ -16,7 +16,6 @@ interface Case {
   build: (b: GraphBuilder, p: (name: string, dims: number[], sampler?: Sampler) => string) => string;
   samplers?: Record<string, Sampler>;
   reluRule?: ReluRule;
-  tol?: number;
 }
 
 const away = samplers.awayFromZero;
@@ -564,12 +563,13 @@ describe.each([nodeBackend(), webBackend()])(
         samplers: c.samplers,
         reluRule: c.reluRule,
       });
-      const tol = c.tol ?? (result.precision === 'float64' ? 1e-4 : 5e-3);
       for (const check of result.checks) {
-        expect(
-          check.relativeError,
-          `${check.wrt}: analytic ${check.analytic} vs numeric ${check.numeric} (${result.precision})`,
-        ).toBeLessThan(tol);
+        const label = `${check.wrt}: analytic ${check.analytic} vs numeric ${check.numeric} ± ${check.standardError} (${result.precision})`;
+        expect(check.passed, label).toBe(true);
+        // The float32 estimate must be sharp enough to see a 5% error (its noise comes from it).
+        expect(check.tolerance, label).toBeLessThan(
+          0.05 * Math.max(Math.abs(check.analytic), Math.abs(check.numeric)),
+        );
       }
     });
   },
