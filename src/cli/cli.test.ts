@@ -179,7 +179,7 @@ describe('convlens CLI', () => {
         /has no class subfolders/,
       ],
       [
-        'a layer that is not a conv feature map',
+        'a layer that is not a feature map',
         () => [
           'retrofit',
           '--model',
@@ -191,7 +191,7 @@ describe('convlens CLI', () => {
           '--out',
           join(dir, 'x.onnx'),
         ],
-        /layer "gap" \(Flatten, shape \[1, 64\]\) is not a conv feature map/,
+        /layer "gap" \(Flatten, shape \[1, 64\]\) is not a feature map laid out \[N, C, H, W\]/,
       ],
       [
         'an unknown layer',

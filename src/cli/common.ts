@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { SingleBar } from 'cli-progress';
 import { type Command, InvalidArgumentError } from 'commander';
 import { type ModelCard, readCard } from '../data/card.js';
+import { encodeNpy } from '../data/npy.js';
 import {
   NORMALIZATIONS,
   type NormalizationName,
@@ -14,6 +15,7 @@ import {
   validatePreprocessing,
 } from '../data/preprocess.js';
 import { readModelFile } from '../node.js';
+import { imageAxes, inputLayout, LAYOUTS, type Layout, parseLayout, toLayout } from '../onnx/layout.js';
 import type { Model } from '../onnx/model.js';
 import { writeFileAtomic } from '../render/node.js';
 import type { TrainProgress } from '../train/trainer.js';
@@ -96,6 +98,7 @@ export interface CardFlags {
   normalize?: string;
   resize?: string;
   labels?: string;
+  layout?: string;
 }
 
 /** Add the flags that describe how to feed a model without a card (or override its card). */
@@ -111,7 +114,11 @@ export function withCardFlags(cmd: Command): Command {
     .option('--mean <m>', 'per-channel mean of pixels in [0,1], e.g. 0.485,0.456,0.406', parseNumbers)
     .option('--std <s>', 'per-channel std, e.g. 0.229,0.224,0.225', parseNumbers)
     .option('--resize <mode>', `how images meet the input size: ${RESIZE_MODES.join(', ')}`)
-    .option('--labels <file>', 'class names, one per line');
+    .option('--labels <file>', 'class names, one per line')
+    .option(
+      '--layout <layout>',
+      `input layout: ${LAYOUTS.join(', ')} (default: the card, else read from the graph: a leading Transpose or the input's dims)`,
+    );
 }
 
 /**
@@ -122,18 +129,34 @@ export function cardFor(model: Model, flags: CardFlags): ModelCard {
   const stored = readCard(model);
   const input = model.graph.inputs[0];
   const dims = input.shape ?? [];
+  const layout =
+    flags.layout !== undefined
+      ? parseLayout(flags.layout, '--layout')
+      : (stored?.preprocessing.layout ?? inputLayout(model) ?? 'nchw');
+  if (layout === 'nhwc' && dims.length !== 4)
+    throw new Error(`layout nhwc: input "${input.name}" has shape [${dims.join(', ')}], not [N, H, W, C]`);
+  const axes = imageAxes(layout);
   const declared = (i: number) => (typeof dims[i] === 'number' ? (dims[i] as number) : undefined);
   const size =
     flags.size ??
     stored?.preprocessing.size ??
-    (declared(2) && declared(3) ? [declared(2)!, declared(3)!] : undefined);
+    (declared(axes.height) && declared(axes.width)
+      ? [declared(axes.height)!, declared(axes.width)!]
+      : undefined);
   if (!size)
     throw new Error(
       `model has no convlens card and input "${input.name}" has no fixed height and width; give --size H,W`,
     );
-  const channelsText = flags.channels ?? String(stored?.preprocessing.channels ?? declared(1) ?? 3);
+  const fromInput =
+    flags.channels === undefined && stored === undefined && declared(axes.channels) !== undefined;
+  const channelsText =
+    flags.channels ?? String(stored?.preprocessing.channels ?? declared(axes.channels) ?? 3);
   if (channelsText !== '1' && channelsText !== '3')
-    throw new Error(`--channels must be 1 or 3, got "${channelsText}"`);
+    throw new Error(
+      fromInput
+        ? `input "${input.name}" [${dims.join(', ')}] read as ${layout} has ${channelsText} channels; convlens feeds 1 or 3 (is the layout right? --layout ${LAYOUTS.join('|')})`
+        : `--channels must be 1 or 3, got "${channelsText}"`,
+    );
   let mean = flags.mean ?? stored?.preprocessing.mean;
   let std = flags.std ?? stored?.preprocessing.std;
   if (flags.normalize) {
@@ -151,6 +174,8 @@ export function cardFor(model: Model, flags: CardFlags): ModelCard {
     resize: (flags.resize ?? stored?.preprocessing.resize ?? 'exact') as ResizeMode,
     mean: mean ?? [0],
     std: std ?? [1],
+    // NCHW, the default, is written only when asked for or already stored.
+    ...(layout === 'nhwc' || flags.layout !== undefined || stored?.preprocessing.layout ? { layout } : {}),
   };
   validatePreprocessing(preprocessing);
   let classes = stored?.classes;
@@ -253,4 +278,19 @@ export function stepProgress(quiet: boolean): {
       current = '';
     },
   };
+}
+
+/**
+ * An array in model-input space ((N,) C, H, W in NCHW) as .npy bytes in the model's layout:
+ * ((N,) H, W, C) for a channels-last model, so it can be fed back to it unchanged.
+ */
+export function inputNpy(
+  data: Float32Array,
+  dims: readonly number[],
+  layout: Layout | undefined,
+): Uint8Array {
+  if (layout !== 'nhwc') return encodeNpy(data, dims);
+  const batched = dims.length === 3 ? [1, ...dims] : [...dims];
+  const t = toLayout({ dtype: 'float32', dims: batched, data }, 'nhwc');
+  return encodeNpy(t.data as Float32Array, dims.length === 3 ? t.dims.slice(1) : t.dims);
 }

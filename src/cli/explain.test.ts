@@ -132,7 +132,7 @@ describe('convlens explain', () => {
       {
         name: 'layer that is not a feature map',
         args: () => ['--image', square, '--method', 'gradcam', '--layer', 'logits'],
-        error: /layer "logits" \(Gemm, shape \[1, 6\]\) is not a spatial feature map/,
+        error: /layer "logits" \(Gemm, shape \[1, 6\]\) is not a feature map laid out \[N, C, H, W\]/,
       },
       {
         name: 'class out of range',
@@ -153,7 +153,8 @@ describe('convlens explain', () => {
       {
         name: 'npy of the wrong shape',
         args: () => ['--input-npy', join(dir, 'wrong-shape.npy')],
-        error: /shape \(1, 3, 32, 32\) does not match the model input; expected \(N, 3, 64, 64\)/,
+        error:
+          /shape \(1, 3, 32, 32\) does not match the model input \(nchw, N, C, H, W\); expected \(N, 3, 64, 64\)/,
       },
       {
         name: 'npy of the wrong dtype',

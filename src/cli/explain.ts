@@ -227,7 +227,7 @@ export function addExplainCommands(program: Command): void {
       const card = cardFor(model, flags);
       const job = jobFrom(flags, card);
       const inputs = await inputsFrom(flags, card);
-      const m = openModel(model);
+      const m = openModel(model, card);
       try {
         const outcome = await runExplainJob(m, card, inputs, job);
         const files = new Map<string, Uint8Array | string>();
@@ -241,8 +241,14 @@ export function addExplainCommands(program: Command): void {
               const png = `${stem}.${map.method}${suffix}.png`;
               const npy = `${stem}.${map.method}${suffix}.npy`;
               files.set(png, await encodePng(run.rendered[k][i].image));
-              files.set(npy, npyOf(map, i));
-              methods[map.method] = methodRecord(map, i, run.rendered[k][i], { png, npy });
+              files.set(npy, npyOf(map, i, card.preprocessing.layout));
+              methods[map.method] = methodRecord(
+                map,
+                i,
+                run.rendered[k][i],
+                { png, npy },
+                card.preprocessing.layout,
+              );
             }
             explanations.push({
               target: run.text,
@@ -362,7 +368,7 @@ export function addExplainCommands(program: Command): void {
       if (!flags.eval && !flags.image?.length)
         throw new Error('give --image FILES, or --eval to measure box accuracy on --data');
       if (flags.sweep && !flags.eval) throw new Error('--sweep needs --eval');
-      const m = openModel(model);
+      const m = openModel(model, card);
       try {
         if (flags.eval) {
           const splits = await loadDatasetSplits(flags.data, card.preprocessing);
@@ -474,7 +480,7 @@ export function addExplainCommands(program: Command): void {
       const card = cardFor(model, flags);
       const job = jobFrom(flags, card);
       const inputs = await inputsFrom(flags, card, card.dataset);
-      const m = openModel(model);
+      const m = openModel(model, card);
       try {
         const started = performance.now();
         const outcome = await runExplainJob(m, card, inputs, job);

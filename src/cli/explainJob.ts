@@ -8,9 +8,10 @@ import { type ExplainResult, explain } from '../methods/attribution/index.js';
 import type { Box } from '../methods/attribution/localize.js';
 import { type AttributionMap, Explainer } from '../methods/attribution/pipeline.js';
 import type { Target } from '../methods/attribution/target.js';
+import type { Layout } from '../onnx/layout.js';
 import { type RenderedAttribution, type RenderOptions, renderAttribution } from '../render/attribution.js';
 import type { ConvlensModel } from '../runtime/model.js';
-import { stepProgress } from './common.js';
+import { inputNpy, stepProgress } from './common.js';
 import type { ExplainInputs } from './inputs.js';
 import { givesProbabilities, type Prediction, topClasses } from './predictions.js';
 
@@ -76,10 +77,14 @@ export async function runExplainJob(
   return { top, runs };
 }
 
-/** The per-sample shape of a map: [C, H, W] (pixel methods) or [h, w] (layer maps). */
-export function sampleShape(map: AttributionMap): number[] {
+/**
+ * The per-sample shape of a map: [C, H, W] (pixel methods; [H, W, C] for a channels-last model)
+ * or [h, w] (layer maps).
+ */
+export function sampleShape(map: AttributionMap, layout?: Layout): number[] {
   const rest = map.dims.slice(1);
-  return map.resolution === 'layer' ? rest.slice(1) : rest;
+  if (map.resolution === 'layer') return rest.slice(1);
+  return layout === 'nhwc' ? [rest[1], rest[2], rest[0]] : rest;
 }
 
 /** Sample i's diagnostics (per-sample lists reduced to their i-th value). */
@@ -90,10 +95,12 @@ export function sampleDiagnostics(map: AttributionMap, i: number): Record<string
   );
 }
 
-/** Sample i's map as .npy bytes (float32, its per-sample shape). */
-export function npyOf(map: AttributionMap, i: number): Uint8Array {
+/** Sample i's map as .npy bytes (float32, its per-sample shape; pixel maps in the model's layout). */
+export function npyOf(map: AttributionMap, i: number, layout?: Layout): Uint8Array {
   const per = map.data.length / map.dims[0];
-  return encodeNpy(map.data.subarray(i * per, (i + 1) * per), sampleShape(map));
+  const data = map.data.subarray(i * per, (i + 1) * per);
+  if (map.resolution === 'layer') return encodeNpy(data, sampleShape(map));
+  return inputNpy(data, map.dims.slice(1), layout);
 }
 
 /** The JSON record of one method for one sample. */
@@ -102,10 +109,11 @@ export function methodRecord(
   i: number,
   rendered: RenderedAttribution,
   files: { png: string; npy: string },
+  layout?: Layout,
 ) {
   return {
     resolution: map.resolution,
-    shape: sampleShape(map),
+    shape: sampleShape(map, layout),
     layer: map.layer,
     target: map.target.labels[i],
     params: map.params,

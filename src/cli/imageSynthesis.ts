@@ -18,6 +18,7 @@ import type { ConvlensModel } from '../runtime/model.js';
 import {
   type CardFlags,
   cardFor,
+  inputNpy,
   parseNonNegativeInt,
   parseNumbers,
   parsePositive,
@@ -66,7 +67,7 @@ async function featureModel(flags: FeatureModelFlags): Promise<FeatureModel> {
   }
   const { model } = resolveModel(flags.model);
   const card = cardFor(model, flags);
-  const m = openModel(model);
+  const m = openModel(model, card);
   const p = card.preprocessing;
   const all = await m.layers([1, p.channels, ...p.size]);
   const layers = all.filter((l) => l.opType === 'Relu' && l.shape.length === 4).map((l) => l.tensor);
@@ -217,7 +218,7 @@ export function addImageSynthesisCommands(program: Command): void {
         const image = planarImage(r.pixels, 0, p.channels, h, w);
         const files = new Map<string, Uint8Array | string>();
         files.set(`${name}.dream.png`, await encodePng(image));
-        files.set(`${name}.dream.npy`, encodeNpy(r.pixels, [1, p.channels, h, w]));
+        files.set(`${name}.dream.npy`, inputNpy(r.pixels, [1, p.channels, h, w], p.layout));
         files.set(
           'grid.png',
           await gridPng(

@@ -7,6 +7,7 @@ import { decodeImage, loadDatasetSplits } from '../data/node.js';
 import { decodeNpy } from '../data/npy.js';
 import { normalizeInto } from '../data/preprocess.js';
 import type { Box } from '../methods/attribution/localize.js';
+import { toLayout } from '../onnx/layout.js';
 import type { Tensor } from '../onnx/tensor.js';
 import { denormalize, type RgbImage, rgbFromPlanar } from '../render/image.js';
 
@@ -52,25 +53,35 @@ export async function imageInputs(files: string[], card: ModelCard): Promise<Exp
   };
 }
 
-/** An already preprocessed float32 NCHW (or CHW) tensor from a .npy file. */
+/**
+ * An already preprocessed float32 tensor from a .npy file, in the model's layout: (N, C, H, W) or
+ * (C, H, W), or for a channels-last model (N, H, W, C) or (H, W, C). The batch comes back NCHW.
+ */
 export function npyInputs(file: string, card: ModelCard): ExplainInputs {
   if (!existsSync(file)) throw new Error(`--input-npy "${file}" does not exist`);
   const arr = decodeNpy(readFileSync(file), `"${file}"`);
   const p = card.preprocessing;
-  const expected = [p.channels, ...p.size];
+  const nhwc = p.layout === 'nhwc';
+  const expected = nhwc ? [...p.size, p.channels] : [p.channels, ...p.size];
+  const names = nhwc ? 'N, H, W, C' : 'N, C, H, W';
   if (arr.dtype !== 'float32')
     throw new Error(`"${file}": dtype ${arr.dtype}; --input-npy takes float32 (numpy: x.astype(np.float32))`);
-  const shape = arr.shape.length === 3 ? [1, ...arr.shape] : arr.shape;
-  if (shape.length !== 4 || shape.slice(1).some((d, i) => d !== expected[i]) || shape[0] < 1)
+  const given = arr.shape.length === 3 ? [1, ...arr.shape] : arr.shape;
+  if (given.length !== 4 || given.slice(1).some((d, i) => d !== expected[i]) || given[0] < 1)
     throw new Error(
-      `"${file}": shape (${arr.shape.join(', ')}) does not match the model input; expected (N, ${expected.join(', ')}) or (${expected.join(', ')})`,
+      `"${file}": shape (${arr.shape.join(', ')}) does not match the model input (${p.layout ?? 'nchw'}, ${names}); expected (N, ${expected.join(', ')}) or (${expected.join(', ')})`,
     );
+  const batch = nhwc
+    ? toLayout({ dtype: 'float32', dims: given, data: arr.data }, 'nchw')
+    : { dtype: 'float32' as const, dims: given, data: arr.data };
+  const shape = batch.dims;
+  const data = batch.data as Float32Array;
   const n = shape[0];
-  const per = expected[0] * expected[1] * expected[2];
+  const per = shape[1] * shape[2] * shape[3];
   const stem = basename(file, extname(file));
   const images = Array.from({ length: n }, (_, i) =>
     rgbFromPlanar(
-      denormalize(arr.data.subarray(i * per, (i + 1) * per), p.channels, p.mean, p.std),
+      denormalize(data.subarray(i * per, (i + 1) * per), p.channels, p.mean, p.std),
       p.channels,
       p.size[0],
       p.size[1],
@@ -79,7 +90,7 @@ export function npyInputs(file: string, card: ModelCard): ExplainInputs {
   return {
     stems: n === 1 ? [stem] : Array.from({ length: n }, (_, i) => `${stem}-${i}`),
     sources: Array.from({ length: n }, (_, i) => (n === 1 ? file : `${file}[${i}]`)),
-    input: { dtype: 'float32', dims: shape, data: arr.data },
+    input: { dtype: 'float32', dims: shape, data },
     images,
   };
 }

@@ -2,6 +2,8 @@
 import { Command, Option } from 'commander';
 import { checkGradients } from '../autodiff/gradcheck.js';
 import { describeField, receptiveFields } from '../methods/inspect/receptiveField.js';
+import { imageAxes, inputLayout, LAYOUTS, type Layout, parseLayout } from '../onnx/layout.js';
+import type { Model } from '../onnx/model.js';
 import type { ConvlensModel } from '../runtime/model.js';
 import { nodeBackend } from '../runtime/node.js';
 import { smallFamilies } from '../zoo/families.js';
@@ -21,16 +23,22 @@ function inputShapeFor(
   zooShape: number[] | undefined,
   size: number[] | undefined,
   batch: number,
+  layout: Layout,
 ): number[] {
   if (zooShape && !size) return [batch, ...zooShape.slice(1)];
   const input = m.model.graph.inputs[0];
   const dims = input.shape ?? [];
   if (!size) return [batch, ...m.declaredShape().slice(1)];
   if (dims.length !== 4)
-    throw new Error(`--size applies to NCHW inputs; input "${input.name}" has rank ${dims.length}`);
-  const channels = typeof dims[1] === 'number' ? dims[1] : 3;
-  return [batch, channels, ...size];
+    throw new Error(`--size applies to image inputs; input "${input.name}" has rank ${dims.length}`);
+  const axis = imageAxes(layout).channels;
+  const channels = typeof dims[axis] === 'number' ? dims[axis] : 3;
+  return layout === 'nhwc' ? [batch, ...size, channels] : [batch, channels, ...size];
 }
+
+/** The input layout from --layout, else as the graph tells (NCHW when it does not). */
+const layoutOf = (model: Model, flag?: string): Layout =>
+  flag !== undefined ? parseLayout(flag, '--layout') : (inputLayout(model) ?? 'nchw');
 
 function parseCount(value: string): number {
   const n = Number(value);
@@ -61,18 +69,21 @@ export function buildProgram(): Command {
     .description('list the tensors a method can target, with op types, shapes and receptive fields')
     .addOption(new Option('-m, --model <path>', 'ONNX model file, or zoo:NAME').default('zoo:resnet'))
     .option('-s, --size <H,W>', 'input height and width (for models with dynamic sizes)', parseSize)
+    .option('--layout <layout>', `input layout: ${LAYOUTS.join(', ')} (default: read from the graph)`)
     .option('--json', 'print JSON')
-    .action(async (opts: { model: string; size?: number[]; json?: boolean }) => {
+    .action(async (opts: { model: string; size?: number[]; layout?: string; json?: boolean }) => {
       const { model, inputShape } = resolveModel(opts.model);
+      const layout = layoutOf(model, opts.layout);
       const m = openModel(model);
-      const shape = inputShapeFor(m, inputShape, opts.size, 1);
+      const shape = inputShapeFor(m, inputShape, opts.size, 1, layout);
       const layers = await m.layers(shape);
       const s = await m.prepare({ [m.inputNames[0]]: shape });
       const { fields } = receptiveFields(s.model, s.types);
       if (opts.json) {
         const rows = layers.map((l) => ({ ...l, receptiveField: fields.get(l.tensor) ?? null }));
-        process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify({ inputLayout: layout, layers: rows }, null, 2)}\n`);
       } else {
+        process.stdout.write(`input "${m.inputNames[0]}": ${layout} [${shape.join(', ')}]\n\n`);
         const width = Math.max(6, ...layers.map((l) => l.tensor.length)) + 2;
         process.stdout.write(`${pad('tensor', width)}${pad('op', 22)}${pad('shape', 22)}receptive field\n`);
         for (const l of layers)
@@ -102,7 +113,7 @@ export function buildProgram(): Command {
       let failed = 0;
       for (const t of targets) {
         const m = openModel(t.model);
-        const shape = inputShapeFor(m, t.inputShape, opts.size, 1);
+        const shape = inputShapeFor(m, t.inputShape, opts.size, 1, layoutOf(t.model));
         const started = performance.now();
         const r = await checkGradients(t.model, nodeBackend(), {
           inputShapes: shape,

@@ -1,4 +1,6 @@
 /** The CLI's session options, from the global --threads and --provider flags (set by main before each command). */
+import type { ModelCard } from '../data/card.js';
+import { withNchwInput } from '../onnx/layout.js';
 import type { Model } from '../onnx/model.js';
 import type { SessionOptions } from '../runtime/backend.js';
 import { ConvlensModel } from '../runtime/model.js';
@@ -15,7 +17,10 @@ export function cliSessionOptions(): SessionOptions {
   return { ...sessionOptions };
 }
 
-/** A model on onnxruntime-node with the command line's thread count and execution providers. */
-export function openModel(model: Model): ConvlensModel {
-  return new ConvlensModel(model, nodeBackend(), sessionOptions);
+/**
+ * A model on onnxruntime-node with the command line's thread count and execution providers; a
+ * channels-last model (by its card) is adapted to take NCHW, as every method computes in NCHW.
+ */
+export function openModel(model: Model, card?: Pick<ModelCard, 'preprocessing'>): ConvlensModel {
+  return new ConvlensModel(withNchwInput(model, card?.preprocessing.layout), nodeBackend(), sessionOptions);
 }

@@ -1,7 +1,6 @@
 /** `convlens visualize` and `convlens attack`: images made by gradient ascent, and adversarial examples. */
 
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { encodeNpy } from '../data/npy.js';
 import { softmax } from '../maths/softmax.js';
 import { ATTACKS, type AttackMethod, type AttackNorm, attack, NORMS } from '../methods/synthesis/attack.js';
 import { OBJECTIVE_SYNTAX, parseObjective } from '../methods/synthesis/objective.js';
@@ -19,6 +18,7 @@ import { encodePng, gridPng } from '../render/node.js';
 import {
   type CardFlags,
   cardFor,
+  inputNpy,
   parseNonNegativeInt,
   parseNumbers,
   parsePositive,
@@ -197,7 +197,7 @@ export function addSynthesisCommands(program: Command): void {
     const card = cardFor(model, flags);
     const p = card.preprocessing;
     const [h, w] = p.size;
-    const m = openModel(model);
+    const m = openModel(model, card);
     const logits = card.tensors?.logits ?? m.outputNames[0];
     try {
       const classCount =
@@ -232,7 +232,7 @@ export function addSynthesisCommands(program: Command): void {
         const stem = fileSlug(o.text);
         const image = planarImage(r.pixels, 0, p.channels, h, w);
         files.set(`${stem}.png`, await encodePng(image));
-        files.set(`${stem}.npy`, encodeNpy(r.pixels, r.dims));
+        files.set(`${stem}.npy`, inputNpy(r.pixels, r.dims, p.layout));
         for (const s of r.snapshots)
           files.set(`${stem}.step${s.step}.png`, await encodePng(planarImage(s.pixels, 0, p.channels, h, w)));
         const label = (k: number) => card.classes[k] ?? String(k);
@@ -336,7 +336,7 @@ export function addSynthesisCommands(program: Command): void {
       const [h, w] = p.size;
       const c = p.channels;
       const per = c * h * w;
-      const m = openModel(model);
+      const m = openModel(model, card);
       const logits = card.tensors?.logits ?? m.outputNames[0];
       const classes = (await m.layers([1, c, h, w])).find((l) => l.tensor === logits)?.shape[1] ?? 0;
       const label = (k: number) => card.classes[k] ?? String(k);
@@ -446,7 +446,7 @@ export function addSynthesisCommands(program: Command): void {
           files.set(`${stem}.perturbation.png`, await encodePng(deltaImage));
           files.set(
             `${stem}.adversarial.npy`,
-            encodeNpy(r.pixels.subarray(i * per, (i + 1) * per), [1, c, h, w]),
+            inputNpy(r.pixels.subarray(i * per, (i + 1) * per), [1, c, h, w], card.preprocessing.layout),
           );
           const record = {
             source: inputs.sources[i],

@@ -3,6 +3,7 @@
  * pixels in [0, 1] are resized (exactly, or to cover and centre-cropped), converted to the model's
  * channel count, normalised as (p − mean) / std per channel, and laid out NCHW.
  */
+import { LAYOUTS, type Layout } from '../onnx/layout.js';
 import { float32, type Tensor } from '../onnx/tensor.js';
 import type { Dataset } from './dataset.js';
 
@@ -28,6 +29,11 @@ export interface Preprocessing {
   /** Per-channel (or one shared) mean and std applied to pixels in [0, 1]. */
   mean: number[];
   std: number[];
+  /**
+   * The input's layout: 'nchw' (PyTorch; the default when absent) or 'nhwc' (Keras/TensorFlow
+   * exports). Images and .npy batches are fed, and pixel maps returned, in this layout.
+   */
+  layout?: Layout;
 }
 
 /** A preprocessing from a named normalisation. */
@@ -66,6 +72,8 @@ export function validatePreprocessing(p: Preprocessing): void {
       );
   }
   if (p.std.some((s) => s === 0)) throw new Error('preprocessing: std must not be 0');
+  if (p.layout !== undefined && !(LAYOUTS as readonly string[]).includes(p.layout))
+    throw new Error(`preprocessing: layout "${p.layout}" is not one of ${LAYOUTS.join(', ')}`);
 }
 
 /**

@@ -12,6 +12,7 @@ import { findGapLinearHead } from '../methods/attribution/head.js';
 import { calibrateBoxThreshold } from '../methods/attribution/localizationEval.js';
 import { Explainer } from '../methods/attribution/pipeline.js';
 import { writeModelFile } from '../node.js';
+import { withNchwInput } from '../onnx/layout.js';
 import type { Model } from '../onnx/model.js';
 import { elementCount, float32 } from '../onnx/tensor.js';
 import type { InferenceBackend } from '../runtime/backend.js';
@@ -54,7 +55,7 @@ async function testAndWrite(
   out: string,
   backend: InferenceBackend,
 ): Promise<Evaluation> {
-  const m = new ConvlensModel(model, backend);
+  const m = new ConvlensModel(withNchwInput(model, card.preprocessing.layout), backend);
   const evaluation = await evaluate(m, test, card.preprocessing, { logits: card.tensors?.logits });
   await m.release();
   writeCard(model, { ...card, testAccuracy: evaluation.accuracy, testSamples: evaluation.total });
@@ -79,7 +80,7 @@ async function calibrateBoxes(
   limit?: number,
 ): Promise<Record<string, BoxCalibration> | undefined> {
   if (!hasBoxes(validation) || !card.tensors?.features) return undefined;
-  const m = new ConvlensModel(model, backend);
+  const m = new ConvlensModel(withNchwInput(model, card.preprocessing.layout), backend);
   try {
     const out: Record<string, BoxCalibration> = {};
     const { logits, features } = card.tensors;
@@ -168,10 +169,11 @@ export interface RetrofitResult {
  */
 export async function runRetrofit(job: RetrofitJob): Promise<RetrofitResult> {
   const backend = nodeBackend();
-  const p = job.card.preprocessing;
-  const original = new ConvlensModel(job.model, backend);
+  // A channels-last model is cut and extended behind an NCHW input: the result takes NCHW.
+  const { layout, ...p } = job.card.preprocessing;
+  const original = new ConvlensModel(withNchwInput(job.model, layout), backend);
   const layers = await original.layers([1, p.channels, ...p.size]);
-  const channels = checkFeatureMap(layers, job.layer);
+  const channels = checkFeatureMap(original.model, layers, job.layer);
   const splits = await loadDatasetSplits(job.dataset, p);
   const classes = splits.train.classes;
   const logits = job.card.tensors?.logits ?? original.outputNames[0];
@@ -182,7 +184,7 @@ export async function runRetrofit(job: RetrofitJob): Promise<RetrofitResult> {
       : undefined;
   await original.release();
 
-  const head = appendGapHead(job.model, job.layer, channels, classes.length);
+  const head = appendGapHead(original.model, job.layer, channels, classes.length);
   const trainable = [
     head.weight,
     head.bias,
@@ -216,6 +218,7 @@ export async function runRetrofit(job: RetrofitJob): Promise<RetrofitResult> {
     splits.test,
     {
       ...card,
+      preprocessing: p,
       ...(localization ? { localization } : {}),
       name: `${job.card.name}-gap`,
       classes: [...classes],
@@ -266,7 +269,7 @@ export async function runCalibration(job: CalibrationJob): Promise<Record<string
       `the model's classes (${job.card.classes.join(', ')}) are not the data's (${classes.join(', ')})`,
     );
   const p = job.card.preprocessing;
-  const m = new ConvlensModel(job.model, backend);
+  const m = new ConvlensModel(withNchwInput(job.model, p.layout), backend);
   const explainer = new Explainer(
     m,
     float32(new Float32Array(elementCount([p.channels, ...p.size])), [1, p.channels, ...p.size]),

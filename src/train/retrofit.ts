@@ -5,6 +5,7 @@
  */
 
 import { Random } from '../maths/random.js';
+import { featureMapsOf, notAFeatureMap } from '../methods/attribution/featureMaps.js';
 import { nearestNames, producers } from '../onnx/graph.js';
 import { cloneModel, type Model } from '../onnx/model.js';
 import { pruneDeadNodes } from '../onnx/static.js';
@@ -21,12 +22,10 @@ export interface GapHead {
   bias: string;
 }
 
-/** Check that `layer` is a spatial feature map [N, C, H, W] with H·W > 1; returns its channel count. */
-export function checkFeatureMap(layers: readonly LayerInfo[], layer: string): number {
+/** Check that `layer` is a feature map [N, C, H, W] of `model` (see featureMapsOf); returns its channel count. */
+export function checkFeatureMap(model: Model, layers: readonly LayerInfo[], layer: string): number {
   const info = layers.find((l) => l.tensor === layer);
-  const maps = layers.filter(
-    (l) => l.shape.length === 4 && l.shape[2] * l.shape[3] > 1 && l.opType !== 'Input',
-  );
+  const maps = featureMapsOf(model, layers);
   if (!info)
     throw new Error(
       `layer "${layer}" not found; nearest: ${nearestNames(
@@ -34,14 +33,12 @@ export function checkFeatureMap(layers: readonly LayerInfo[], layer: string): nu
         layers.map((l) => l.tensor),
       ).join(', ')}`,
     );
-  if (info.shape.length !== 4 || info.shape[2] * info.shape[3] <= 1 || info.opType === 'Input') {
+  if (!maps.includes(info)) {
     const near = nearestNames(
       layer,
       maps.map((l) => l.tensor),
     );
-    throw new Error(
-      `layer "${layer}" (${info.opType}, shape [${info.shape.join(', ')}]) is not a conv feature map [N, C, H, W] with H·W > 1; feature maps near it: ${near.join(', ') || 'none'}`,
-    );
+    throw new Error(`${notAFeatureMap(info)}; feature maps near it: ${near.join(', ') || 'none'}`);
   }
   return info.shape[1];
 }

@@ -14,7 +14,8 @@ describe('whole-model gradients match float64 finite differences', () => {
     async (_, f) => {
       const g = f.model.graph;
       const firstConvWeight = g.nodes.find((n) => n.opType === 'Conv')!.inputs[1];
-      const classifierWeight = g.nodes.filter((n) => n.opType === 'Gemm').at(-1)!.inputs[1];
+      const classifierWeight = g.nodes.filter((n) => n.opType === 'Gemm' || n.opType === 'MatMul').at(-1)!
+        .inputs[1];
       const result = await checkGradients(f.model, nodeBackend(), {
         inputShapes: f.inputShape,
         wrt: [f.model.graph.inputs[0].name, firstConvWeight, classifierWeight],

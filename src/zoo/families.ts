@@ -2,10 +2,12 @@
  * Reference CNN families built with the DSL, shaped like the torchvision models users export:
  * ResNet (BatchNorm, residual Add, padded MaxPool), MobileNetV2 (depthwise convs, ReLU6, inverted
  * residuals), VGG (Flatten + FC head with Dropout, PyTorch-style dynamic flatten), Inception
- * (parallel branches + Concat) and ConvNeXt (depthwise 7×7, LayerNorm, GELU, layer scale).
+ * (parallel branches + Concat), ConvNeXt (depthwise 7×7, LayerNorm, GELU, layer scale, torchvision's
+ * LayerNorm2d head) and Keras as tf2onnx exports it (channels-last input, MatMul head).
  * Weights are random (seeded): these graphs exercise the engine, they classify nothing.
  */
 import { GraphBuilder } from '../onnx/builder.js';
+import type { Layout } from '../onnx/layout.js';
 import type { Model } from '../onnx/model.js';
 import { float32 } from '../onnx/tensor.js';
 
@@ -167,10 +169,39 @@ export function convnext(o: FamilyOptions & { depths?: number[]; dims?: number[]
       h = b.add(h, nchw(b.mul(y, gamma)));
     }
   });
+  // torchvision's head: AdaptiveAvgPool → LayerNorm2d (permute, LayerNorm, permute) → Flatten → Linear.
   const last = dims[depths.length - 1];
-  const pooled = b.op1('ReduceMean', [h], { axes: [2, 3], keepdims: 0 });
-  const logits = b.gemm(b.layerNorm(pooled, last), { in: last, out: classes });
+  const pooled = channelNorm(b.globalAveragePool(h), last);
+  const logits = b.gemm(b.flatten(pooled), { in: last, out: classes });
   return finish(b, logits, 'convnext');
+}
+
+/**
+ * Keras-style, as tf2onnx exports it: a channels-last input [N, H, W, C] transposed to NCHW,
+ * conv → BN → ReLU stages with 2×2 max-pools, the last map transposed back to NHWC, a mean over
+ * H and W (GlobalAveragePooling2D) and MatMul + Add (Dense). `layout: 'nchw'` builds its twin
+ * with an NCHW input and the same weights, so the two differ only by the input's layout.
+ */
+export function keras(o: FamilyOptions & { widths?: number[]; layout?: Layout } = {}): Model {
+  const b = new GraphBuilder({ opset: o.opset ?? 13, seed: o.seed ?? 0 });
+  const channels = o.channels ?? 3;
+  const classes = o.classes ?? 10;
+  const nhwc = (o.layout ?? 'nhwc') === 'nhwc';
+  const input = b.input(
+    'input',
+    nhwc ? ['batch', 'height', 'width', channels] : ['batch', channels, 'height', 'width'],
+  );
+  let h = nhwc ? b.transpose(input, [0, 3, 1, 2]) : input;
+  let cin = channels;
+  for (const [i, c] of (o.widths ?? [8, 16, 16]).entries()) {
+    if (i > 0) h = b.maxPool(h, { kernel: 2, stride: 2 });
+    h = b.relu(b.batchNorm(b.conv(h, { in: cin, out: c, kernel: 3, pads: 1, bias: false }), c));
+    cin = c;
+  }
+  const pooled = b.op1('ReduceMean', [b.transpose(h, [0, 2, 3, 1])], { axes: [1, 2], keepdims: 0 });
+  const weight = b.randn('dense_w', [cin, classes], 1 / Math.sqrt(cin));
+  const bias = b.randn('dense_b', [classes], 0.1);
+  return finish(b, b.add(b.op1('MatMul', [pooled, weight]), bias), nhwc ? 'keras' : 'keras-nchw');
 }
 
 /** Small instances of every family, sized for tests and the self-check. */
@@ -206,5 +237,6 @@ export function smallFamilies(): { name: string; model: Model; inputShape: numbe
       model: convnext({ depths: [1, 1], dims: [16, 32], seed: 5 }),
       inputShape: [2, 3, 32, 32],
     },
+    { name: 'keras', model: keras({ seed: 6 }), inputShape: [2, 32, 32, 3] },
   ];
 }

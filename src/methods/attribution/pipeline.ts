@@ -8,6 +8,7 @@ import type { ReluRule } from '../../autodiff/rule.js';
 import { ancestors, nearestNames } from '../../onnx/graph.js';
 import { elementCount, type Tensor } from '../../onnx/tensor.js';
 import type { ConvlensModel, LayerInfo } from '../../runtime/model.js';
+import { featureMapsOf, notAFeatureMap } from './featureMaps.js';
 import { type BoundTarget, bindTarget, objectiveValues, type Target } from './target.js';
 
 /** A raw attribution map with what made it. */
@@ -38,6 +39,8 @@ export interface ExplainerOptions {
   /** Seed for every random choice (SmoothGrad noise). */
   seed?: number;
   onProgress?: (p: { method: string; done: number; total: number }) => void;
+  /** Told each warning as it arises (default: console.warn); all are kept in `warnings` too. */
+  onWarning?: (message: string) => void;
 }
 
 /** What a method's strategy receives. */
@@ -67,6 +70,8 @@ export class Explainer {
   readonly batch: number;
   readonly seed: number;
   readonly inputName: string;
+  /** Warnings raised while explaining, e.g. a requested layer that is not a feature map. */
+  readonly warnings: string[] = [];
   private layerList?: LayerInfo[];
   private readonly forwardCache = new Map<string, Promise<Tensor>>();
 
@@ -179,19 +184,18 @@ export class Explainer {
     return bindTarget(target, { logits: this.logits, classes: this.classes, predicted, dimsOf });
   }
 
-  /** Spatial feature maps [1, C, h, w] with h·w > 1 that the logits depend on, in topological order. */
+  /**
+   * Feature maps [1, C, h, w] the logits depend on, in topological order: axes laid out by the
+   * convolutions and pools (channel axis 1), h and w ≥ 2 (see featureMapsOf).
+   */
   async featureMaps(): Promise<LayerInfo[]> {
-    const layers = await this.layers();
     const upstream = ancestors(this.model.model.graph, [this.logits]);
-    return layers.filter(
-      (l) =>
-        l.opType !== 'Input' && l.shape.length === 4 && l.shape[2] * l.shape[3] > 1 && upstream.has(l.tensor),
-    );
+    return featureMapsOf(this.model.model, await this.layers()).filter((l) => upstream.has(l.tensor));
   }
 
   /**
-   * The feature map to explain at: `requested` when given (checked), else the card's feature map,
-   * else the last spatial feature map before the head.
+   * The feature map to explain at: `requested` when given (a 4-D tensor that is not a feature map
+   * is used with a warning), else the card's feature map, else the last feature map before the head.
    */
   async resolveLayer(requested?: string): Promise<string> {
     const maps = await this.featureMaps();
@@ -200,19 +204,30 @@ export class Explainer {
       const layers = await this.layers();
       const info = layers.find((l) => l.tensor === requested);
       const names = maps.map((l) => l.tensor);
-      if (!info)
+      const nearest = nearestNames(requested, names, 5).join(', ') || 'none';
+      if (!info) throw new Error(`layer "${requested}" not found; feature maps, nearest first: ${nearest}`);
+      if (info.shape.length !== 4 || info.opType === 'Input')
+        throw new Error(`${notAFeatureMap(info)}; nearest feature maps: ${nearest}`);
+      if (!ancestors(this.model.model.graph, [this.logits]).has(requested))
         throw new Error(
-          `layer "${requested}" not found; feature maps, nearest first: ${nearestNames(requested, names, 5).join(', ')}`,
+          `layer "${requested}" does not reach "${this.logits}", so it says nothing of the decision; feature maps: ${nearest}`,
         );
-      throw new Error(
-        `layer "${requested}" (${info.opType}, shape [${info.shape.join(', ')}]) is not a spatial feature map [N, C, H, W] that the logits depend on; nearest feature maps: ${nearestNames(requested, names, 5).join(', ')}`,
-      );
+      this.warn(`${notAFeatureMap(info)}: read as [N, C, H, W] anyway; feature maps near it: ${nearest}`);
+      return requested;
     }
     const card = this.options.features;
     if (card && maps.some((l) => l.tensor === card)) return card;
     const last = maps[maps.length - 1];
-    if (!last) throw new Error(`the model has no spatial feature map [N, C, H, W] before "${this.logits}"`);
+    if (!last)
+      throw new Error(`the model has no feature map [N, C, H, W] (H, W ≥ 2) before "${this.logits}"`);
     return last.tensor;
+  }
+
+  /** Record a warning and tell onWarning. */
+  warn(message: string): void {
+    if (this.warnings.includes(message)) return;
+    this.warnings.push(message);
+    (this.options.onWarning ?? ((m: string) => console.warn(`warning: ${m}`)))(message);
   }
 
   /**
