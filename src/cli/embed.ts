@@ -288,7 +288,7 @@ export function addEmbedCommands(program: Command): void {
         'embed.html',
         embedPageHtml(
           {
-            title: `${card.name}: ${layer} features of ${n} ${dataSpec} images`,
+            title: `${card.name}: ${n} ${dataSpec} images at layer ${layer}`,
             facts: [
               ['model', flags.model],
               ['layer', `${layer} (${d} values${set.pooled ? ', average-pooled' : ''})`],

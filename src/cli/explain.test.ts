@@ -59,7 +59,12 @@ describe('convlens explain', () => {
     const methods = record.explanations[0].methods;
     expect(methods.gradcam.shape).toEqual([16, 16]);
     expect(methods.gradcam.layer).toBe('features');
-    expect(methods.ig.params).toMatchObject({ steps: 16, baseline: 'zero' });
+    expect(methods.ig.params).toMatchObject({ steps: 16, baseline: 'zero', rule: 'midpoint' });
+    // Recorded parameters are the values used: occlusion's defaults resolved for 64 px,
+    // SmoothGrad's σ in input units (0.15 of this image's value range) beside the fraction.
+    expect(methods.occlusion.params).toMatchObject({ window: 8, stride: 4 });
+    expect(methods.smoothgrad.params.sigma).toBe(0.15);
+    expect(methods.smoothgrad.params.sigmaInputUnits).toBeGreaterThan(0);
     expect(methods.ig.diagnostics.relativeDelta).toBeLessThan(0.2);
     expect(methods.saliency.shape).toEqual([3, 64, 64]);
     // .npy: CAM maps at the layer's resolution after ReLU; pixel maps signed C×H×W.
@@ -365,6 +370,8 @@ describe('convlens report', () => {
       expect(r.out).toContain('report.html');
       const html = readFileSync(file, 'utf8');
       expect(html).not.toMatch(/<script|src="(?!data:)|href="http/);
+      expect(html).toContain('window=8, stride=4');
+      expect(html).not.toMatch(/window=0|stride=0/);
       await withBrowser(async (browser) => {
         const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
         const requests: string[] = [];

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { calibratedThresholds, type ModelCard } from '../data/card.js';
 import { loadDatasetSplits } from '../data/node.js';
-import { ATTRIBUTION_METHODS, findMethod, METHOD_NAMES } from '../methods/attribution/index.js';
+import { ATTRIBUTION_METHODS, findMethod, METHOD_NAMES, paramsOf } from '../methods/attribution/index.js';
 import { IG_BASELINES } from '../methods/attribution/integratedGradients.js';
 import {
   bestThreshold,
@@ -12,6 +12,7 @@ import {
   thresholdRange,
 } from '../methods/attribution/localizationEval.js';
 import { parseTarget } from '../methods/attribution/target.js';
+import { captionParams } from '../render/attribution.js';
 import { COLORMAPS } from '../render/colormap.js';
 import { drawBox } from '../render/image.js';
 import { encodeJpeg, encodePng, gridPng, writeFileAtomic } from '../render/node.js';
@@ -277,7 +278,9 @@ export function addExplainCommands(program: Command): void {
               { image: inputs.images[i], caption: inputs.sources[i].split('/').pop() },
               ...run.result.maps.map((map, k) => ({
                 image: run.rendered[k][i].image,
-                caption: `${map.ms.toFixed(0)} ms`,
+                caption: [captionParams(map.method, paramsOf(map, i)), `${map.ms.toFixed(0)} ms`]
+                  .filter(Boolean)
+                  .join(' · '),
               })),
             ],
           }));
@@ -544,7 +547,7 @@ function reportData(
             reference: method.reference,
             image: run.rendered[k][i].image,
             target: map.target.labels[i],
-            params: map.params,
+            params: paramsOf(map, i),
             ms: map.ms,
             diagnostics: sampleDiagnostics(map, i),
           };

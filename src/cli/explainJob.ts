@@ -6,7 +6,7 @@ import type { ModelCard } from '../data/card.js';
 import { encodeNpy } from '../data/npy.js';
 import { type ExplainResult, explain } from '../methods/attribution/index.js';
 import type { Box } from '../methods/attribution/localize.js';
-import { type AttributionMap, Explainer } from '../methods/attribution/pipeline.js';
+import { type AttributionMap, Explainer, paramsOf } from '../methods/attribution/pipeline.js';
 import type { Target } from '../methods/attribution/target.js';
 import type { Layout } from '../onnx/layout.js';
 import { type RenderedAttribution, type RenderOptions, renderAttribution } from '../render/attribution.js';
@@ -116,7 +116,7 @@ export function methodRecord(
     shape: sampleShape(map, layout),
     layer: map.layer,
     target: map.target.labels[i],
-    params: map.params,
+    params: paramsOf(map, i),
     /** Time for the whole batch. */
     ms: Math.round(map.ms * 10) / 10,
     diagnostics: sampleDiagnostics(map, i),

@@ -73,3 +73,17 @@ export function renderAttribution(
   if (box) drawBox(image, box, [255, 255, 255], Math.max(1, Math.round(scale)), scale);
   return { image, box, boxThreshold: threshold };
 }
+
+const fmt = (v: unknown) => (typeof v === 'number' ? Number(v.toPrecision(3)).toString() : String(v));
+
+/**
+ * The few parameters that decide a map, short enough for a grid caption (e.g. "8×8 / 4" for
+ * occlusion); empty for methods whose only choice is the layer.
+ */
+export function captionParams(method: string, p: Record<string, unknown>): string {
+  if (method === 'occlusion') return `${p.window}×${p.window} / ${p.stride}`;
+  if (method === 'smoothgrad')
+    return `${p.samples}× σ ${fmt(p.sigma)}${p.sigmaInputUnits !== undefined ? ` (${fmt(p.sigmaInputUnits)})` : ''}`;
+  if (method === 'ig') return `${p.steps} steps, ${p.baseline}`;
+  return '';
+}

@@ -6,7 +6,7 @@ import { GraphBuilder } from '../../onnx/builder.js';
 import { float32 } from '../../onnx/tensor.js';
 import type { ConvlensModel } from '../../runtime/model.js';
 import { guidedTimesCam } from './guidedGradcam.js';
-import { Explainer, explain, METHOD_NAMES } from './index.js';
+import { Explainer, explain, METHOD_NAMES, paramsOf } from './index.js';
 import { windowOrigins } from './occlusion.js';
 import {
   extremeOutputs,
@@ -145,6 +145,30 @@ describe('pixel methods on a linear model', () => {
           drop += W[32 + yy * 4 + xx] * X[yy * 4 + xx];
         expect(maps[0].data[y * 4 + x]).toBeCloseTo(drop, 4);
       }
+  });
+
+  it('records the parameters it used: occlusion geometry, σ in input units, the baseline kind', async () => {
+    const m = await linearModel();
+    const x2 = [...X, ...X.map((v) => 3 * v)];
+    const ex = new Explainer(m, float32(x2, [2, 1, 4, 4]), { logits: 'logits' });
+    const { maps } = await explain(ex, {
+      methods: ['occlusion', 'smoothgrad', 'ig'],
+      params: { smoothgrad: { samples: 2, sigma: 0.25, base: 'ig', baseParams: { steps: 4 } } },
+    });
+    const [occ, sg, ig] = maps;
+    // Defaults: an eighth of the side, at least 2, and half of it.
+    expect(occ.params).toMatchObject({ window: 2, stride: 1, baseline: 0 });
+    expect(ig.params).toEqual({ steps: 64, baseline: 'zero', blurSigma: undefined, rule: 'midpoint' });
+    expect(sg.params).toMatchObject({ samples: 2, sigma: 0.25, base: 'ig' });
+    expect(sg.params.baseParams).toMatchObject({ steps: 4, baseline: 'zero', rule: 'midpoint' });
+    const range = Math.max(...X) - Math.min(...X);
+    expect(paramsOf(sg, 0).sigmaInputUnits).toBeCloseTo(0.25 * range, 6);
+    expect(paramsOf(sg, 1).sigmaInputUnits).toBeCloseTo(0.75 * range, 6);
+    const custom = await explain(ex, {
+      methods: ['ig'],
+      params: { ig: { baseline: new Float32Array(16), blurSigma: 2 } },
+    });
+    expect(custom.maps[0].params).toMatchObject({ baseline: 'custom', blurSigma: undefined });
   });
 
   it('window origins cover the edge', () => {

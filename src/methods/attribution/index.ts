@@ -126,8 +126,12 @@ export async function explain(explainer: Explainer, request: ExplainRequest): Pr
       layer: m.needsLayer ? layer : undefined,
       target: { tensor: target.tensor, labels: target.labels, classes: target.classes },
       params: Object.fromEntries(
-        Object.entries(p).map(([k, v]) => [k, v instanceof Float32Array ? `array[${v.length}]` : v]),
+        Object.entries({ ...p, ...out.params }).map(([k, v]) => [
+          k,
+          v instanceof Float32Array ? `array[${v.length}]` : v,
+        ]),
       ),
+      sampleParams: out.sampleParams,
       diagnostics: out.diagnostics,
       ms: performance.now() - started,
     });
@@ -136,5 +140,5 @@ export async function explain(explainer: Explainer, request: ExplainRequest): Pr
 }
 
 export type { AttributionMethod, MethodOutput } from './method.js';
-export { type AttributionMap, Explainer, type ExplainerOptions } from './pipeline.js';
+export { type AttributionMap, Explainer, type ExplainerOptions, paramsOf } from './pipeline.js';
 export { parseTarget, TARGET_SYNTAX, type Target } from './target.js';

@@ -82,9 +82,12 @@ export const integratedGradients: AttributionMethod<IntegratedGradientsParams> =
       delta.push(diff - sum);
       relative.push(Math.abs(diff - sum) / Math.max(Math.abs(diff), 1e-12));
     }
+    const kind = p.baseline instanceof Float32Array ? 'custom' : p.baseline;
     return {
       data,
       dims: [...run.input.dims],
+      // The baseline by kind (a custom array's values are the caller's); σ only for the blur.
+      params: { baseline: kind, blurSigma: kind === 'blur' ? p.blurSigma : undefined, rule: 'midpoint' },
       diagnostics: { delta, relativeDelta: relative, target: fx, baselineTarget: fb },
     };
   },

@@ -5,6 +5,10 @@ export interface MethodOutput {
   data: Float32Array;
   dims: number[];
   diagnostics?: Record<string, number[]>;
+  /** Parameters as the method resolved them (a default's sentinel replaced by the value used). */
+  params?: Record<string, unknown>;
+  /** Resolved parameters that differ per sample (one value each), e.g. SmoothGrad's σ in input units. */
+  sampleParams?: Record<string, number[]>;
 }
 
 export interface AttributionMethod<P extends object = object> {

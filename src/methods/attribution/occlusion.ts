@@ -97,7 +97,8 @@ export const occlusion: AttributionMethod<OcclusionParams> = {
     return {
       data,
       dims: [n, 1, h, w],
-      diagnostics: { window: [window], stride: [stride], positions: [positions] },
+      params: { window, stride },
+      diagnostics: { positions: [positions] },
     };
   },
 };

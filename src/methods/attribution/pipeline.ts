@@ -21,7 +21,10 @@ export interface AttributionMap {
   /** The feature map used (CAM family and Score-CAM). */
   layer?: string;
   target: { tensor: string; labels: string[]; classes?: number[] };
+  /** The parameters as used: requested values with every default resolved (window sizes, baseline kinds). */
   params: Record<string, unknown>;
+  /** Resolved parameters with one value per sample (see paramsOf). */
+  sampleParams?: Record<string, number[]>;
   /** Per-sample numbers a method reports, e.g. Integrated Gradients' completeness delta. */
   diagnostics?: Record<string, number[]>;
   ms: number;
@@ -357,6 +360,12 @@ function copyRows(
   const per = elementCount(t.dims) / t.dims[0];
   into[name] ??= new Float32Array(rows * per);
   into[name].set((t.data as Float32Array).subarray(0, count * per), start * per);
+}
+
+/** Sample i's parameters: the map's, with its per-sample ones reduced to sample i's value. */
+export function paramsOf(map: AttributionMap, i: number): Record<string, unknown> {
+  const own = Object.entries(map.sampleParams ?? {}).map(([k, v]) => [k, v[i]]);
+  return { ...map.params, ...Object.fromEntries(own) };
 }
 
 /** Throw when a map holds NaN or ±Infinity, naming the method and the first bad index. */

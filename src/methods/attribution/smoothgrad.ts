@@ -46,6 +46,7 @@ export function smoothGrad(
       const x = run.input.data as Float32Array;
       const noisy = new Float32Array(n * p.samples * per);
       const rng = new Random(run.explainer.seed);
+      const noiseStd: number[] = [];
       for (let i = 0; i < n; i++) {
         let lo = Number.POSITIVE_INFINITY;
         let hi = Number.NEGATIVE_INFINITY;
@@ -54,6 +55,7 @@ export function smoothGrad(
           hi = Math.max(hi, x[j]);
         }
         const sd = p.sigma * (hi - lo);
+        noiseStd.push(sd);
         for (let s = 0; s < p.samples; s++) {
           const o = (i * p.samples + s) * per;
           for (let j = 0; j < per; j++) noisy[o + j] = x[i * per + j] + sd * rng.normal();
@@ -68,13 +70,20 @@ export function smoothGrad(
           Array.from({ length: n * p.samples }, (_, r) => run.target.classes![sampleOf(r)]),
         weights: (rows: readonly number[]) => run.target.weights(rows.map(sampleOf)),
       };
-      const inner = await base.run({ ...run, input: copies, target }, { ...base.defaults, ...p.baseParams });
+      const baseParams = { ...base.defaults, ...p.baseParams };
+      const inner = await base.run({ ...run, input: copies, target }, baseParams);
       const out = new Float32Array(n * per);
       for (let r = 0; r < n * p.samples; r++) {
         const o = sampleOf(r) * per;
         for (let j = 0; j < per; j++) out[o + j] += inner.data[r * per + j] / p.samples;
       }
-      return { data: out, dims: [...run.input.dims] };
+      return {
+        data: out,
+        dims: [...run.input.dims],
+        params: { baseParams: { ...baseParams, ...inner.params } },
+        // σ in the model's input units: the fraction times this sample's value range.
+        sampleParams: { sigmaInputUnits: noiseStd },
+      };
     },
   };
 }
