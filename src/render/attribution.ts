@@ -77,13 +77,14 @@ export function renderAttribution(
 const fmt = (v: unknown) => (typeof v === 'number' ? Number(v.toPrecision(3)).toString() : String(v));
 
 /**
- * The few parameters that decide a map, short enough for a grid caption (e.g. "8×8 / 4" for
- * occlusion); empty for methods whose only choice is the layer.
+ * The few parameters that decide a map, short enough for a grid caption: occlusion "8×8 / 4"
+ * (window / stride), SmoothGrad "σ 0.15→0.262" (fraction → input units), IG
+ * "64 steps, zero"; empty for methods whose only choice is the layer.
  */
 export function captionParams(method: string, p: Record<string, unknown>): string {
   if (method === 'occlusion') return `${p.window}×${p.window} / ${p.stride}`;
   if (method === 'smoothgrad')
-    return `${p.samples}× σ ${fmt(p.sigma)}${p.sigmaInputUnits !== undefined ? ` (${fmt(p.sigmaInputUnits)})` : ''}`;
+    return `σ ${fmt(p.sigma)}${p.sigmaInputUnits !== undefined ? `→${fmt(p.sigmaInputUnits)}` : ''}`;
   if (method === 'ig') return `${p.steps} steps, ${p.baseline}`;
   return '';
 }
