@@ -9,7 +9,9 @@ export {
   supportedOps,
 } from './autodiff/engine.js';
 export {
+  ANALYTIC_RELATIVE_ERROR,
   checkGradients,
+  type DirectionCheck,
   type GradientCheckOptions,
   type GradientCheckResult,
   samplers,
@@ -52,6 +54,7 @@ export { knnAccuracy, nearestNeighbours, neighboursOf } from './maths/neighbours
 export { pca } from './maths/pca.js';
 export { type TsneOptions, tsne } from './maths/tsne.js';
 export { umap } from './maths/umap.js';
+export { featureMapsOf } from './methods/attribution/featureMaps.js';
 export { findGapLinearHead } from './methods/attribution/head.js';
 export {
   ATTRIBUTION_METHODS,
@@ -64,6 +67,7 @@ export {
   explain,
   findMethod,
   METHOD_NAMES,
+  paramsOf,
   parseTarget,
   type Target,
 } from './methods/attribution/index.js';
@@ -127,7 +131,18 @@ export {
   texture,
 } from './methods/synthesis/texture.js';
 export { GraphBuilder } from './onnx/builder.js';
+export { toFloat64 } from './onnx/float64.js';
 export { consumers, producers, topologicalOrder } from './onnx/graph.js';
+export {
+  type AxisRoles,
+  axisRoles,
+  channelsFirst,
+  inputLayout,
+  LAYOUTS,
+  type Layout,
+  toLayout,
+  withNchwInput,
+} from './onnx/layout.js';
 export { decodeModel, encodeModel, type Graph, type Model, type Node } from './onnx/model.js';
 export { makeStatic, type StaticModel, truncate } from './onnx/static.js';
 export { type DType, float32, int64, type Tensor } from './onnx/tensor.js';
