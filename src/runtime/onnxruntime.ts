@@ -43,7 +43,7 @@ const FROM_ORT = new Map(Object.entries(ORT_TYPE).map(([k, v]) => [v, k as DType
 
 /** What each accelerator needs, for the error when it cannot start. */
 const PROVIDER_NEEDS: Record<string, string> = {
-  cuda: "an NVIDIA GPU with CUDA 12 and onnxruntime-node's CUDA libraries, which its install script fetches unless ONNXRUNTIME_NODE_INSTALL=skip",
+  cuda: "an NVIDIA GPU with CUDA 12 and onnxruntime-node's CUDA libraries, which its install script fetches with ONNXRUNTIME_NODE_INSTALL=cuda12 (a convlens checkout skips them in its .npmrc)",
   tensorrt: 'TensorRT and the CUDA libraries beside onnxruntime-node',
   webgpu: 'a GPU adapter that WebGPU accepts (Vulkan on Linux, Metal on macOS, D3D12 on Windows)',
   webnn: 'a browser with WebNN',
@@ -56,6 +56,8 @@ export class OrtBackend implements InferenceBackend {
     readonly name: string,
     private readonly ort: OrtModule,
     providers: readonly string[],
+    /** Intra-op threads of sessions that do not ask for a number (default: onnxruntime's, all cores). */
+    private readonly defaultThreads?: number,
   ) {
     this.availableProviders = providers;
   }
@@ -70,12 +72,13 @@ export class OrtBackend implements InferenceBackend {
       }
     }
     const accelerators = providers.filter((p) => p !== 'cpu' && p !== 'wasm');
+    const threads = options.threads ?? this.defaultThreads;
     let session: OrtSession;
     try {
       session = await this.ort.InferenceSession.create(model, {
         executionProviders: providers,
         graphOptimizationLevel: options.graphOptimization ?? 'all',
-        ...(options.threads ? { intraOpNumThreads: options.threads, interOpNumThreads: 1 } : {}),
+        ...(threads ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {}),
         // Idle worker threads of one session busy-wait by default and starve the next session's
         // threads when convlens alternates sessions (forward, then gradient): off unless asked for.
         extra: { session: { intra_op: { allow_spinning: options.spinning ? '1' : '0' } } },
