@@ -28,6 +28,19 @@ describe('OrtBackend', () => {
     });
   });
 
+  it('gives sessions that choose no thread count the backend default, and lets them override it', async () => {
+    const seen: Record<string, unknown>[] = [];
+    const b = new OrtBackend('fake', failingOrt(seen), ['cpu'], 1);
+    await expect(b.createSession(new Uint8Array())).rejects.toThrow(/Failed to load/);
+    await expect(b.createSession(new Uint8Array(), { threads: 2 })).rejects.toThrow(/Failed to load/);
+    expect(seen.map((o) => o.intraOpNumThreads)).toEqual([1, 2]);
+    const none: Record<string, unknown>[] = [];
+    await expect(
+      new OrtBackend('fake', failingOrt(none), ['cpu']).createSession(new Uint8Array()),
+    ).rejects.toThrow();
+    expect(none[0]).not.toHaveProperty('intraOpNumThreads');
+  });
+
   it('names an accelerator that cannot start, the cause and what it needs', async () => {
     const b = new OrtBackend('fake', failingOrt([]), ['cpu', 'cuda']);
     await expect(b.createSession(new Uint8Array(), { executionProviders: ['cuda', 'cpu'] })).rejects.toThrow(
