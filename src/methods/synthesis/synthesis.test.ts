@@ -235,16 +235,43 @@ describe('on the shipped models', () => {
     labels.push(s.label);
   }
 
-  it('FGSM flips ≥ 90% of correctly classified test digits at ε = 0.4', async () => {
-    const r = await attack(model, card.preprocessing, pixels, labels, {
-      method: 'fgsm',
-      eps: 0.4,
-      logits: 'logits',
-    });
-    const correct = r.before.map((b, i) => b === labels[i]);
-    const flipped = r.success.filter((s, i) => s && correct[i]).length;
-    expect(flipped / correct.filter(Boolean).length).toBeGreaterThanOrEqual(0.9);
-    expect(Math.max(...r.linf)).toBeLessThanOrEqual(0.4 + 1e-6);
+  /** Among correctly classified digits, the fraction whose class changes on `attacked` pixels. */
+  const flipRate = async (attacked: Float32Array, correct: boolean[]) => {
+    const z = (
+      await model.run(
+        { dtype: 'float32', dims: [n, 1, 28, 28], data: toModelInput(attacked, card.preprocessing) },
+        { outputs: ['logits'] },
+      )
+    ).logits.data as Float32Array;
+    const top = (i: number) => {
+      const row = Array.from(z.subarray(i * 10, (i + 1) * 10));
+      return row.indexOf(Math.max(...row));
+    };
+    return labels.filter((l, i) => correct[i] && top(i) !== l).length / correct.filter(Boolean).length;
+  };
+
+  it('FGSM flips far more digits than random signs of the same size, and ≥ 85% at ε = 0.4', async () => {
+    const rng = new Random(3);
+    const rates: Record<number, { fgsm: number; random: number }> = {};
+    let correct: boolean[] = [];
+    for (const eps of [0.15, 0.4]) {
+      const r = await attack(model, card.preprocessing, pixels, labels, {
+        method: 'fgsm',
+        eps,
+        logits: 'logits',
+      });
+      correct = r.before.map((b, i) => b === labels[i]);
+      expect(Math.max(...r.linf)).toBeLessThanOrEqual(eps + 1e-6);
+      const noise = pixels.map((v) => Math.min(1, Math.max(0, v + (rng.next() < 0.5 ? -eps : eps))));
+      rates[eps] = { fgsm: await flipRate(r.pixels, correct), random: await flipRate(noise, correct) };
+    }
+    // At ε = 0.15 the gradient's signs matter: 45% against 8% for random signs on these 199 digits.
+    expect(rates[0.15].fgsm).toBeGreaterThan(0.3);
+    expect(rates[0.15].fgsm).toBeGreaterThan(3 * rates[0.15].random);
+    // At ε = 0.4 FGSM sits on MNIST's plateau (90.5% on 1,000 digits, where pixels at 0 or 1 clip
+    // half of each step; random signs that large flip as many): digits at its edge turn on gradient
+    // signs that round differently between CPUs, so the bound stays a few digits under it.
+    expect(rates[0.4].fgsm).toBeGreaterThanOrEqual(0.85);
   });
 
   it('targeted PGD reaches the target class on ≥ 90% at ε = 0.3 in 40 steps', async () => {
