@@ -114,7 +114,7 @@ export function addEmbedCommands(program: Command): void {
     if (indices.length < 5)
       throw new Error(`"${dataSpec}" has ${indices.length} images; embed needs at least 5`);
     const inputShape = [p.channels, ...p.size];
-    const m = openModel(model, card);
+    const m = openModel(model, card.preprocessing.layout);
     const progress = stepProgress(!!(flags.quiet || flags.json));
     const timings: Record<string, number> = {};
     const timed = async <T>(name: string, f: () => T | Promise<T>): Promise<T> => {

@@ -228,7 +228,7 @@ export function addExplainCommands(program: Command): void {
       const card = cardFor(model, flags);
       const job = jobFrom(flags, card);
       const inputs = await inputsFrom(flags, card);
-      const m = openModel(model, card);
+      const m = openModel(model, card.preprocessing.layout);
       try {
         const outcome = await runExplainJob(m, card, inputs, job);
         const files = new Map<string, Uint8Array | string>();
@@ -371,7 +371,7 @@ export function addExplainCommands(program: Command): void {
       if (!flags.eval && !flags.image?.length)
         throw new Error('give --image FILES, or --eval to measure box accuracy on --data');
       if (flags.sweep && !flags.eval) throw new Error('--sweep needs --eval');
-      const m = openModel(model, card);
+      const m = openModel(model, card.preprocessing.layout);
       try {
         if (flags.eval) {
           const splits = await loadDatasetSplits(flags.data, card.preprocessing);
@@ -483,7 +483,7 @@ export function addExplainCommands(program: Command): void {
       const card = cardFor(model, flags);
       const job = jobFrom(flags, card);
       const inputs = await inputsFrom(flags, card, card.dataset);
-      const m = openModel(model, card);
+      const m = openModel(model, card.preprocessing.layout);
       try {
         const started = performance.now();
         const outcome = await runExplainJob(m, card, inputs, job);

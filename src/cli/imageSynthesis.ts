@@ -67,7 +67,7 @@ async function featureModel(flags: FeatureModelFlags): Promise<FeatureModel> {
   }
   const { model } = resolveModel(flags.model);
   const card = cardFor(model, flags);
-  const m = openModel(model, card);
+  const m = openModel(model, card.preprocessing.layout);
   const p = card.preprocessing;
   const all = await m.layers([1, p.channels, ...p.size]);
   const layers = all.filter((l) => l.opType === 'Relu' && l.shape.length === 4).map((l) => l.tensor);

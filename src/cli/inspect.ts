@@ -149,7 +149,7 @@ export function addInspectCommands(program: Command): void {
       const { model } = resolveModel(flags.model);
       const card = cardFor(model, flags);
       const inputs = await inputsFrom(flags, card);
-      const m = openModel(model, card);
+      const m = openModel(model, card.preprocessing.layout);
       try {
         const logitsTensor = card.tensors?.logits ?? m.outputNames[0];
         const explainer = new Explainer(m, inputs.input, {

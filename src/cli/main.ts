@@ -74,10 +74,12 @@ export function buildProgram(): Command {
     .action(async (opts: { model: string; size?: number[]; layout?: string; json?: boolean }) => {
       const { model, inputShape } = resolveModel(opts.model);
       const layout = layoutOf(model, opts.layout);
-      const m = openModel(model);
-      const shape = inputShapeFor(m, inputShape, opts.size, 1, layout);
-      const layers = await m.layers(shape);
-      const s = await m.prepare({ [m.inputNames[0]]: shape });
+      const shape = inputShapeFor(openModel(model), inputShape, opts.size, 1, layout);
+      // Listed as the model computes in NCHW (a channels-last input adapted), the input as given.
+      const m = openModel(model, layout);
+      const nchw = layout === 'nhwc' ? [shape[0], shape[3], shape[1], shape[2]] : shape;
+      const layers = (await m.layers(nchw)).map((l) => (l.opType === 'Input' ? { ...l, shape } : l));
+      const s = await m.prepare({ [m.inputNames[0]]: nchw });
       const { fields } = receptiveFields(s.model, s.types);
       if (opts.json) {
         const rows = layers.map((l) => ({ ...l, receptiveField: fields.get(l.tensor) ?? null }));

@@ -31,7 +31,7 @@ export function addPredictCommands(program: Command): void {
       const { model } = resolveModel(flags.model);
       const card = cardFor(model, flags);
       const inputs = await imageInputs(flags.image, card);
-      const m = openModel(model, card);
+      const m = openModel(model, card.preprocessing.layout);
       const logitsName = card.tensors?.logits ?? m.outputNames[0];
       const out = (await m.run(inputs.input, { outputs: [logitsName] }))[logitsName];
       const tops = topClasses(out, card.classes, flags.top, givesProbabilities(model, logitsName));

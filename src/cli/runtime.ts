@@ -1,6 +1,5 @@
 /** The CLI's session options, from the global --threads and --provider flags (set by main before each command). */
-import type { ModelCard } from '../data/card.js';
-import { withNchwInput } from '../onnx/layout.js';
+import { type Layout, withNchwInput } from '../onnx/layout.js';
 import type { Model } from '../onnx/model.js';
 import type { SessionOptions } from '../runtime/backend.js';
 import { ConvlensModel } from '../runtime/model.js';
@@ -19,8 +18,9 @@ export function cliSessionOptions(): SessionOptions {
 
 /**
  * A model on onnxruntime-node with the command line's thread count and execution providers; a
- * channels-last model (by its card) is adapted to take NCHW, as every method computes in NCHW.
+ * channels-last model (`layout` 'nhwc', from its card) is adapted to take NCHW, as every method
+ * computes in NCHW.
  */
-export function openModel(model: Model, card?: Pick<ModelCard, 'preprocessing'>): ConvlensModel {
-  return new ConvlensModel(withNchwInput(model, card?.preprocessing.layout), nodeBackend(), sessionOptions);
+export function openModel(model: Model, layout?: Layout): ConvlensModel {
+  return new ConvlensModel(withNchwInput(model, layout), nodeBackend(), sessionOptions);
 }

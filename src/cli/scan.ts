@@ -140,7 +140,7 @@ async function runScan(
   const data = await scanData(flags.data, flags.split, card.preprocessing);
   const p = card.preprocessing;
   const input = [p.channels, ...p.size];
-  const m = openModel(resolved.model, card);
+  const m = openModel(resolved.model, card.preprocessing.layout);
   try {
     const probe = probeExplainer(m, card);
     const requested = flags.layers

@@ -197,7 +197,7 @@ export function addSynthesisCommands(program: Command): void {
     const card = cardFor(model, flags);
     const p = card.preprocessing;
     const [h, w] = p.size;
-    const m = openModel(model, card);
+    const m = openModel(model, card.preprocessing.layout);
     const logits = card.tensors?.logits ?? m.outputNames[0];
     try {
       const classCount =
@@ -336,7 +336,7 @@ export function addSynthesisCommands(program: Command): void {
       const [h, w] = p.size;
       const c = p.channels;
       const per = c * h * w;
-      const m = openModel(model, card);
+      const m = openModel(model, card.preprocessing.layout);
       const logits = card.tensors?.logits ?? m.outputNames[0];
       const classes = (await m.layers([1, c, h, w])).find((l) => l.tensor === logits)?.shape[1] ?? 0;
       const label = (k: number) => card.classes[k] ?? String(k);

@@ -150,7 +150,7 @@ export function addTrainCommands(program: Command): void {
       const { model } = resolveModel(flags.model);
       const card = cardFor(model, flags);
       const splits = await loadDatasetSplits(flags.data, card.preprocessing);
-      const m = openModel(model, card);
+      const m = openModel(model, card.preprocessing.layout);
       const e = await evaluate(m, splits.test, card.preprocessing, { logits: card.tensors?.logits });
       await m.release();
       if (flags.json) {

@@ -63,6 +63,27 @@ describe('channels-last tensors and models', () => {
     await Promise.all([adapted.release(), twin.release()]);
   });
 
+  it("turns tf2onnx's leading Transpose into an Identity, and transposes any other reader's input", async () => {
+    const adapted = channelsFirst(keras({ seed: 3 }));
+    expect(adapted.graph.nodes[0]).toMatchObject({ opType: 'Identity', inputs: ['input'] });
+    const b = new GraphBuilder();
+    const x = b.input('x', [1, 4, 4, 3]);
+    const scaled = b.mul(x, b.param('s', float32([1, 2, 3])));
+    const other = channelsFirst(b.build([b.transpose(scaled, [0, 3, 1, 2])]));
+    expect(other.graph.nodes[0]).toMatchObject({ opType: 'Transpose', inputs: ['x'], outputs: ['x/nhwc'] });
+    const data = float32(
+      Array.from({ length: 48 }, (_, i) => i),
+      [1, 3, 4, 4],
+    );
+    const m = new ConvlensModel(other, nodeBackend());
+    const y = (await m.run(data))[other.graph.outputs[0].name];
+    await m.release();
+    // Channel c scaled by c + 1 (the NHWC broadcast still sees channels last).
+    expect(Array.from(y.data as Float32Array)).toEqual(
+      Array.from({ length: 48 }, (_, i) => i * (Math.floor(i / 16) + 1)),
+    );
+  });
+
   it('refuses a model whose input is not 4-D', () => {
     expect(() => channelsFirst(reading([1, 10]))).toThrow(/input "x" is not 4-D \(\[1, 10\]\)/);
   });

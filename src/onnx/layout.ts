@@ -62,9 +62,10 @@ export function imageAxes(layout: Layout): { height: number; width: number; chan
 }
 
 /**
- * A copy of an NHWC-input model that takes NCHW: the new input (same name) is transposed to
- * NHWC and fed to what read the old one. Every method then works in NCHW; the Transpose pair
- * this makes with a tf2onnx model's own is exact.
+ * A copy of an NHWC-input model that takes NCHW, so every method works in NCHW. When the input's
+ * only reader is tf2onnx's Transpose to NCHW, that Transpose becomes an Identity of the new input
+ * (every other tensor keeps its name, shape and value); otherwise the new input (same name) is
+ * transposed to NHWC and fed to what read the old one.
  *
  * @example
  * const m = new ConvlensModel(channelsFirst(readModelFile('keras.onnx')), nodeBackend());
@@ -78,6 +79,21 @@ export function channelsFirst(model: Model): Model {
     throw new Error(
       `input "${input.name}" is not 4-D ([${dims?.join(', ') ?? '?'}]); no NHWC layout to adapt`,
     );
+  input.shape = [dims[0], dims[3], dims[1], dims[2]];
+  const readers = g.nodes.filter((n) => n.inputs.includes(input.name));
+  const [only] = readers;
+  const isOutput = g.outputs.some((o) => o.name === input.name);
+  if (
+    readers.length === 1 &&
+    !isOutput &&
+    only.opType === 'Transpose' &&
+    only.attrs.perm?.type === 'ints' &&
+    samePerm(only.attrs.perm.value, TO_NCHW)
+  ) {
+    only.opType = 'Identity';
+    only.attrs = {};
+    return m;
+  }
   const inner = `${input.name}/nhwc`;
   for (const n of g.nodes) n.inputs = n.inputs.map((i) => (i === input.name ? inner : i));
   for (const o of g.outputs) if (o.name === input.name) o.name = inner;
@@ -89,7 +105,6 @@ export function channelsFirst(model: Model): Model {
     outputs: [inner],
     attrs: { perm: { type: 'ints', value: TO_NHWC } },
   });
-  input.shape = [dims[0], dims[3], dims[1], dims[2]];
   return m;
 }
 
