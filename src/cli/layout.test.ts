@@ -113,6 +113,8 @@ describe('channels-last models', () => {
     const r = await cli('layers', '--model', nhwcModel, '--size', '32,32');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^input "input": nhwc \[1, 32, 32, 3\]/);
+    // tf2onnx's Transpose became an Identity: receptive fields compose through it.
+    expect(r.out).toMatch(/\nconv_2 +Conv +\[1, 8, 32, 32\] +3×3 \/1\n/);
     const twin = await cli('layers', '--model', nchwModel, '--size', '32,32', '--json');
     expect(JSON.parse(twin.out).inputLayout).toBe('nchw');
   });
