@@ -51,60 +51,26 @@ function referenceConv(
   return y;
 }
 
-const CONVS = [
-  {
-    name: '3×3 pad 1',
-    c: 3,
-    m: 4,
-    k: [3, 3],
-    stride: [1, 1],
-    pads: [1, 1, 1, 1],
-    dilation: [1, 1],
-    group: 1,
-  },
-  {
-    name: 'stride 2, odd size',
-    c: 2,
-    m: 3,
-    k: [3, 3],
-    stride: [2, 2],
-    pads: [1, 1, 1, 1],
-    dilation: [1, 1],
-    group: 1,
-  },
-  {
-    name: 'asymmetric pads, dilation 2',
-    c: 2,
-    m: 2,
-    k: [3, 2],
-    stride: [1, 2],
-    pads: [0, 1, 2, 0],
-    dilation: [2, 1],
-    group: 1,
-  },
-  { name: 'groups 2', c: 4, m: 6, k: [3, 3], stride: [1, 1], pads: [1, 1, 1, 1], dilation: [1, 1], group: 2 },
-  {
-    name: 'depthwise 7×7',
-    c: 4,
-    m: 4,
-    k: [7, 7],
-    stride: [1, 1],
-    pads: [3, 3, 3, 3],
-    dilation: [1, 1],
-    group: 4,
-  },
-  {
-    name: '1×1, no bias',
-    c: 3,
-    m: 5,
-    k: [1, 1],
-    stride: [1, 1],
-    pads: [0, 0, 0, 0],
-    dilation: [1, 1],
-    group: 1,
-    bias: false,
-  },
+// name, in and out channels, kernel, strides, pads, dilations, groups, bias
+const CONV_TABLE: [string, number, number, number[], number[], number[], number[], number, boolean][] = [
+  ['3×3 pad 1', 3, 4, [3, 3], [1, 1], [1, 1, 1, 1], [1, 1], 1, true],
+  ['stride 2, odd size', 2, 3, [3, 3], [2, 2], [1, 1, 1, 1], [1, 1], 1, true],
+  ['asymmetric pads, dilation 2', 2, 2, [3, 2], [1, 2], [0, 1, 2, 0], [2, 1], 1, true],
+  ['groups 2', 4, 6, [3, 3], [1, 1], [1, 1, 1, 1], [1, 1], 2, true],
+  ['depthwise 7×7', 4, 4, [7, 7], [1, 1], [3, 3, 3, 3], [1, 1], 4, true],
+  ['1×1, no bias', 3, 5, [1, 1], [1, 1], [0, 0, 0, 0], [1, 1], 1, false],
 ];
+const CONVS = CONV_TABLE.map(([name, c, m, k, stride, pads, dilation, group, bias]) => ({
+  name,
+  c,
+  m,
+  k,
+  stride,
+  pads,
+  dilation,
+  group,
+  bias,
+}));
 
 describe('float64 lowering', () => {
   it.each(CONVS.map((c) => [c.name, c] as const))(
