@@ -109,6 +109,17 @@ describe('channels-last models', () => {
     }
   });
 
+  it("predict gives the twin's probabilities", async () => {
+    const top = async (model: string) => {
+      const r = await cli('predict', '--model', model, '--image', image, '--size', '32,32', '--json');
+      expect(r.code).toBe(0);
+      return JSON.parse(r.out).predictions[0].top as { label: string; probability: number }[];
+    };
+    const [a, b] = [await top(nhwcModel), await top(nchwModel)];
+    expect(a.map((t) => t.label)).toEqual(b.map((t) => t.label));
+    for (const [k, t] of a.entries()) expect(Math.abs(t.probability - b[k].probability)).toBeLessThan(1e-6);
+  });
+
   it('layers says which layout the model takes', async () => {
     const r = await cli('layers', '--model', nhwcModel, '--size', '32,32');
     expect(r.code).toBe(0);
