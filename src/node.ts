@@ -1,10 +1,15 @@
 /** Node.js edge: models from and to files (with external data beside them), on onnxruntime-node. */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
+import { setOpenCvLoader } from './methods/segmentation/grabcut.js';
 import { decodeModel, type EncodeOptions, encodeModel, type Model } from './onnx/model.js';
 import type { InferenceBackend, SessionOptions } from './runtime/backend.js';
 import { ConvlensModel } from './runtime/model.js';
 import { nodeBackend } from './runtime/node.js';
+
+// OpenCV.js through require: it is CommonJS, and test runners that rewrite dynamic imports stall on it.
+setOpenCvLoader(() => ({ module: createRequire(import.meta.url)('@techstark/opencv-js') }));
 
 /** Read an ONNX file into the graph IR; external-data files are read from beside it. */
 export function readModelFile(path: string): Model {
