@@ -23,6 +23,8 @@ export interface ExplainInputs {
   /** Ground truth when the samples come from a dataset. */
   labels?: number[];
   boxes?: (Box | undefined)[];
+  /** Per sample, the union of the masks of every object of its labelled class (shapes). */
+  masks?: (Uint8Array | undefined)[];
 }
 
 function uniqueStems(names: string[]): string[] {
@@ -121,5 +123,12 @@ export async function datasetInputs(spec: string, card: ModelCard, count: number
     images: samples.map((s) => rgbFromPlanar(s.image, test.channels, test.height, test.width)),
     labels: samples.map((s) => s.label),
     boxes: samples.map((s) => s.objects?.[0]?.box),
+    masks: samples.map((s) => {
+      const own = s.objects?.filter((o) => o.classIndex === s.label) ?? [];
+      if (own.length === 0) return undefined;
+      const union = new Uint8Array(own[0].mask.length);
+      for (const o of own) for (let j = 0; j < union.length; j++) union[j] |= o.mask[j];
+      return union;
+    }),
   };
 }

@@ -15,6 +15,7 @@ import { addInspectCommands } from './inspect.js';
 import { addPredictCommands } from './predict.js';
 import { cliSessionOptions, openModel, setSessionOptions } from './runtime.js';
 import { addScanCommands } from './scan.js';
+import { addSegmentCommands } from './segment.js';
 import { addSynthesisCommands } from './synthesis.js';
 import { addTrainCommands } from './train.js';
 
@@ -166,6 +167,7 @@ export function buildProgram(): Command {
   addTrainCommands(program);
   addPredictCommands(program);
   addExplainCommands(program);
+  addSegmentCommands(program);
   addInspectCommands(program);
   addScanCommands(program);
   addEmbedCommands(program);

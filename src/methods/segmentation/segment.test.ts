@@ -75,13 +75,13 @@ describe('GrabCut from saliency seeds', () => {
     const s = await segmentFromMap(image, { data: map, height: h, width: w }, { fg: 0.95, bg: 0.3 });
     // Ties on the upsampled map's plateaus join the top 5% at its threshold.
     expect(s.seeds.counts.foreground).toBeGreaterThanOrEqual(W * H - Math.floor(0.95 * W * H));
-    // The seeds alone cover a twentieth of the image; GrabCut finds the whole disc.
+    // The seeds alone cover a quarter of the disc (a twentieth of the image); GrabCut finds all of it.
     expect(
       maskIoU(
         s.seeds.labels.map((l) => (l === GRABCUT_LABELS.foreground ? 1 : 0)),
         truth,
       ),
-    ).toBeLessThan(0.2);
+    ).toBeLessThan(0.3);
     expect(maskIoU(s.mask, truth)).toBeGreaterThanOrEqual(0.95);
   });
 
