@@ -100,6 +100,21 @@ export {
   scan,
   selectivity,
 } from './methods/inspect/scan.js';
+export { grabCut, type OpenCvLoader, openCv, setOpenCvLoader } from './methods/segmentation/grabcut.js';
+export {
+  DEFAULT_SEEDS,
+  GRABCUT_LABELS,
+  type SeedFractions,
+  type Seeds,
+  seedLabels,
+} from './methods/segmentation/seeds.js';
+export {
+  maskIoU,
+  type Segmentation,
+  type SegmentOptions,
+  seedPlane,
+  segmentFromMap,
+} from './methods/segmentation/segment.js';
 export { type AttackOptions, type AttackResult, attack } from './methods/synthesis/attack.js';
 export { type DreamOptions, type DreamResult, dream } from './methods/synthesis/dream.js';
 export { type Inversion, invert, matchTerm } from './methods/synthesis/invert.js';
