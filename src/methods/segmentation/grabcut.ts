@@ -1,7 +1,7 @@
 /**
  * GrabCut (Rother, Kolmogorov & Blake 2004) from OpenCV's WebAssembly build
  * (@techstark/opencv-js), loaded on first use so that nothing else pays for its 7 MB; the same
- * module runs in Node and in browsers.
+ * module runs in Node and in browsers (where the app hands it the loader, see setOpenCvLoader).
  */
 import type { RgbImage } from '../../render/image.js';
 import { GRABCUT_LABELS } from './seeds.js';
@@ -32,13 +32,21 @@ interface OpenCv {
 let loading: Promise<{ cv: OpenCv }> | undefined;
 /** Loads OpenCV.js's module, wrapped in an object (the module itself is a self-resolving thenable). */
 export type OpenCvLoader = () => Promise<{ module: unknown }> | { module: unknown };
+// A specifier bundlers do not follow: the 7 MB module stays out of every bundle unless an app asks.
+const OPENCV = '@techstark/opencv-js';
 let loader: OpenCvLoader = async () => ({
-  module: ((await import('@techstark/opencv-js')) as unknown as { default: unknown }).default,
+  module: ((await import(/* @vite-ignore */ OPENCV)) as { default: unknown }).default,
 });
 
 /**
- * How OpenCV.js's module is obtained (default: a dynamic import, as bundlers and browsers want).
- * The Node edge sets a `require`, which test runners that rewrite imports leave alone.
+ * How OpenCV.js's module is obtained. The default imports it at run time by name (Node, or a
+ * browser with an import map); the Node edge uses `require`, which test runners that rewrite
+ * imports leave alone. A bundled web app passes its own, so that its bundler splits it off:
+ *
+ * @example
+ * ```ts
+ * setOpenCvLoader(async () => ({ module: (await import('@techstark/opencv-js')).default }));
+ * ```
  */
 export function setOpenCvLoader(load: OpenCvLoader): void {
   loader = load;
