@@ -29,6 +29,22 @@ globalThis.convlensExplain = async (pixels, dims, methods) => {
 };
 `;
 
+// A web app that segments: it hands OpenCV.js to convlens through its own (bundled) import.
+const SEGMENT_PAGE = `
+import './module-global.js';
+import cv from '@techstark/opencv-js';
+import { segmentFromMap, setOpenCvLoader } from './src/web.ts';
+// A static import: awaiting a bundler's namespace of OpenCV.js would adopt its self-resolving then.
+setOpenCvLoader(() => ({ module: cv }));
+globalThis.convlensSegment = async (image, map, h, w) => {
+  const s = await segmentFromMap(
+    { width: w, height: h, data: Uint8Array.from(image) },
+    { data: map, height: h, width: w },
+  );
+  return Array.from(s.mask);
+};
+`;
+
 const TYPES: Record<string, string> = {
   '.js': 'text/javascript',
   '.mjs': 'text/javascript',
@@ -48,9 +64,39 @@ describe('the browser build (onnxruntime-web in Chromium)', () => {
       write: false,
       logLevel: 'silent',
     });
+    // OpenCV.js names Node's fs and path in branches a browser never takes.
+    const segment = await build({
+      stdin: { contents: SEGMENT_PAGE, resolveDir: root, sourcefile: 'segment.js', loader: 'js' },
+      // OpenCV.js's wrapper assigns a global Module, which strict (module) code must declare first.
+      plugins: [
+        {
+          name: 'module-global',
+          setup(b) {
+            b.onResolve({ filter: /^\.\/module-global\.js$/ }, () => ({
+              path: 'module-global',
+              namespace: 'g',
+            }));
+            b.onLoad({ filter: /.*/, namespace: 'g' }, () => ({
+              contents: 'globalThis.Module ??= {};',
+              loader: 'js',
+            }));
+          },
+        },
+      ],
+      bundle: true,
+      platform: 'browser',
+      format: 'esm',
+      write: false,
+      logLevel: 'silent',
+      external: ['fs', 'path', 'crypto'],
+    });
     const files: Record<string, Uint8Array> = {
       '/': new TextEncoder().encode('<!doctype html><script type="module" src="/bundle.js"></script>'),
+      '/segment.html': new TextEncoder().encode(
+        '<!doctype html><script type="module" src="/segment.js"></script>',
+      ),
       '/bundle.js': bundle.outputFiles[0].contents,
+      '/segment.js': segment.outputFiles[0].contents,
       '/model.onnx': readFileSync(join(root, 'models', 'shapes-gap.onnx')),
     };
     const ort = join(root, 'node_modules', 'onnxruntime-web', 'dist');
@@ -112,6 +158,56 @@ describe('the browser build (onnxruntime-web in Chromium)', () => {
         expect(scale, m.method).toBeGreaterThan(0);
         expect(worst / scale, m.method).toBeLessThan(1e-4);
       }
+    },
+    120_000,
+  );
+
+  it.runIf(BROWSER_AVAILABLE)(
+    "segments an image in Chromium with the mask onnxruntime-node's side gets",
+    async () => {
+      const { image, objects } = drawShapes(2, 0, 64, 0.02);
+      // A map high on the labelled object: its mask, blurred by a box of 5.
+      const mask = objects[0].mask;
+      const map = Float32Array.from(mask, (_, j) => {
+        let s = 0;
+        for (let dy = -2; dy <= 2; dy++)
+          for (let dx = -2; dx <= 2; dx++) {
+            const y = Math.floor(j / 64) + dy;
+            const x = (j % 64) + dx;
+            if (y >= 0 && y < 64 && x >= 0 && x < 64) s += mask[y * 64 + x];
+          }
+        return s;
+      });
+      const rgb = new Uint8Array(64 * 64 * 3);
+      for (let j = 0; j < 64 * 64; j++)
+        for (let c = 0; c < 3; c++) rgb[j * 3 + c] = Math.round(image[c * 64 * 64 + j] * 255);
+      await import('../node.js');
+      const { segmentFromMap } = await import('../methods/segmentation/segment.js');
+      const want = await segmentFromMap(
+        { width: 64, height: 64, data: rgb },
+        { data: map, height: 64, width: 64 },
+      );
+      const got = await withBrowser(async (browser) => {
+        const page = await browser.newPage();
+        const errors: string[] = [];
+        page.on('pageerror', (e) => errors.push(e.message));
+        await page.goto(`${url}segment.html`);
+        await page.waitForFunction(() => 'convlensSegment' in globalThis, undefined, { timeout: 20_000 });
+        const r = await page.evaluate(
+          ([img, m]) =>
+            (
+              globalThis as unknown as {
+                convlensSegment: (i: number[], m: number[], h: number, w: number) => Promise<number[]>;
+              }
+            ).convlensSegment(img, m, 64, 64),
+          [Array.from(rgb), Array.from(map)] as const,
+        );
+        expect(errors).toEqual([]);
+        return r;
+      });
+      // The same OpenCV build and the same seeds: the same mask, bit for bit.
+      expect(got).toEqual(Array.from(want.mask));
+      expect(got.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
     },
     120_000,
   );

@@ -41,11 +41,13 @@ let loader: OpenCvLoader = async () => ({
 /**
  * How OpenCV.js's module is obtained. The default imports it at run time by name (Node, or a
  * browser with an import map); the Node edge uses `require`, which test runners that rewrite
- * imports leave alone. A bundled web app passes its own, so that its bundler splits it off:
+ * imports leave alone. A bundled web app imports it itself (statically: awaiting a bundler's
+ * namespace of it would adopt its self-resolving `then`) and passes it on:
  *
  * @example
  * ```ts
- * setOpenCvLoader(async () => ({ module: (await import('@techstark/opencv-js')).default }));
+ * import cv from '@techstark/opencv-js'; // after globalThis.Module ??= {} in an earlier module
+ * setOpenCvLoader(() => ({ module: cv }));
  * ```
  */
 export function setOpenCvLoader(load: OpenCvLoader): void {
