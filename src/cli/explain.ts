@@ -40,7 +40,8 @@ import {
 import { datasetInputs, type ExplainInputs, imageInputs, npyInputs } from './inputs.js';
 import { openModel } from './runtime.js';
 
-interface ExplainFlags extends CardFlags {
+/** The model and samples a verb works on, and the method and layer it asks for. */
+export interface SampleFlags extends CardFlags {
   model: string;
   image?: string[];
   inputNpy?: string;
@@ -48,6 +49,19 @@ interface ExplainFlags extends CardFlags {
   count: number;
   method: string;
   layer?: string;
+}
+
+/** --model, --image, --input-npy, --data and --count, as every verb over samples takes them. */
+export function withSampleOptions(cmd: Command, count: number, dataHelp: string): Command {
+  return cmd
+    .option('-m, --model <model>', 'ONNX file or shipped model name', 'shapes-gap')
+    .option('-i, --image <files...>', 'image files')
+    .option('--input-npy <file>', 'an already preprocessed float32 tensor in the model layout, in .npy')
+    .option('-d, --data <data>', dataHelp)
+    .option('--count <n>', 'how many samples with --data', parsePositiveInt, count);
+}
+
+interface ExplainFlags extends SampleFlags {
   target: string[];
   out: string;
   json?: boolean;

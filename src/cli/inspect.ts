@@ -20,7 +20,7 @@ import {
   withCardFlags,
   writeAll,
 } from './common.js';
-import { inputsFrom } from './explain.js';
+import { inputsFrom, withSampleOptions } from './explain.js';
 import { givesProbabilities, topClasses } from './predictions.js';
 import { openModel } from './runtime.js';
 
@@ -107,16 +107,14 @@ export function addInspectCommands(program: Command): void {
     );
 
   withCardFlags(
-    program
-      .command('activations')
+    withSampleOptions(
+      program.command('activations'),
+      1,
+      'test samples of mnist, shapes or an image folder instead of files',
+    )
       .description(
         "every channel's feature map for images, with per-channel statistics (JSON) and the raw tensor (.npy)",
       )
-      .option('-m, --model <model>', 'ONNX file or shipped model name', 'shapes-gap')
-      .option('-i, --image <files...>', 'image files')
-      .option('--input-npy <file>', 'an already preprocessed float32 tensor (N,C,H,W) or (C,H,W) in .npy')
-      .option('-d, --data <data>', 'test samples of mnist, shapes or an image folder instead of files')
-      .option('--count <n>', 'how many samples with --data', parsePositiveInt, 1)
       .option('-l, --layer <tensor>', 'spatial layer (default: the last feature map before the head)')
       .addOption(
         new Option('--scale <how>', 'colour scale shared by all channels, or per channel')

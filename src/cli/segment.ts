@@ -10,26 +10,11 @@ import { maskIoU, seedPlane, segmentFromMap } from '../methods/segmentation/segm
 import { colormap } from '../render/colormap.js';
 import { greyscale, overlay, type RgbImage } from '../render/image.js';
 import { encodePng, gridPng } from '../render/node.js';
-import {
-  type CardFlags,
-  cardFor,
-  pad,
-  parsePositiveInt,
-  resolveModel,
-  withCardFlags,
-  writeAll,
-} from './common.js';
-import { inputsFrom } from './explain.js';
+import { cardFor, pad, parsePositiveInt, resolveModel, withCardFlags, writeAll } from './common.js';
+import { inputsFrom, type SampleFlags, withSampleOptions } from './explain.js';
 import { openModel } from './runtime.js';
 
-interface SegmentFlags extends CardFlags {
-  model: string;
-  image?: string[];
-  inputNpy?: string;
-  data?: string;
-  count: number;
-  method: string;
-  layer?: string;
+interface SegmentFlags extends SampleFlags {
   fg: number;
   bg: number;
   iterations: number;
@@ -85,16 +70,10 @@ const summary = (v: number[]) => ({
 
 export function addSegmentCommands(program: Command): void {
   withCardFlags(
-    program
-      .command('segment')
+    withSampleOptions(program.command('segment'), 4, 'test samples of shapes (with masks), mnist or a folder')
       .description(
         'object masks without supervision: an attribution map seeds GrabCut (Simonyan et al. 2014, §3.2)',
       )
-      .option('-m, --model <model>', 'ONNX file or shipped model name', 'shapes-gap')
-      .option('-i, --image <files...>', 'image files')
-      .option('--input-npy <file>', 'an already preprocessed float32 tensor in the model layout')
-      .option('-d, --data <data>', 'test samples of shapes (with masks), mnist or a folder')
-      .option('--count <n>', 'how many samples with --data', parsePositiveInt, 4)
       .option('--method <name>', 'the attribution method whose map seeds GrabCut', 'saliency')
       .option('-l, --layer <tensor>', 'feature map for CAM-family methods')
       .option(
