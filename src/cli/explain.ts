@@ -117,15 +117,7 @@ function parseNumber(value: string): number {
 /** Flags shared by explain and report: inputs, methods, targets, method parameters, rendering. */
 function withExplainFlags(cmd: Command, defaultMethods: string): Command {
   return withCardFlags(
-    cmd
-      .option('-m, --model <model>', 'ONNX file or shipped model name', 'shapes-gap')
-      .option('-i, --image <files...>', 'image files')
-      .option('--input-npy <file>', 'an already preprocessed float32 tensor (N,C,H,W) or (C,H,W) in .npy')
-      .option(
-        '-d, --data <data>',
-        'explain test samples of mnist, shapes or an image folder instead of files',
-      )
-      .option('--count <n>', 'how many samples with --data', parsePositiveInt, 4)
+    withSampleOptions(cmd, 4, 'explain test samples of mnist, shapes or an image folder instead of files')
       .option(
         '--method <list>',
         `comma-separated methods, or all: ${METHOD_NAMES.join(', ')}`,

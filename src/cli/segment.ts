@@ -1,5 +1,5 @@
 /** `convlens segment`: object masks from attribution maps seeding GrabCut, and their IoU on shapes masks. */
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { calibratedThresholds } from '../data/card.js';
 import { encodeNpy } from '../data/npy.js';
 import { explain, findMethod } from '../methods/attribution/index.js';
@@ -26,7 +26,7 @@ interface SegmentFlags extends SampleFlags {
 const quantile = (what: string) => (value: string) => {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n))
-    throw new Error(`--${what} expects a number, got "${value}"`);
+    throw new InvalidArgumentError(`--${what} expects a number, got "${value}"`);
   return n;
 };
 
@@ -37,7 +37,7 @@ function maskImage(mask: Uint8Array, width: number, height: number): RgbImage {
   return { width, height, data };
 }
 
-/** The image with the mask tinted green and the rest dimmed. */
+/** The image dimmed to grey, with the mask in viridis' top colour (yellow) over it. */
 function maskOverlay(image: RgbImage, mask: Uint8Array): RgbImage {
   const values = Float32Array.from(mask, (m) => (m ? 1 : 0));
   return overlay(greyscale(image, 0.6), values, colormap('viridis'), 0.55, true);
@@ -117,7 +117,9 @@ export function addSegmentCommands(program: Command): void {
       const map = maps[0];
       const cam = maps.find((x) => x.method === 'gradcam');
       const [height, width] = card.preprocessing.size;
-      const threshold = boxThresholdFor(map.method, calibratedThresholds(card));
+      const calibrated = calibratedThresholds(card);
+      const threshold = boxThresholdFor(map.method, calibrated);
+      const camThreshold = boxThresholdFor('gradcam', calibrated);
       const files = new Map<string, Uint8Array | string>();
       const scores = { grabcut: [] as number[], threshold: [] as number[], camBox: [] as number[] };
       const records = [];
@@ -125,7 +127,11 @@ export function addSegmentCommands(program: Command): void {
       for (const [i, stem] of inputs.stems.entries()) {
         const image = inputs.images[i];
         const plane = seedPlane(map, i, height, width);
-        const seg = await segmentFromMap(image, { data: plane, height, width }, flags);
+        const seg = await segmentFromMap(
+          image,
+          { data: plane, height, width },
+          { fg: flags.fg, bg: flags.bg, iterations: flags.iterations },
+        );
         let max = 0;
         for (const v of plane) max = Math.max(max, v);
         const thresholded = Uint8Array.from(plane, (v) => (max > 0 && v >= threshold * max ? 1 : 0));
@@ -154,7 +160,7 @@ export function addSegmentCommands(program: Command): void {
               w,
               height,
               width,
-              boxThresholdFor('gradcam', calibratedThresholds(card)),
+              camThreshold,
             );
             scores.camBox.push(maskIoU(boxMask(box, width, height), truth));
           }
