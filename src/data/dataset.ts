@@ -96,6 +96,23 @@ export function classCounts(data: Dataset): number[] {
   return counts;
 }
 
+/**
+ * One axis of `resizeImage`: output i blends source `lo[i]` and `hi[i]` with weight `t[i]` on
+ * `hi` (half-pixel centres, as align_corners=false; edges replicate).
+ */
+export function bilinearAxis(from: number, to: number): { lo: Int32Array; hi: Int32Array; t: Float32Array } {
+  const lo = new Int32Array(to);
+  const hi = new Int32Array(to);
+  const t = new Float32Array(to);
+  for (let i = 0; i < to; i++) {
+    const s = Math.min(from - 1, Math.max(0, ((i + 0.5) * from) / to - 0.5));
+    lo[i] = Math.floor(s);
+    hi[i] = Math.min(from - 1, lo[i] + 1);
+    t[i] = s - lo[i];
+  }
+  return { lo, hi, t };
+}
+
 /** Bilinearly resample a C×H×W image to C×height×width (pixel centres aligned, as align_corners=false). */
 export function resizeImage(
   image: Float32Array,
@@ -106,21 +123,9 @@ export function resizeImage(
   width: number,
 ): Float32Array {
   if (h === height && w === width) return image;
-  // Separable: each output row/column blends two source rows/columns (half-pixel centres, edges replicate).
-  const axis = (from: number, to: number) => {
-    const lo = new Int32Array(to);
-    const hi = new Int32Array(to);
-    const t = new Float32Array(to);
-    for (let i = 0; i < to; i++) {
-      const s = Math.min(from - 1, Math.max(0, ((i + 0.5) * from) / to - 0.5));
-      lo[i] = Math.floor(s);
-      hi[i] = Math.min(from - 1, lo[i] + 1);
-      t[i] = s - lo[i];
-    }
-    return { lo, hi, t };
-  };
-  const ys = axis(h, height);
-  const xs = axis(w, width);
+  // Separable: each output row/column blends two source rows/columns.
+  const ys = bilinearAxis(h, height);
+  const xs = bilinearAxis(w, width);
   const out = new Float32Array(channels * height * width);
   for (let c = 0; c < channels; c++) {
     const src = c * h * w;

@@ -32,7 +32,7 @@ export interface ShapeObject extends ObjectAnnotation {
   rotation: number;
 }
 
-type Point = [number, number];
+export type Point = [number, number];
 
 const regular = (n: number, r: number, phase: number): Point[] =>
   Array.from({ length: n }, (_, i) => {
@@ -40,12 +40,18 @@ const regular = (n: number, r: number, phase: number): Point[] =>
     return [r * Math.cos(a), r * Math.sin(a)];
   });
 
+/** Radius of a star's inner vertices in its unit frame. */
+export const STAR_INNER_RADIUS = 0.42;
+/** Radius of a ring's hole in its unit frame (the ring is 0.68 ± 0.26). */
+export const RING_HOLE_RADIUS = 0.42;
 const STAR: Point[] = Array.from({ length: 10 }, (_, i) => {
   const a = -Math.PI / 2 + (Math.PI * i) / 5;
-  const r = i % 2 === 0 ? 1 : 0.42;
+  const r = i % 2 === 0 ? 1 : STAR_INNER_RADIUS;
   return [r * Math.cos(a), r * Math.sin(a)];
 });
-const ARM = 0.3;
+/** Half-width of a cross's arms in its unit frame. */
+export const CROSS_ARM = 0.3;
+const ARM = CROSS_ARM;
 const CROSS: Point[] = [
   [-ARM, -1],
   [ARM, -1],
@@ -66,6 +72,22 @@ const POLYGONS: Partial<Record<ShapeClass, Point[]>> = {
   star: STAR,
   cross: CROSS,
 };
+
+/** The vertices of a polygonal shape in its unit frame (undefined for circle and ring). */
+export const shapePolygon = (shape: ShapeClass): readonly Point[] | undefined => POLYGONS[shape];
+
+/** (x, y) in pixels seen in an object's unit frame: centred, unrotated, radius 1 (as drawn). */
+export function unitFrame(
+  o: Pick<ShapeObject, 'cx' | 'cy' | 'radius' | 'rotation'>,
+  x: number,
+  y: number,
+): Point {
+  const cos = Math.cos(-o.rotation);
+  const sin = Math.sin(-o.rotation);
+  const dx = x - o.cx;
+  const dy = y - o.cy;
+  return [(dx * cos - dy * sin) / o.radius, (dx * sin + dy * cos) / o.radius];
+}
 
 /** Signed distance from (x, y) to a polygon's boundary: negative inside (even–odd rule). */
 function polygonDistance(poly: readonly Point[], x: number, y: number): number {
@@ -142,6 +164,17 @@ export function drawShapes(
   size = 64,
   noise = 0.03,
 ): Sample & { objects: ShapeObject[] } {
+  const { clean: _, ...sample } = renderShapes(seed, index, size, noise);
+  return sample;
+}
+
+/** `drawShapes` plus the image before noise (`clean`), which concept data reads colours from. */
+export function renderShapes(
+  seed: number,
+  index: number,
+  size = 64,
+  noise = 0.03,
+): Sample & { objects: ShapeObject[]; clean: Float32Array } {
   const rng = new Random(sampleSeed(seed, index));
   const area = size * size;
   const image = new Float32Array(3 * area);
@@ -195,8 +228,6 @@ export function drawShapes(
 
   const objects: ShapeObject[] = specs.map((s) => {
     const mask = new Uint8Array(area);
-    const cos = Math.cos(-s.rotation);
-    const sin = Math.sin(-s.rotation);
     const shape = SHAPE_CLASSES[s.classIndex];
     let x0 = size;
     let y0 = size;
@@ -208,10 +239,8 @@ export function drawShapes(
     const bottom = Math.min(size, Math.ceil(s.cy + s.radius + 2));
     for (let y = top; y < bottom; y++) {
       for (let x = lo; x < hi; x++) {
-        const dx = x + 0.5 - s.cx;
-        const dy = y + 0.5 - s.cy;
-        const d =
-          shapeDistance(shape, (dx * cos - dy * sin) / s.radius, (dx * sin + dy * cos) / s.radius) * s.radius;
+        const [u, v] = unitFrame(s, x + 0.5, y + 0.5);
+        const d = shapeDistance(shape, u, v) * s.radius;
         // Anti-aliased coverage from the signed distance in pixels.
         const alpha = Math.max(0, Math.min(1, 0.5 - d));
         if (alpha === 0) continue;
@@ -230,11 +259,13 @@ export function drawShapes(
     return { ...s, mask, box: [x0, y0, x1, y1] };
   });
 
+  const clean = image.slice();
   for (let i = 0; i < image.length; i++) {
     const v = image[i] + (noise > 0 ? noise * rng.normal() : 0);
     image[i] = Math.min(1, Math.max(0, v));
   }
-  return { image, label: objects[0].classIndex, objects };
+  for (let i = 0; i < clean.length; i++) clean[i] = Math.min(1, Math.max(0, clean[i]));
+  return { image, clean, label: objects[0].classIndex, objects };
 }
 
 /**
