@@ -8,6 +8,7 @@ import type { ConvlensModel } from '../runtime/model.js';
 import { nodeBackend } from '../runtime/node.js';
 import { smallFamilies } from '../zoo/families.js';
 import { pad, parseSize, resolveModel, ZOO } from './common.js';
+import { addDissectCommands } from './dissect.js';
 import { addEmbedCommands } from './embed.js';
 import { addExplainCommands } from './explain.js';
 import { addImageSynthesisCommands } from './imageSynthesis.js';
@@ -170,6 +171,7 @@ export function buildProgram(): Command {
   addSegmentCommands(program);
   addInspectCommands(program);
   addScanCommands(program);
+  addDissectCommands(program);
   addEmbedCommands(program);
   addSynthesisCommands(program);
   addImageSynthesisCommands(program);

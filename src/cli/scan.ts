@@ -98,7 +98,7 @@ function indexLayer(index: ScanIndex, layer: string | undefined, file: string): 
   return chosen;
 }
 
-function parseRange(value: string): [number, number] {
+export function parseRange(value: string): [number, number] {
   const m = /^(\d+):(\d+)$/.exec(value.trim());
   if (!m || Number(m[1]) >= Number(m[2]))
     throw new InvalidArgumentError(

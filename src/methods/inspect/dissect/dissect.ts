@@ -178,7 +178,7 @@ async function runPass(
     return runner.run(feeds, { outputs: fetch });
   };
   const fold = (b: Awaited<ReturnType<typeof load>>, out: Record<string, Tensor>) => {
-    const concepts = b.samples.map((s) => pixelConcepts(s, area));
+    const concepts = b.samples.map((s) => pixelConcepts(s, area, state.counts.concepts));
     for (const l of layers) {
       const o = graph.outputs[l];
       const info = state.counts.layers[l];
@@ -190,7 +190,7 @@ async function runPass(
       const only = steps.only?.[l];
       counters[l].count(state.counts, l, gathered, b.images, concepts, { ...steps, only });
     }
-    if (steps.histogram && !steps.only) countConcepts(state.counts, b.samples);
+    if (steps.histogram && !steps.only) countConcepts(state.counts, concepts);
   };
   try {
     if (batches.length === 0) return true;
@@ -329,6 +329,8 @@ export interface UnitRecord {
   coverage: number;
   /** The best concepts, highest IoU first. */
   top: ConceptScore[];
+  /** The images where the unit fires most, [image, max activation], highest first. */
+  images: [number, number][];
 }
 
 export interface LayerRecord {
@@ -391,6 +393,7 @@ export function dissectionResult(
         top: order
           .slice(0, options.top ?? 5)
           .map((c) => ({ concept: concepts[c].name, category: concepts[c].category, iou: r.iou[c] })),
+        images: u.top.map(([image, value]) => [image, value]),
       };
     });
     const labelled = units.filter((u) => u.label !== null);

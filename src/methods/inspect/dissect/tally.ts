@@ -9,7 +9,7 @@
  * the bins at or above T_k's, and IoU_{k,c} = Σ|M_k ∩ L_c| / Σ|M_k ∪ L_c| over the dataset.
  *
  * Bins far below the threshold are never needed: each unit keeps a floor, raised after every
- * batch to the bin of its ⌈4·q·n⌉-th largest value so far (activations below it are only counted),
+ * batch to the bin of its ⌈2·q·n⌉-th largest value so far (activations below it are only counted),
  * and the data pass gathers only the maps whose maximum reaches it. Should the final threshold
  * fall below a unit's floor, that unit's pixel counts are redone in a second pass (`recount`).
  */
@@ -18,7 +18,7 @@ import { binLowerEdge, binOfBits, nonFiniteBits } from './bins.js';
 import { SparseUpsampler } from './upsample.js';
 
 /** How far below the running quantile a unit's floor stays: the bin of the ⌈FLOOR_FACTOR·q·n⌉-th value. */
-export const FLOOR_FACTOR = 4;
+export const FLOOR_FACTOR = 2;
 
 /** One unit's counts; arrays are indexed by bin − floor. */
 export interface UnitCounts {
@@ -32,6 +32,21 @@ export interface UnitCounts {
   pixels: Float64Array;
   /** Upsampled pixels per bin and concept, [bin × concepts]. */
   overlaps: Float64Array;
+  /** The images where the unit's maximum is highest, [image, max], highest first (ties: lower image). */
+  top: [number, number][];
+}
+
+/** Images kept per unit for its picture. */
+export const TOP_IMAGES = 6;
+
+/** Insert [image, value] into `top` (highest first) keeping at most `TOP_IMAGES`. */
+export function offerTop(top: [number, number][], image: number, value: number): void {
+  const before = (a: [number, number]) => value > a[1] || (value === a[1] && image < a[0]);
+  if (top.length >= TOP_IMAGES && !before(top[top.length - 1])) return;
+  let i = top.length;
+  while (i > 0 && before(top[i - 1])) i--;
+  top.splice(i, 0, [image, value]);
+  if (top.length > TOP_IMAGES) top.pop();
 }
 
 export interface LayerCounts {
@@ -82,6 +97,7 @@ export function emptyCounts(
             values: new Float64Array(0),
             pixels: new Float64Array(0),
             overlaps: new Float64Array(0),
+            top: [],
           })),
         },
       ]),
@@ -89,19 +105,26 @@ export function emptyCounts(
   };
 }
 
-/** Make `u`'s arrays reach bin `top` (inclusive). */
-function reach(u: UnitCounts, top: number, concepts: number): void {
+/** A copy of `a` with room for `length` entries (the rest zero). */
+function grown(a: Float64Array, length: number): Float64Array {
+  const b = new Float64Array(length);
+  b.set(a);
+  return b;
+}
+
+/** Make `u.values` reach bin `top` (inclusive). */
+function reachValues(u: UnitCounts, top: number): void {
   const need = top - u.floor + 1;
-  if (need <= u.values.length) return;
-  const length = Math.max(need, 2 * u.values.length, 16);
-  const grow = <T extends Float64Array>(a: T, per: number) => {
-    const b = new Float64Array(length * per);
-    b.set(a);
-    return b;
-  };
-  u.values = grow(u.values, 1);
-  u.pixels = grow(u.pixels, 1);
-  u.overlaps = grow(u.overlaps, concepts);
+  if (need > u.values.length) u.values = grown(u.values, Math.max(need, Math.ceil(1.5 * u.values.length)));
+}
+
+/** Make `u.pixels` and `u.overlaps` reach bin `top` (inclusive); they start at the floor when first needed. */
+function reachPixels(u: UnitCounts, top: number, concepts: number): void {
+  const need = top - u.floor + 1;
+  if (need <= u.pixels.length) return;
+  const length = Math.max(need, Math.ceil(1.5 * u.pixels.length));
+  u.pixels = grown(u.pixels, length);
+  u.overlaps = grown(u.overlaps, length * concepts);
 }
 
 /** Raise `u`'s floor to `floor`: activations below it are folded into `below`, pixel counts dropped. */
@@ -109,10 +132,17 @@ export function raiseFloor(u: UnitCounts, floor: number, concepts: number): void
   const shift = floor - u.floor;
   if (shift <= 0) return;
   for (let b = 0; b < Math.min(shift, u.values.length); b++) u.below += u.values[b];
-  const keep = Math.max(0, u.values.length - shift);
-  u.values = u.values.slice(u.values.length - keep);
-  u.pixels = u.pixels.slice(u.pixels.length - keep);
-  u.overlaps = u.overlaps.slice(u.overlaps.length - keep * concepts);
+  // Also cut the room grown above the highest bin in use.
+  const used = (a: Float64Array) => {
+    let end = a.length;
+    while (end > shift && a[end - 1] === 0) end--;
+    return Math.max(end, shift);
+  };
+  const top = Math.max(used(u.values), used(u.pixels));
+  const pixelsEnd = Math.min(top, u.pixels.length);
+  u.values = u.values.slice(Math.min(shift, u.values.length), top);
+  u.overlaps = u.overlaps.slice(Math.min(shift, pixelsEnd) * concepts, pixelsEnd * concepts);
+  u.pixels = u.pixels.slice(Math.min(shift, pixelsEnd), pixelsEnd);
   u.floor = floor;
 }
 
@@ -126,34 +156,44 @@ export function rankBin(u: UnitCounts, rank: number): number | undefined {
   return undefined;
 }
 
-/** Per image of a batch: for each pixel, the concepts there (CSR: ids[offsets[p]..offsets[p+1]]). */
+/**
+ * One image's concepts per pixel as bit sets: `words` 32-bit words per pixel, bit c of pixel p
+ * set when concept c is there; `pixels[c]` is |L_c| in the image.
+ */
 export interface PixelConcepts {
-  offsets: Int32Array;
-  ids: Int32Array;
+  words: number;
+  bits: Uint32Array;
+  pixels: Float64Array;
 }
 
-export function pixelConcepts(sample: Pick<ConceptSample, 'concepts'>, area: number): PixelConcepts {
-  const offsets = new Int32Array(area + 1);
-  for (const { mask } of sample.concepts) for (let p = 0; p < area; p++) if (mask[p]) offsets[p + 1]++;
-  for (let p = 0; p < area; p++) offsets[p + 1] += offsets[p];
-  const ids = new Int32Array(offsets[area]);
-  const at = offsets.slice(0, area);
-  for (const { concept, mask } of sample.concepts)
-    for (let p = 0; p < area; p++) if (mask[p]) ids[at[p]++] = concept;
-  return { offsets, ids };
+export function pixelConcepts(
+  sample: Pick<ConceptSample, 'concepts'>,
+  area: number,
+  concepts: number,
+): PixelConcepts {
+  const words = Math.max(1, Math.ceil(concepts / 32));
+  const bits = new Uint32Array(area * words);
+  const pixels = new Float64Array(concepts);
+  for (const { concept, mask } of sample.concepts) {
+    const word = concept >>> 5;
+    const bit = 1 << (concept & 31);
+    let n = 0;
+    for (let p = 0; p < area; p++)
+      if (mask[p]) {
+        bits[p * words + word] |= bit;
+        n++;
+      }
+    pixels[concept] = n;
+  }
+  return { words, bits, pixels };
 }
 
-/** Fold the concept pixels of a batch's images into the counts (once per image, whatever the layers). */
-export function countConcepts(
-  counts: DissectionCounts,
-  samples: readonly Pick<ConceptSample, 'concepts'>[],
-): void {
-  for (const s of samples) {
-    for (const { concept, mask } of s.concepts) {
-      let n = 0;
-      for (let p = 0; p < mask.length; p++) n += mask[p];
-      counts.conceptPixels[concept] += n;
-      if (n > 0) counts.conceptImages[concept]++;
+/** Fold a batch's concept pixels into the counts (once per image, whatever the layers). */
+export function countConcepts(counts: DissectionCounts, images: readonly PixelConcepts[]): void {
+  for (const pc of images) {
+    for (let c = 0; c < counts.concepts; c++) {
+      counts.conceptPixels[c] += pc.pixels[c];
+      if (pc.pixels[c] > 0) counts.conceptImages[c]++;
     }
     counts.images++;
   }
@@ -212,6 +252,7 @@ export class RowCounter {
         const c = rows[k] % l.channels;
         const u = l.units[c];
         let top = -1;
+        let max = Number.NEGATIVE_INFINITY;
         for (let j = k * area; j < (k + 1) * area; j++) {
           const bits = mapBits[j];
           if (nonFiniteBits(bits))
@@ -219,9 +260,11 @@ export class RowCounter {
               `layer "${layer}" unit ${c} is not finite (${maps[j]}) on image ${images[Math.floor(rows[k] / l.channels)]}`,
             );
           top = Math.max(top, binOfBits(bits));
+          max = Math.max(max, maps[j]);
         }
+        if (steps.raise) offerTop(u.top, images[Math.floor(rows[k] / l.channels)], max);
         if (top < u.floor) continue;
-        reach(u, top, K);
+        reachValues(u, top);
         for (let j = k * area; j < (k + 1) * area; j++) {
           const b = binOfBits(mapBits[j]) - u.floor;
           if (b >= 0) {
@@ -253,11 +296,18 @@ export class RowCounter {
       const found = this.upsampler.collect(maps, k * area, binLowerEdge(u.floor), index, value);
       for (let i = 0; i < found; i++) {
         const b = binOfBits(bits[i]);
-        reach(u, b, K);
+        if (b - u.floor >= u.pixels.length) reachPixels(u, b, K);
         const at = b - u.floor;
         u.pixels[at]++;
-        const p = index[i];
-        for (let j = pc.offsets[p]; j < pc.offsets[p + 1]; j++) u.overlaps[at * K + pc.ids[j]]++;
+        const p = index[i] * pc.words;
+        for (let w = 0; w < pc.words; w++) {
+          let set = pc.bits[p + w];
+          while (set !== 0) {
+            const low = set & -set;
+            u.overlaps[at * K + 32 * w + 31 - Math.clz32(low)]++;
+            set ^= low;
+          }
+        }
       }
     }
   }
@@ -372,12 +422,12 @@ export function mergeCounts(parts: readonly DissectionCounts[]): DissectionCount
         };
         raiseFloor(copy, u.floor, K);
         u.below += copy.below;
-        if (copy.values.length > 0) reach(u, u.floor + copy.values.length - 1, K);
-        for (let i = 0; i < copy.values.length; i++) {
-          u.values[i] += copy.values[i];
-          u.pixels[i] += copy.pixels[i];
-        }
+        if (copy.values.length > 0) reachValues(u, u.floor + copy.values.length - 1);
+        if (copy.pixels.length > 0) reachPixels(u, u.floor + copy.pixels.length - 1, K);
+        for (let i = 0; i < copy.values.length; i++) u.values[i] += copy.values[i];
+        for (let i = 0; i < copy.pixels.length; i++) u.pixels[i] += copy.pixels[i];
         for (let i = 0; i < copy.overlaps.length; i++) u.overlaps[i] += copy.overlaps[i];
+        for (const [image, value] of v.top) offerTop(u.top, image, value);
       }
     }
   }
