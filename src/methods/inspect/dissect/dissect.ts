@@ -160,7 +160,7 @@ async function runPass(
     return { start, count, images, samples, x };
   };
   const fetch = layers.flatMap((l) =>
-    [graph.outputs[l].rows, graph.outputs[l].maps].filter((n) => n !== undefined),
+    [graph.outputs[l].rows, graph.outputs[l].maps, graph.outputs[l].max].filter((n) => n !== undefined),
   );
   const run = (x: Float32Array) => {
     const feeds: Record<string, Tensor> = {
@@ -186,7 +186,11 @@ async function runPass(
       const rows = o.rows
         ? (out[o.rows].data as Int32Array)
         : Int32Array.from({ length: batch * info.channels }, (_, r) => r);
-      const gathered: GatheredRows = { rows, maps };
+      const gathered: GatheredRows = {
+        rows,
+        maps,
+        max: o.max ? (out[o.max].data as Float32Array) : undefined,
+      };
       const only = steps.only?.[l];
       counters[l].count(state.counts, l, gathered, b.images, concepts, { ...steps, only });
     }

@@ -14,6 +14,8 @@ export interface GatherOutputs {
   rows?: string;
   /** [K, H·W] the rows' maps. */
   maps: string;
+  /** [N·C] every row's maximum. Absent before opset 9. */
+  max?: string;
 }
 
 export function withRowGather(
@@ -33,11 +35,13 @@ export function withRowGather(
     const threshold = `dissect/threshold:${name}`;
     out.graph.inputs.push({ name: threshold, dtype: 'float32', shape: [l.channels] });
     const reaches = emit.reshape(emit.op('Not', [emit.op('Less', [max, threshold])]), [-1]);
+    const maxima = emit.reshape(max, [-1]);
     const rows = emit.concat([emit.ints([0]), emit.reshape(emit.op('NonZero', [reaches]), [-1])], 0);
     outputs[name] = {
       threshold,
       rows: emit.op('Cast', [rows], { to: 6 }),
       maps: emit.op('Gather', [rowsOfMap, rows], { axis: 0 }),
+      max: maxima,
     };
   }
   out.graph.nodes.push(...emit.nodes);

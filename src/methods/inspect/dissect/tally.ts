@@ -205,6 +205,8 @@ export interface GatheredRows {
   rows: Int32Array;
   /** [rows × h·w] maps. */
   maps: Float32Array;
+  /** Every row's maximum, [N·C] (absent: only the gathered rows offer their images to the units' top lists). */
+  max?: Float32Array;
 }
 
 /** Scratch buffers for `countRows`, sized for one layer and mask resolution. */
@@ -262,7 +264,7 @@ export class RowCounter {
           top = Math.max(top, binOfBits(bits));
           max = Math.max(max, maps[j]);
         }
-        if (steps.raise) offerTop(u.top, images[Math.floor(rows[k] / l.channels)], max);
+        if (steps.raise && !batch.max) offerTop(u.top, images[Math.floor(rows[k] / l.channels)], max);
         if (top < u.floor) continue;
         reachValues(u, top);
         for (let j = k * area; j < (k + 1) * area; j++) {
@@ -276,6 +278,9 @@ export class RowCounter {
       for (const [c, u] of l.units.entries())
         if (!steps.only || steps.only.has(c)) u.below += images.length * area - counted[c];
     }
+    if (steps.raise && batch.max)
+      for (let r = 0; r < images.length * l.channels; r++)
+        offerTop(l.units[r % l.channels].top, images[Math.floor(r / l.channels)], batch.max[r]);
     if (steps.raise) {
       const n = (counts.images + images.length) * area;
       const rank = Math.max(1, Math.ceil(FLOOR_FACTOR * counts.quantile * n));
