@@ -3,19 +3,23 @@
  * 1. scan throughput (images/s) as a fraction of plain batched-forward throughput over the same
  *    in-memory batches (goal ≥ 0.9), on the shipped models;
  * 2. peak memory (max RSS of a fresh process) of a scan against dataset size (goal: flat);
- * 3. Barnes–Hut t-SNE time for 10,000 × 50 points (10 Gaussian clusters), with its 5-NN accuracy.
- * Run: npm run bench:inspect [-- --quick] [-- --only throughput|memory|tsne]
+ * 3. Barnes–Hut t-SNE time for 10,000 × 50 points (10 Gaussian clusters), with its 5-NN accuracy;
+ * 4. dissection throughput as a fraction of batched-forward throughput over the same in-memory
+ *    shapes-concepts images (goal ≥ 0.8), and its peak memory against dataset size (goal: flat).
+ * Run: npm run bench:inspect [-- --quick] [-- --only throughput|memory|tsne|dissect]
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { modelsDir } from '../src/cli/common.js';
 import { readCard } from '../src/data/card.js';
+import { shapesConcepts } from '../src/data/concepts.js';
 import { normalizeInto } from '../src/data/preprocess.js';
 import { shapesDataset } from '../src/data/shapes.js';
 import { knnAccuracy, nearestNeighbours } from '../src/maths/neighbours.js';
 import { Random } from '../src/maths/random.js';
 import { tsne } from '../src/maths/tsne.js';
+import { dissect } from '../src/methods/inspect/dissect/dissect.js';
 import { channelReducer, defersPositions, emptyIndex, scan } from '../src/methods/inspect/scan.js';
 import { readModelFile } from '../src/node.js';
 import { ConvlensModel } from '../src/runtime/model.js';
@@ -65,6 +69,87 @@ async function memoryRun(length: number): Promise<void> {
   });
   await m.release();
   process.stdout.write(`${(process.resourceUsage().maxRSS / 1024).toFixed(1)}\n`);
+}
+
+/** Dissect `length` shapes-concepts images (drawn on demand) with shapes-gap; prints the peak RSS in MiB. */
+async function dissectMemoryRun(length: number): Promise<void> {
+  const { model, card } = shipped('shapes-gap');
+  const p = card.preprocessing;
+  const m = new ConvlensModel(model, nodeBackend());
+  await dissect(m, shapesConcepts({ length, seed: 9, size: p.size[0] }), {
+    layers: ['relu2', 'features'],
+    batch: BATCH,
+    toInput: (s, out, offset) => normalizeInto(s.image, p.channels, p, out, offset),
+  });
+  await m.release();
+  process.stdout.write(`${(process.resourceUsage().maxRSS / 1024).toFixed(1)}\n`);
+}
+
+/** Dissection against plain batched forward passes over the same in-memory images and masks. */
+async function dissectThroughput(): Promise<void> {
+  const { model, card } = shipped('shapes-gap');
+  const p = card.preprocessing;
+  const count = quick ? 512 : 2048;
+  const data = shapesConcepts({ length: count, seed: 3, size: p.size[0] });
+  const per = p.channels * p.size[0] * p.size[1];
+  // Images and masks are made once, so both sides measure model and counting only.
+  const samples = await Promise.all(
+    Array.from({ length: count }, async (_, i) => {
+      const s = await data.load(i);
+      const image = new Float32Array(per);
+      normalizeInto(s.image, p.channels, p, image, 0);
+      return { ...s, image };
+    }),
+  );
+  const source = { ...data, load: (i: number) => samples[i] };
+  const m = new ConvlensModel(model, nodeBackend());
+  const x = new Float32Array(BATCH * per);
+  const forward = async () => {
+    for (let b = 0; b < count; b += BATCH) {
+      for (let k = 0; k < BATCH; k++) x.set(samples[b + k].image, k * per);
+      await m.run(
+        { dtype: 'float32', dims: [BATCH, p.channels, ...p.size], data: x },
+        { outputs: ['logits'] },
+      );
+    }
+  };
+  console.log(
+    `\ndissection throughput vs batched forward (shapes-gap, batch ${BATCH}, ${count} in-memory shapes-concepts images, 2 threads)`,
+  );
+  console.log('layers                              forward img/s   dissect img/s   ratio');
+  for (const layers of [
+    ['features'],
+    ['relu2', 'features'],
+    ['relu1', 'relu2', 'relu3', 'relu4', 'features'],
+  ]) {
+    const once = async () => {
+      await dissect(m, source, {
+        layers,
+        batch: BATCH,
+        toInput: (s, out, offset) => out.set(s.image, offset),
+      });
+    };
+    const {
+      medians: [forwardMs, dissectMs],
+      ratios: [, ratio],
+    } = await interleavedRatios([forward, once], quick ? 3 : 7);
+    console.log(
+      `${layers.join(',').padEnd(36)}${((count / forwardMs) * 1000).toFixed(0).padStart(13)}${((count / dissectMs) * 1000).toFixed(0).padStart(16)}${ratio.toFixed(2).padStart(8)}`,
+    );
+  }
+  await m.release();
+  const sizes = quick ? [500, 2000] : [500, 2000, 8000];
+  console.log(
+    '\npeak memory of a dissection (shapes-gap, relu2 + features, images drawn on demand, fresh process each)',
+  );
+  console.log('images   max RSS MiB');
+  const self = fileURLToPath(import.meta.url);
+  for (const n of sizes) {
+    const out = execFileSync(process.execPath, ['--import', 'tsx', self, '--dissect-memory', String(n)], {
+      encoding: 'utf8',
+    });
+    console.log(`${String(n).padStart(6)}   ${out.trim().padStart(11)}`);
+  }
 }
 
 async function throughput(): Promise<void> {
@@ -207,14 +292,17 @@ function tsneTime(): void {
 }
 
 const memoryArg = process.argv.indexOf('--memory');
+const dissectMemoryArg = process.argv.indexOf('--dissect-memory');
 const onlyArg = process.argv.indexOf('--only');
 const only = onlyArg > 0 ? process.argv[onlyArg + 1] : undefined;
-const parts = ['throughput', 'memory', 'tsne'];
+const parts = ['throughput', 'memory', 'tsne', 'dissect'];
 if (only !== undefined && !parts.includes(only))
   throw new Error(`--only must be one of ${parts.join(', ')}, got "${only}"`);
 if (memoryArg > 0) await memoryRun(Number(process.argv[memoryArg + 1]));
+else if (dissectMemoryArg > 0) await dissectMemoryRun(Number(process.argv[dissectMemoryArg + 1]));
 else {
   if (!only || only === 'throughput') await throughput();
   if (!only || only === 'memory') memory();
   if (!only || only === 'tsne') tsneTime();
+  if (!only || only === 'dissect') await dissectThroughput();
 }

@@ -29,6 +29,16 @@ export {
   writeCard,
 } from './data/card.js';
 export {
+  type Concept,
+  type ConceptMask,
+  type ConceptSample,
+  type ConceptSource,
+  type ConceptVocabulary,
+  colourName,
+  SHAPES_VOCABULARY,
+  shapesConcepts,
+} from './data/concepts.js';
+export {
   arrayDataset,
   type Dataset,
   type DatasetSplits,
@@ -80,6 +90,24 @@ export {
 } from './methods/attribution/localizationEval.js';
 export { BOX_THRESHOLDS, type Box, boxIoU, boxThresholdFor, camBox } from './methods/attribution/localize.js';
 export { type ChannelStats, channelStats } from './methods/inspect/activations.js';
+export {
+  completeDissection,
+  DEFAULT_IOU,
+  DEFAULT_QUANTILE,
+  type DissectionResult,
+  type DissectionState,
+  dissect,
+  dissectionResult,
+  dissectPass,
+  emptyState as emptyDissection,
+  type LayerRecord,
+  mergeStates as mergeDissections,
+  type UnitRecord,
+} from './methods/inspect/dissect/dissect.js';
+export {
+  parseState as parseDissection,
+  serializeState as serializeDissection,
+} from './methods/inspect/dissect/state.js';
 export { extractFeatures, type FeatureSet } from './methods/inspect/features.js';
 export { type ConvLayer, convLayers, filterWeights, findConvLayer } from './methods/inspect/filters.js';
 export {
@@ -165,6 +193,7 @@ export { renderAttribution } from './render/attribution.js';
 export { chartSvg, heatmapSpec, scatterSpec } from './render/charts.js';
 export { COLORMAPS, colorize, colormap } from './render/colormap.js';
 export { displayPlane } from './render/display.js';
+export { dissectionSummarySpec, unitRegionImage } from './render/dissect.js';
 export { embedPageHtml } from './render/embedPage.js';
 export { drawBox, overlay, type RgbImage } from './render/image.js';
 export { channelGrid, cropRegion, filterGrid } from './render/inspect.js';
@@ -173,6 +202,7 @@ export type { InferenceBackend, InferenceSession, SessionOptions } from './runti
 export { ConvlensModel, type GradientRequest, type GradientResult, type LayerInfo } from './runtime/model.js';
 export { gapClassifier, vggClassifier } from './train/architectures.js';
 export { type Evaluation, evaluate } from './train/evaluate.js';
+export { reinitialized } from './train/initialize.js';
 export { Adam, cosineSchedule, type Optimizer, Sgd } from './train/optimizers.js';
 export { findRecipe, RECIPES, type Recipe } from './train/recipes.js';
 export { appendGapHead, checkFeatureMap, lastConvParameters } from './train/retrofit.js';

@@ -1,5 +1,6 @@
 /** convlens: open up convolutional neural networks (Node.js entry: the core plus files, sharp, onnxruntime-node). */
 export * from './core.js';
+export { conceptFolderSource, readConceptsFile } from './data/conceptFolder.js';
 export {
   BUILTIN_DATASETS,
   decodeImage,

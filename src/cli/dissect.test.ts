@@ -173,7 +173,7 @@ describe('convlens dissect', () => {
     ],
     [
       'no images',
-      async (f: string) => rmSync(join(f, 'images'), { recursive: true }) && undefined,
+      async (f: string) => rmSync(join(f, 'images'), { recursive: true }),
       /has no images\/ folder/,
     ],
   ])('rejects a concept folder with %s', async (what, spoil, message) => {

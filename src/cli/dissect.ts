@@ -209,7 +209,7 @@ async function unitGrids(
     if (units.length === 0) continue;
     const [, h, w] = layer.shape;
     const rows: GridRow[] = units.map((u) => ({
-      label: `unit ${u.unit}\n${u.label} ${u.iou.toFixed(3)}`,
+      label: `${u.unit}: ${u.label} ${u.iou.toFixed(2).replace(/^0/, '')}`,
       cells: u.images.map(([i, value]) => {
         const { image, maps: byLayer } = maps.get(i)!;
         const rgb = rgbFromPlanar(image, source.channels, height, width);
