@@ -251,6 +251,51 @@ export function writeAll(dir: string, files: Map<string, Uint8Array | string>): 
   }
 }
 
+/**
+ * A resumable dataset pass on the command line: Ctrl-C (or SIGTERM) aborts `signal` after the
+ * current batch, saying that `what` keeps what was done; `onProgress` drives an images bar on a
+ * terminal (its label, e.g. the stage, may change). `release()` stops the bar and the handlers.
+ */
+export function datasetPass(
+  verb: string,
+  what: string,
+  quiet = false,
+): {
+  signal: AbortSignal;
+  onProgress: (p: { done: number; total: number; stage?: string }) => void;
+  release: () => void;
+} {
+  const stop = new AbortController();
+  const onSignal = () => {
+    if (!quiet) process.stderr.write(`\nstopping after this batch; ${what}\n`);
+    stop.abort();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const bar =
+    process.stderr.isTTY && !quiet
+      ? new SingleBar({
+          format: `${verb}{stage} [{bar}] {value}/{total} images {eta_formatted}`,
+          stream: process.stderr,
+          hideCursor: true,
+        })
+      : undefined;
+  return {
+    signal: stop.signal,
+    onProgress: ({ done, total, stage }) => {
+      if (!bar) return;
+      const label = { stage: stage ? ` ${stage}` : '' };
+      if (bar.getTotal() !== total) bar.start(total, done, label);
+      else bar.update(done, label);
+    },
+    release: () => {
+      bar?.stop();
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
 /** A progress bar per named step on a terminal (nothing otherwise, or when quiet). */
 export function stepProgress(quiet: boolean): {
   onProgress: (p: { method: string; done: number; total: number }) => void;

@@ -11,9 +11,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readCard } from '../data/card.js';
 import { conceptFolderSource } from '../data/conceptFolder.js';
 import { shapesConcepts } from '../data/concepts.js';
-import { preprocessing } from '../data/preprocess.js';
+import { normalizeInto, preprocessing } from '../data/preprocess.js';
+import { dissect } from '../methods/inspect/dissect/dissect.js';
+import { ConvlensModel } from '../runtime/model.js';
+import { nodeBackend } from '../runtime/node.js';
+import { resolveModel } from './common.js';
 import { cli, writePng } from './harness.js';
 
 let dir: string;
@@ -139,6 +144,16 @@ describe('convlens dissect', () => {
     expect(result.layers[0].units[0].top.every((t: { concept: string }) => t.concept !== 'background')).toBe(
       true,
     );
+    // The numbers are those of the library's dissection of the same folder with the model's preprocessing.
+    const { model } = resolveModel('shapes-gap');
+    const p = readCard(model)!.preprocessing;
+    const m = new ConvlensModel(model, nodeBackend());
+    const direct = await dissect(m, conceptFolderSource(folder, p), {
+      layers: ['features'],
+      toInput: (s, x, offset) => normalizeInto(s.image, p.channels, p, x, offset),
+    });
+    await m.release();
+    expect(result.layers).toEqual(JSON.parse(JSON.stringify(direct.result.layers)));
   });
 
   it.each([

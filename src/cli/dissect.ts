@@ -2,13 +2,13 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { SingleBar } from 'cli-progress';
 import { type Command, InvalidArgumentError } from 'commander';
 import type { ModelCard } from '../data/card.js';
 import { conceptFolderSource } from '../data/conceptFolder.js';
 import { type ConceptSource, shapesConcepts } from '../data/concepts.js';
 import { normalizeInto } from '../data/preprocess.js';
 import { featureMapsOf } from '../methods/attribution/featureMaps.js';
+import type { Explainer } from '../methods/attribution/pipeline.js';
 import {
   checkQuantile,
   completeDissection,
@@ -34,6 +34,7 @@ import { reinitialized } from '../train/initialize.js';
 import {
   type CardFlags,
   cardFor,
+  datasetPass,
   parseNonNegativeInt,
   parsePositiveInt,
   resolveModel,
@@ -121,10 +122,9 @@ function fingerprint(flags: Pick<DissectFlags, 'data' | 'images'>, source: Conce
 /** The layers to dissect: those asked for, or every activation after a conv (else the last feature map). */
 async function chooseLayers(
   m: ConvlensModel,
-  card: ModelCard,
+  probe: Explainer,
   requested: string | undefined,
 ): Promise<string[]> {
-  const probe = probeExplainer(m, card);
   if (requested !== undefined) {
     const names = requested
       .split(',')
@@ -260,8 +260,8 @@ async function runDissect(flags: DissectFlags): Promise<void> {
   const p = card.preprocessing;
   const m = openModel(resolved.model, p.layout);
   try {
-    const layers = await chooseLayers(m, card, flags.layers);
     const probe = probeExplainer(m, card);
+    const layers = await chooseLayers(m, probe, flags.layers);
     const dims = Object.fromEntries(
       await Promise.all(
         layers.map(async (l) => {
@@ -299,22 +299,7 @@ async function runDissect(flags: DissectFlags): Promise<void> {
       const why = stateIncompatibility(state, fresh);
       if (why) throw new Error(`cannot resume: the state and this command differ: ${why}`);
     }
-    const stop = new AbortController();
-    const onSignal = () => {
-      if (!flags.quiet)
-        process.stderr.write('\nstopping after this batch; the state keeps what was counted\n');
-      stop.abort();
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    const bar =
-      process.stderr.isTTY && !flags.quiet
-        ? new SingleBar({
-            format: 'dissect {stage} [{bar}] {value}/{total} images {eta_formatted}',
-            stream: process.stderr,
-            hideCursor: true,
-          })
-        : undefined;
+    const pass = datasetPass('dissect', 'the state keeps what was counted', flags.quiet);
     let lastCheckpoint = Date.now();
     const save = (s: DissectionState) => writeAll(flags.out, new Map([[STATE_FILE, serializeState(s)]]));
     const options = {
@@ -322,14 +307,10 @@ async function runDissect(flags: DissectFlags): Promise<void> {
       quantile: flags.quantile,
       batch: flags.batch,
       range: flags.range,
-      signal: stop.signal,
+      signal: pass.signal,
       toInput: (s: { image: Float32Array }, out: Float32Array, offset: number) =>
         normalizeInto(s.image, p.channels, p, out, offset),
-      onProgress: ({ done, total, stage }: { done: number; total: number; stage: string }) => {
-        if (!bar) return;
-        if (bar.getTotal() !== total) bar.start(total, done, { stage });
-        else bar.update(done, { stage });
-      },
+      onProgress: pass.onProgress,
       onBatch: (s: DissectionState) => {
         if (Date.now() - lastCheckpoint > 10_000) {
           save(s);
@@ -343,9 +324,7 @@ async function runDissect(flags: DissectFlags): Promise<void> {
       if (finished && countedImages(state) === source.length)
         await completeDissection(m, source, state, options);
     } finally {
-      bar?.stop();
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      pass.release();
     }
     if (!finished || countedImages(state) < source.length) {
       save(state);

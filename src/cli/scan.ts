@@ -3,7 +3,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, extname } from 'node:path';
-import { SingleBar } from 'cli-progress';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { ModelCard } from '../data/card.js';
 import type { Sample } from '../data/dataset.js';
@@ -30,6 +29,7 @@ import { chartPng, gridPng, writeFileAtomic } from '../render/node.js';
 import {
   type CardFlags,
   cardFor,
+  datasetPass,
   parsePositiveInt,
   resolveModel,
   withCardFlags,
@@ -183,22 +183,7 @@ async function runScan(
       if (why) throw new Error(`cannot resume: the index and this command differ: ${why}`);
     }
     const index = resume ?? fresh;
-    const stop = new AbortController();
-    const onSignal = () => {
-      if (!flags.quiet)
-        process.stderr.write('\nstopping after this batch; the index keeps what was scanned\n');
-      stop.abort();
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    const bar =
-      process.stderr.isTTY && !flags.quiet
-        ? new SingleBar({
-            format: 'scan [{bar}] {value}/{total} images {eta_formatted}',
-            stream: process.stderr,
-            hideCursor: true,
-          })
-        : undefined;
+    const pass = datasetPass('scan', 'the index keeps what was scanned', flags.quiet);
     let lastCheckpoint = Date.now();
     try {
       const finished = await scan(m, data.source, index, {
@@ -207,12 +192,8 @@ async function runScan(
         batch: flags.batch,
         range: flags.range,
         toInput: (sample: Sample, out, offset) => normalizeInto(sample.image, p.channels, p, out, offset),
-        signal: stop.signal,
-        onProgress: ({ done, total }) => {
-          if (!bar) return;
-          if (bar.getTotal() !== total) bar.start(total, done);
-          else bar.update(done);
-        },
+        signal: pass.signal,
+        onProgress: pass.onProgress,
         onBatch: async (i, resolve) => {
           if (checkpoint && Date.now() - lastCheckpoint > 10_000) {
             await resolve();
@@ -223,9 +204,7 @@ async function runScan(
       });
       return { index, finished, card };
     } finally {
-      bar?.stop();
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      pass.release();
     }
   } finally {
     await m.release();

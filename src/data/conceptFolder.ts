@@ -76,9 +76,10 @@ async function decodeLabels(
   expected: [number, number],
   p: Pick<Preprocessing, 'size' | 'resize'>,
 ) {
-  let meta: Awaited<ReturnType<ReturnType<typeof sharp>['metadata']>>;
+  const img = sharp(path);
+  let meta: Awaited<ReturnType<typeof img.metadata>>;
   try {
-    meta = await sharp(path).metadata();
+    meta = await img.metadata();
   } catch (e) {
     throw new Error(`mask "${path}" could not be read: ${(e as Error).message}`);
   }
@@ -87,7 +88,7 @@ async function decodeLabels(
       `mask "${path}" is ${meta.width}×${meta.height} but its image is ${expected[1]}×${expected[0]}; masks must match their image`,
     );
   const [height, width] = p.size;
-  const { data, info } = await sharp(path)
+  const { data, info } = await img
     .resize(width, height, { fit: p.resize === 'exact' ? 'fill' : 'cover', kernel: 'nearest' })
     .raw()
     .toBuffer({ resolveWithObject: true });
@@ -145,6 +146,17 @@ export function conceptFolderSource(
       if (!f.startsWith('.') && !stems.has(basename(f, extname(f))))
         throw new Error(`mask "${join(folder, f)}" has no image of the same name in images/`);
   const area = p.size[0] * p.size[1];
+  // Per category, label value → concept id.
+  const labelIds = new Map(
+    labelDirs.map((category) => [
+      category,
+      new Map(
+        concepts.flatMap((c, k) =>
+          c.category === category && c.label !== undefined ? [[c.label, k] as const] : [],
+        ),
+      ),
+    ]),
+  );
   return {
     name: basename(dir),
     classes: [],
@@ -168,11 +180,7 @@ export function conceptFolderSource(
         const f = findFile(join(dir, 'labels', category), stem);
         if (!f) continue;
         const labels = await decodeLabels(f, native, p);
-        const ids = new Map(
-          concepts.flatMap((c, k) =>
-            c.category === category && c.label !== undefined ? [[c.label, k] as const] : [],
-          ),
-        );
+        const ids = labelIds.get(category)!;
         for (let q = 0; q < area; q++) {
           if (labels[q] === 0) continue;
           const k = ids.get(labels[q]);

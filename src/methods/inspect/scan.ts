@@ -401,12 +401,7 @@ export async function scan(
   const fetch = options.layers.flatMap((l) => reductionNames(graph.outputs[l]));
   const resolve = () => resolvePositions(index, source, channels, options);
   // Batches in order, as [start, count], so a resumed scan sees the same batches as an uninterrupted one.
-  const batches = todo.flatMap(([s, e]) =>
-    Array.from({ length: Math.ceil((e - s) / batch) }, (_, k) => [
-      s + k * batch,
-      Math.min(batch, e - s - k * batch),
-    ]),
-  );
+  const batches = batchIntervals(todo, batch);
   // Two input buffers: the next batch is loaded while onnxruntime runs the current one, and a
   // batch's results are folded in while the next one runs.
   const buffers = [new Float32Array(batch * per), new Float32Array(batch * per)];
@@ -479,14 +474,24 @@ export async function scan(
   }
 }
 
+/** Batches of at most `batch` images over `intervals`, in order, as [start, count]. */
+export function batchIntervals(intervals: readonly [number, number][], batch: number): [number, number][] {
+  return intervals.flatMap(([s, e]) =>
+    Array.from({ length: Math.ceil((e - s) / batch) }, (_, k): [number, number] => [
+      s + k * batch,
+      Math.min(batch, e - s - k * batch),
+    ]),
+  );
+}
+
 /** Load `images` into the zeroed batch buffer `x`, `per` values each, in order; returns the samples. */
-async function fillBatch(
-  source: ScanSource,
+export async function fillBatch<S extends Sample>(
+  source: { load(index: number): S | Promise<S> },
   images: readonly number[],
   x: Float32Array,
   per: number,
-  toInput: ScanOptions['toInput'],
-): Promise<Sample[]> {
+  toInput: (sample: S, out: Float32Array, offset: number) => void,
+): Promise<S[]> {
   const samples = await Promise.all(images.map((i) => source.load(i)));
   x.fill(0);
   for (const [j, sample] of samples.entries()) toInput(sample, x, j * per);

@@ -13,7 +13,7 @@ import { checkConceptSample } from '../../../data/concepts.js';
 import type { Preprocessing } from '../../../data/preprocess.js';
 import { elementCount, type Tensor } from '../../../onnx/tensor.js';
 import { ConvlensModel } from '../../../runtime/model.js';
-import { addInterval, missing } from '../scan.js';
+import { addInterval, batchIntervals, fillBatch, missing } from '../scan.js';
 import { binLowerEdge } from './bins.js';
 import { withRowGather } from './graph.js';
 import {
@@ -140,23 +140,14 @@ async function runPass(
   const per = elementCount(input);
   const { graph, runner, counters } = passRunner(model, state, layers);
   const area = state.counts.size[0] * state.counts.size[1];
-  const batches = todo.flatMap(([s, e]) =>
-    Array.from({ length: Math.ceil((e - s) / batch) }, (_, k) => [
-      s + k * batch,
-      Math.min(batch, e - s - k * batch),
-    ]),
-  );
+  const batches = batchIntervals(todo, batch);
   const buffers = [new Float32Array(batch * per), new Float32Array(batch * per)];
   const load = async (k: number) => {
     const [start, count] = batches[k];
     const images = Array.from({ length: count }, (_, i) => start + i);
-    const samples = await Promise.all(images.map((i) => source.load(i)));
     const x = buffers[k % 2];
-    x.fill(0);
-    for (const [j, sample] of samples.entries()) {
-      checkConceptSample(source, images[j], sample);
-      options.toInput(sample, x, j * per);
-    }
+    const samples = await fillBatch(source, images, x, per, options.toInput);
+    for (const [j, sample] of samples.entries()) checkConceptSample(source, images[j], sample);
     return { start, count, images, samples, x };
   };
   const fetch = layers.flatMap((l) =>
@@ -186,11 +177,7 @@ async function runPass(
       const rows = o.rows
         ? (out[o.rows].data as Int32Array)
         : Int32Array.from({ length: batch * info.channels }, (_, r) => r);
-      const gathered: GatheredRows = {
-        rows,
-        maps,
-        max: o.max ? (out[o.max].data as Float32Array) : undefined,
-      };
+      const gathered: GatheredRows = { rows, maps, max: out[o.max].data as Float32Array };
       const only = steps.only?.[l];
       counters[l].count(state.counts, l, gathered, b.images, concepts, { ...steps, only });
     }

@@ -14,8 +14,8 @@ export interface GatherOutputs {
   rows?: string;
   /** [K, H·W] the rows' maps. */
   maps: string;
-  /** [N·C] every row's maximum. Absent before opset 9. */
-  max?: string;
+  /** [N·C] every row's maximum. */
+  max: string;
 }
 
 export function withRowGather(
@@ -28,7 +28,7 @@ export function withRowGather(
   for (const [name, l] of Object.entries(layers)) {
     const rowsOfMap = emit.reshape(name, [-1, l.height * l.width]);
     if (emit.opset < 9) {
-      outputs[name] = { maps: rowsOfMap };
+      outputs[name] = { maps: rowsOfMap, max: emit.reduceMax(rowsOfMap, [1], false) };
       continue;
     }
     const max = emit.reshape(emit.op('GlobalMaxPool', [name]), [-1, l.channels]);

@@ -205,8 +205,8 @@ export interface GatheredRows {
   rows: Int32Array;
   /** [rows × h·w] maps. */
   maps: Float32Array;
-  /** Every row's maximum, [N·C] (absent: only the gathered rows offer their images to the units' top lists). */
-  max?: Float32Array;
+  /** Every row's maximum, [N·C]: each image is offered to every unit's top list. */
+  max: Float32Array;
 }
 
 /** Scratch buffers for `countRows`, sized for one layer and mask resolution. */
@@ -254,7 +254,6 @@ export class RowCounter {
         const c = rows[k] % l.channels;
         const u = l.units[c];
         let top = -1;
-        let max = Number.NEGATIVE_INFINITY;
         for (let j = k * area; j < (k + 1) * area; j++) {
           const bits = mapBits[j];
           if (nonFiniteBits(bits))
@@ -262,9 +261,7 @@ export class RowCounter {
               `layer "${layer}" unit ${c} is not finite (${maps[j]}) on image ${images[Math.floor(rows[k] / l.channels)]}`,
             );
           top = Math.max(top, binOfBits(bits));
-          max = Math.max(max, maps[j]);
         }
-        if (steps.raise && !batch.max) offerTop(u.top, images[Math.floor(rows[k] / l.channels)], max);
         if (top < u.floor) continue;
         reachValues(u, top);
         for (let j = k * area; j < (k + 1) * area; j++) {
@@ -278,7 +275,7 @@ export class RowCounter {
       for (const [c, u] of l.units.entries())
         if (!steps.only || steps.only.has(c)) u.below += images.length * area - counted[c];
     }
-    if (steps.raise && batch.max)
+    if (steps.raise)
       for (let r = 0; r < images.length * l.channels; r++)
         offerTop(l.units[r % l.channels].top, images[Math.floor(r / l.channels)], batch.max[r]);
     if (steps.raise) {
