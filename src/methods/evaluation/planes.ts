@@ -1,0 +1,109 @@
+/**
+ * Relevance planes: every attribution map, whatever its method, as one H×W plane per sample at the
+ * input's resolution, the common currency of the faithfulness metrics. Pixel maps reduce over
+ * channels (signed methods by their sum, gradient methods by max |v|, as Simonyan et al. 2014 §3.1);
+ * layer maps are upsampled bilinearly (half-pixel centres, as the overlays are drawn).
+ */
+import { resizeImage } from '../../data/dataset.js';
+import type { Random } from '../../maths/random.js';
+import type { AttributionMap } from '../attribution/pipeline.js';
+
+/** N planes of height × width, sample-major. */
+export interface RelevancePlanes {
+  data: Float32Array;
+  n: number;
+  height: number;
+  width: number;
+}
+
+/** How a C-channel pixel map becomes one plane. */
+export type ChannelReduction = 'abs-max' | 'abs-sum' | 'sum';
+
+/** Methods whose sign carries meaning (attributions that sum to a change of the output). */
+const SIGNED_METHODS = new Set(['ig', 'occlusion']);
+
+/** The reduction a method's pixel map is ranked by: the signed sum for IG and occlusion, else max |v|. */
+export function rankingReduction(method: string): ChannelReduction {
+  return SIGNED_METHODS.has(method) ? 'sum' : 'abs-max';
+}
+
+/**
+ * An [N, C, h, w] array (or [N, h, w]) as planes at height × width.
+ *
+ * @example
+ * ```ts
+ * const planes = relevancePlanes(npy.data, [8, 1, 16, 16], 64, 64); // Grad-CAMs read from .npy
+ * ```
+ */
+export function relevancePlanes(
+  data: Float32Array,
+  dims: readonly number[],
+  height: number,
+  width: number,
+  reduce: ChannelReduction = 'abs-max',
+): RelevancePlanes {
+  const full = dims.length === 3 ? [dims[0], 1, dims[1], dims[2]] : [...dims];
+  if (full.length !== 4 || full.some((d) => !Number.isInteger(d) || d < 1))
+    throw new Error(`a map must be [N, C, H, W] or [N, H, W], got [${dims.join(', ')}]`);
+  const [n, c, h, w] = full;
+  if (data.length !== n * c * h * w)
+    throw new Error(`a map of dims [${dims.join(', ')}] needs ${n * c * h * w} values, got ${data.length}`);
+  const area = h * w;
+  const out = new Float32Array(n * height * width);
+  for (let i = 0; i < n; i++) {
+    const plane = new Float32Array(area);
+    for (let j = 0; j < area; j++) {
+      let v = 0;
+      for (let k = 0; k < c; k++) {
+        const x = data[(i * c + k) * area + j];
+        if (reduce === 'abs-max') v = Math.max(v, Math.abs(x));
+        else v += reduce === 'abs-sum' ? Math.abs(x) : x;
+      }
+      plane[j] = v;
+    }
+    out.set(resizeImage(plane, 1, h, w, height, width), i * height * width);
+  }
+  for (let j = 0; j < out.length; j++)
+    if (!Number.isFinite(out[j]))
+      throw new Error(`the map has a non-finite value (sample ${Math.floor(j / (height * width))})`);
+  return { data: out, n, height, width };
+}
+
+/** An attribution map as planes at the input's size, reduced as its method is ranked. */
+export function planesOf(
+  map: AttributionMap,
+  height: number,
+  width: number,
+  reduce = rankingReduction(map.method),
+): RelevancePlanes {
+  return relevancePlanes(map.data, map.dims, height, width, reduce);
+}
+
+/** Plane i of a set. */
+export function planeAt(planes: RelevancePlanes, i: number): Float32Array {
+  const area = planes.height * planes.width;
+  return planes.data.subarray(i * area, (i + 1) * area);
+}
+
+/**
+ * Pixel indices from most to least relevant; ties are broken in a seeded random order, so a
+ * constant map ranks pixels uniformly at random (the baseline every metric compares against).
+ */
+export function rankPixels(plane: ArrayLike<number>, random: Random): Uint32Array {
+  const n = plane.length;
+  const order = new Uint32Array(n);
+  const key = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    order[j] = j;
+    key[j] = random.next();
+  }
+  return order.sort((a, b) => plane[b] - plane[a] || key[a] - key[b]);
+}
+
+/** Check that planes match images of n samples at height × width. */
+export function checkPlanes(planes: RelevancePlanes, n: number, height: number, width: number): void {
+  if (planes.n !== n || planes.height !== height || planes.width !== width)
+    throw new Error(
+      `maps of ${planes.n} × ${planes.height}×${planes.width} do not match ${n} images of ${height}×${width}`,
+    );
+}
