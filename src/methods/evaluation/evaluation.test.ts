@@ -276,8 +276,8 @@ describe('weight randomisation', () => {
   async function convNet() {
     const b = new GraphBuilder({ seed: 4 });
     b.input('x', ['n', 1, 6, 6]);
-    const a = b.relu(b.conv('x', { in: 1, out: 3, kernel: 3, pad: 1 }));
-    const c = b.named(b.relu(b.conv(a, { in: 3, out: 4, kernel: 3, pad: 1 })), 'features');
+    const a = b.relu(b.conv('x', { in: 1, out: 3, kernel: 3, pads: 1 }));
+    const c = b.named(b.relu(b.conv(a, { in: 3, out: 4, kernel: 3, pads: 1 })), 'features');
     const logits = b.named(b.gemm(b.flatten(b.globalAveragePool(c)), { in: 4, out: 3 }), 'logits');
     return b.build([logits]);
   }
