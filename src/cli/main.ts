@@ -11,6 +11,7 @@ import { pad, parseSize, resolveModel, ZOO } from './common.js';
 import { addDissectCommands } from './dissect.js';
 import { addEmbedCommands } from './embed.js';
 import { addExplainCommands } from './explain.js';
+import { addFaithfulnessCommands } from './faithfulness.js';
 import { addImageSynthesisCommands } from './imageSynthesis.js';
 import { addInspectCommands } from './inspect.js';
 import { addPredictCommands } from './predict.js';
@@ -169,6 +170,7 @@ export function buildProgram(): Command {
   addPredictCommands(program);
   addExplainCommands(program);
   addSegmentCommands(program);
+  addFaithfulnessCommands(program);
   addInspectCommands(program);
   addScanCommands(program);
   addDissectCommands(program);

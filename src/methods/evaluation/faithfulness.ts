@@ -9,7 +9,7 @@ import type { BoundTarget, Target } from '../attribution/target.js';
 import { type ConfidenceOptions, confidenceChange } from './confidence.js';
 import { type CurveOptions, perturbationCurves } from './deletionInsertion.js';
 import { checkScore, checkSubstrate, SCORES, type Score } from './perturbation.js';
-import { planesOf, type RelevancePlanes } from './planes.js';
+import { type ChannelReduction, planesOf, relevancePlanes } from './planes.js';
 import { defaultTolerance, pointingGame } from './pointingGame.js';
 import { parameterRandomization, type RandomizationStage } from './randomization.js';
 import { ROAD_FRACTIONS, type RoadOptions, road } from './road.js';
@@ -50,6 +50,11 @@ export interface FaithfulnessRequest {
   layer?: string;
   /** Method parameters, as for explain. */
   params?: Record<string, object>;
+  /**
+   * Maps made elsewhere, scored beside the methods' (per-image metrics only: a weight
+   * randomisation needs the method that made them). Dims [N, C, H, W] or [N, H, W], any H, W.
+   */
+  external?: { name: string; data: Float32Array; dims: number[]; reduce?: ChannelReduction }[];
   /** Object masks per sample (height × width, 0/1), for the pointing games. */
   masks?: (Uint8Array | undefined)[];
   score?: Score;
@@ -156,6 +161,14 @@ export async function evaluateFaithfulness(
   const methods =
     request.methods.length === 1 && request.methods[0] === 'all' ? [...METHOD_NAMES] : request.methods;
   methods.forEach(findMethod);
+  const given = (request.external ?? []).map((m) => {
+    if (methods.includes(m.name))
+      throw new Error(`external maps "${m.name}" share a name with a method; rename the file`);
+    const dims = m.dims.length === 3 ? [m.dims[0], 1, m.dims[1], m.dims[2]] : m.dims;
+    if (dims[0] !== n) throw new Error(`external maps "${m.name}" hold ${dims[0]} maps for ${n} images`);
+    return { name: m.name, planes: relevancePlanes(m.data, dims, h, w, m.reduce ?? 'abs-max') };
+  });
+  if (methods.length === 0 && given.length === 0) throw new Error('no method and no maps to score');
   const seed = request.seed ?? 0;
   const score = request.score ?? 'probability';
   if (!(SCORES as readonly string[]).includes(score))
@@ -174,13 +187,13 @@ export async function evaluateFaithfulness(
     params: request.params,
   });
   const maps: AttributionMap[] = explained.maps;
+  const scored = [...maps.map((map) => ({ name: map.method, planes: planesOf(map, h, w) })), ...given];
   for (const [k, v] of Object.entries(explained.skipped)) skipped[k] = v;
   progress('explain', methods.length, methods.length);
   const rows: MethodFaithfulness[] = [];
   const perMethod = metrics.filter((m) => m !== 'cascading' && m !== 'independent');
-  for (const [k, map] of maps.entries()) {
-    const planes: RelevancePlanes = planesOf(map, h, w);
-    const row: MethodFaithfulness = { method: map.method, scores: {} };
+  for (const [k, { name, planes }] of scored.entries()) {
+    const row: MethodFaithfulness = { method: name, scores: {} };
     for (const metric of perMethod) {
       if (metric === 'deletion' || metric === 'insertion') {
         const c = await perturbationCurves(explainer, target, planes, metric, {
@@ -211,11 +224,11 @@ export async function evaluateFaithfulness(
       }
     }
     rows.push(row);
-    progress('metrics', k + 1, maps.length);
+    progress('metrics', k + 1, scored.length);
   }
   const report: FaithfulnessReport = {
     samples: n,
-    methods: maps.map((m) => m.method),
+    methods: scored.map((m) => m.name),
     metrics,
     skipped,
     layer: explained.layer,
@@ -234,7 +247,7 @@ export async function evaluateFaithfulness(
     ms: 0,
   };
   for (const mode of ['cascading', 'independent'] as const) {
-    if (!metrics.includes(mode)) continue;
+    if (!metrics.includes(mode) || maps.length === 0) continue;
     const stages = await parameterRandomization(explainer, maps, {
       mode,
       seed: seed + 1,
@@ -244,7 +257,8 @@ export async function evaluateFaithfulness(
       onStage: (done, total) => progress(mode, done, total),
     });
     report[mode] = stages;
-    for (const row of rows) row.scores[mode] = stageMean(stages, row.method);
+    for (const row of rows)
+      if (stages[0]?.methods[row.method]) row.scores[mode] = stageMean(stages, row.method);
   }
   report.ms = performance.now() - started;
   return report;

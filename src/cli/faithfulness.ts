@@ -1,0 +1,273 @@
+/** `convlens faithfulness`: every faithfulness metric and sanity check over every attribution method. */
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, extname } from 'node:path';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import type { ModelCard } from '../data/card.js';
+import { decodeNpy } from '../data/npy.js';
+import { METHOD_NAMES } from '../methods/attribution/index.js';
+import { Explainer } from '../methods/attribution/pipeline.js';
+import { parseTarget } from '../methods/attribution/target.js';
+import {
+  evaluateFaithfulness,
+  type FaithfulnessReport,
+  type FaithfulnessRequest,
+  METRICS,
+  parseMetrics,
+  SCORES,
+  SUBSTRATES,
+} from '../methods/evaluation/index.js';
+import type { ChannelReduction } from '../methods/evaluation/planes.js';
+import { toLayout } from '../onnx/layout.js';
+import { chartSvg } from '../render/charts.js';
+import {
+  faithfulnessCharts,
+  faithfulnessHtml,
+  faithfulnessMarkdown,
+  faithfulnessText,
+} from '../render/faithfulness.js';
+import { chartPng } from '../render/node.js';
+import type { ConvlensModel } from '../runtime/model.js';
+import {
+  cardFor,
+  parseNonNegativeInt,
+  parsePositiveInt,
+  resolveModel,
+  stepProgress,
+  withCardFlags,
+  writeAll,
+} from './common.js';
+import { inputsFrom, type SampleFlags, withSampleOptions } from './explain.js';
+import type { ExplainInputs } from './inputs.js';
+import { openModel } from './runtime.js';
+
+interface FaithfulnessFlags extends Omit<SampleFlags, 'method'> {
+  methods: string;
+  metrics: string;
+  target: string;
+  score: string;
+  step: number;
+  deletionSubstrate: string;
+  insertionSubstrate: string;
+  confidenceSubstrate: string;
+  roadFractions: number[];
+  roadNoise: number;
+  tolerance?: number;
+  maps?: string[];
+  reduce: string;
+  batch: number;
+  seed: number;
+  out: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+const list = (value: string) =>
+  value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+function parseStep(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !(n > 0) || !Number.isFinite(n) || (n >= 1 && !Number.isInteger(n)))
+    throw new InvalidArgumentError(
+      `expected a fraction of the pixels in (0, 1) or a whole number of pixels ≥ 1, got "${value}"`,
+    );
+  return n;
+}
+
+function parseFractions(value: string): number[] {
+  const parts = value.split(',').map((s) => Number(s.trim()));
+  if (parts.length === 0 || parts.some((f) => !(f > 0 && f < 1)))
+    throw new InvalidArgumentError(`expected fractions in (0, 1) such as 0.1,0.5,0.9, got "${value}"`);
+  return parts;
+}
+
+function parseNumberAtLeastZero(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !(n >= 0) || !Number.isFinite(n))
+    throw new InvalidArgumentError(`expected a number ≥ 0, got "${value}"`);
+  return n;
+}
+
+/** Maps from .npy files, named by their stems: (N, H, W) or (N, C, H, W) in the model's layout. */
+function externalMaps(files: string[], card: ModelCard, n: number, reduce: ChannelReduction) {
+  return files.map((file) => {
+    if (!existsSync(file)) throw new Error(`--maps "${file}" does not exist`);
+    const arr = decodeNpy(readFileSync(file), `"${file}"`);
+    if (arr.dtype !== 'float32' && arr.dtype !== 'float64')
+      throw new Error(`"${file}": dtype ${arr.dtype}; --maps takes float32 or float64 maps`);
+    if (arr.shape.length !== 3 && arr.shape.length !== 4)
+      throw new Error(`"${file}": shape (${arr.shape.join(', ')}); --maps takes (N, H, W) or (N, C, H, W)`);
+    if (arr.shape[0] !== n)
+      throw new Error(`"${file}": ${arr.shape[0]} maps for ${n} images; give one map per image, in order`);
+    const data = Float32Array.from(arr.data as ArrayLike<number>);
+    const nchw =
+      arr.shape.length === 4 && card.preprocessing.layout === 'nhwc'
+        ? toLayout({ dtype: 'float32', dims: arr.shape, data }, 'nchw')
+        : { dims: arr.shape, data };
+    return { name: basename(file, extname(file)), data: nchw.data as Float32Array, dims: nchw.dims, reduce };
+  });
+}
+
+/** Run the metrics with the CLI's flags; shared by `faithfulness` and `report --faithfulness`. */
+export async function runFaithfulness(
+  m: ConvlensModel,
+  card: ModelCard,
+  inputs: ExplainInputs,
+  options: Partial<FaithfulnessRequest> & {
+    methods: string[];
+    metrics: string[];
+    batch?: number;
+    quiet?: boolean;
+  },
+): Promise<FaithfulnessReport> {
+  const progress = stepProgress(!!options.quiet);
+  const explainer = new Explainer(m, inputs.input, {
+    logits: card.tensors?.logits,
+    classes: card.classes,
+    features: card.tensors?.features,
+    batch: options.batch,
+    seed: options.seed,
+  });
+  try {
+    return await evaluateFaithfulness(explainer, {
+      ...options,
+      masks: inputs.masks,
+      onProgress: (p) => progress.onProgress({ method: p.stage, done: p.done, total: p.total }),
+    });
+  } finally {
+    progress.stop();
+  }
+}
+
+export function addFaithfulnessCommands(program: Command): void {
+  withCardFlags(
+    withSampleOptions(
+      program.command('faithfulness'),
+      32,
+      'test samples of shapes (masks for the pointing games), mnist or a folder (default: the card’s dataset)',
+    )
+      .description(
+        'are the explanations right? deletion/insertion, confidence drop, ROAD, pointing games and weight-randomisation sanity checks for every method',
+      )
+      .option('--methods <list>', `comma-separated methods, or all: ${METHOD_NAMES.join(', ')}`, 'all')
+      .option('--metrics <list>', `comma-separated metrics, or all: ${METRICS.join(', ')}`, 'all')
+      .option('-l, --layer <tensor>', 'feature map for CAM-family methods')
+      .option('-t, --target <target>', 'top (default), a class index or name', 'top')
+      .addOption(
+        new Option('--score <kind>', 'what the perturbation curves follow')
+          .choices([...SCORES])
+          .default('probability'),
+      )
+      .option('--step <s>', 'deletion/insertion step: a fraction of the pixels, or pixels', parseStep, 0.02)
+      .addOption(
+        new Option('--deletion-substrate <kind>', 'removed pixels become')
+          .choices([...SUBSTRATES])
+          .default('zero'),
+      )
+      .addOption(
+        new Option('--insertion-substrate <kind>', 'insertion starts from')
+          .choices([...SUBSTRATES])
+          .default('blur'),
+      )
+      .addOption(
+        new Option('--confidence-substrate <kind>', 'what the map hides becomes (average drop)')
+          .choices([...SUBSTRATES])
+          .default('zero'),
+      )
+      .option(
+        '--road-fractions <list>',
+        'ROAD: fractions of pixels removed',
+        parseFractions,
+        [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9],
+      )
+      .option('--road-noise <x>', 'ROAD: imputation noise in model-input units', parseNumberAtLeastZero, 0.01)
+      .option(
+        '--tolerance <px>',
+        'pointing game: tolerance in pixels (default 15 at 224 px, scaled)',
+        parseNumberAtLeastZero,
+      )
+      .option(
+        '--maps <files...>',
+        'also score maps made elsewhere: .npy, (N, H, W) or (N, C, H, W), named by file stem',
+      )
+      .addOption(
+        new Option('--reduce <how>', 'how --maps with channels become one plane')
+          .choices(['abs-max', 'abs-sum', 'sum'])
+          .default('abs-max'),
+      )
+      .option('--batch <n>', 'rows per forward/backward pass', parsePositiveInt, 32)
+      .option(
+        '--seed <n>',
+        'seed of tie orders, ROAD noise, random weights and SmoothGrad',
+        parseNonNegativeInt,
+        0,
+      )
+      .option('-o, --out <dir>', 'output folder', 'faithfulness')
+      .option('--json', 'print faithfulness.json to stdout')
+      .option('-q, --quiet', 'no progress output'),
+  ).action(async (flags: FaithfulnessFlags) => {
+    const metrics = list(flags.metrics);
+    parseMetrics(metrics);
+    const methods = list(flags.methods);
+    const { model } = resolveModel(flags.model);
+    const card = cardFor(model, flags);
+    const inputs = await inputsFrom(flags, card, card.dataset);
+    const target = parseTarget(flags.target, card.classes);
+    const external = flags.maps
+      ? externalMaps(flags.maps, card, inputs.stems.length, flags.reduce as ChannelReduction)
+      : [];
+    const m = openModel(model, card.preprocessing.layout);
+    try {
+      const report = await runFaithfulness(m, card, inputs, {
+        methods: methods.length === 0 && external.length > 0 ? [] : methods,
+        metrics,
+        target,
+        layer: flags.layer,
+        score: flags.score as FaithfulnessRequest['score'],
+        deletion: { step: flags.step, substrate: flags.deletionSubstrate as 'zero' },
+        insertion: { step: flags.step, substrate: flags.insertionSubstrate as 'zero' },
+        confidence: { substrate: flags.confidenceSubstrate as 'zero' },
+        road: { fractions: flags.roadFractions, noise: flags.roadNoise },
+        tolerance: flags.tolerance,
+        external,
+        seed: flags.seed,
+        batch: flags.batch,
+        quiet: flags.quiet || flags.json,
+      });
+      const charts = faithfulnessCharts(report);
+      const svgs = await Promise.all(charts.map((c) => chartSvg(c.spec)));
+      const files = new Map<string, Uint8Array | string>();
+      const json = `${JSON.stringify({ model: card.name, sources: inputs.sources, ...report }, null, 2)}\n`;
+      files.set('faithfulness.json', json);
+      files.set('faithfulness.md', `${faithfulnessMarkdown(report)}\n`);
+      for (const [k, c] of charts.entries()) {
+        files.set(`${c.name}.svg`, svgs[k]);
+        files.set(`${c.name}.png`, await chartPng(c.spec));
+      }
+      const facts: [string, string][] = [
+        ['model', card.name],
+        ['images', `${report.samples} (${flags.data ?? card.dataset ?? 'given'})`],
+        ['score', String(report.params.score)],
+        ['time', `${(report.ms / 1000).toFixed(1)} s`],
+      ];
+      if (report.layer) facts.splice(2, 0, ['CAM layer', report.layer]);
+      files.set(
+        'faithfulness.html',
+        faithfulnessHtml(`convlens faithfulness: ${card.name}`, facts, report, svgs),
+      );
+      writeAll(flags.out, files);
+      if (flags.json) process.stdout.write(json);
+      else {
+        process.stdout.write(`${faithfulnessText(report)}\n`);
+        for (const [k, v] of Object.entries(report.skipped)) process.stdout.write(`skipped ${k}: ${v}\n`);
+        process.stdout.write(
+          `${report.samples} images, ${(report.ms / 1000).toFixed(1)} s → ${flags.out}/faithfulness.{json,md,html} and ${charts.length} charts\n`,
+        );
+      }
+    } finally {
+      await m.release();
+    }
+  });
+}

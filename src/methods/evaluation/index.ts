@@ -1,0 +1,40 @@
+/** Faithfulness metrics and sanity checks of attribution maps. */
+export { type ConfidenceChange, type ConfidenceOptions, confidenceChange } from './confidence.js';
+export {
+  type CurveKind,
+  type CurveOptions,
+  type Curves,
+  perturbationCurves,
+  stepPixels,
+  trapezoid,
+} from './deletionInsertion.js';
+export {
+  BETTER,
+  evaluateFaithfulness,
+  type FaithfulnessReport,
+  type FaithfulnessRequest,
+  METRICS,
+  type MethodFaithfulness,
+  type MetricName,
+  parseMetrics,
+} from './faithfulness.js';
+export { noisyLinearImputation } from './imputation.js';
+export { SCORES, type Score, SUBSTRATES, type Substrate, substrateOf } from './perturbation.js';
+export {
+  type ChannelReduction,
+  planesOf,
+  type RelevancePlanes,
+  rankingReduction,
+  rankPixels,
+  relevancePlanes,
+} from './planes.js';
+export { defaultTolerance, type PointingResult, pointingGame } from './pointingGame.js';
+export {
+  mapSimilarity,
+  parameterRandomization,
+  type RandomizationMode,
+  type RandomizationStage,
+  type Similarity,
+} from './randomization.js';
+export { ROAD_FRACTIONS, type RoadOptions, type RoadResult, road } from './road.js';
+export { hog, hogSimilarity, pearson, ranks, spearman, ssim } from './similarity.js';
