@@ -77,6 +77,8 @@ export class Explainer {
   readonly warnings: string[] = [];
   private layerList?: LayerInfo[];
   private readonly forwardCache = new Map<string, Promise<Tensor>>();
+  /** Free row buffers by length (see acquireRows). */
+  private readonly rowPool = new Map<number, Float32Array[]>();
 
   constructor(
     readonly model: ConvlensModel,
@@ -326,19 +328,37 @@ export class Explainer {
     const buffers = list.map((f) => ({
       ...f,
       per: elementCount(f.dims),
-      data: new Float32Array(size * elementCount(f.dims)),
+      data: this.acquireRows(size * elementCount(f.dims)),
     }));
-    for (let start = 0; start < rows; start += size) {
-      const count = Math.min(size, rows - start);
-      const x: Record<string, Tensor> = {};
-      for (const b of buffers) {
-        if (count < size) b.data.fill(0, count * b.per);
-        for (let i = 0; i < count; i++) b.fill(start + i, b.data, i * b.per);
-        x[b.name] = { dtype: 'float32', dims: [size, ...b.dims], data: b.data };
+    try {
+      for (let start = 0; start < rows; start += size) {
+        const count = Math.min(size, rows - start);
+        const x: Record<string, Tensor> = {};
+        for (const b of buffers) {
+          if (count < size) b.data.fill(0, count * b.per);
+          for (let i = 0; i < count; i++) b.fill(start + i, b.data, i * b.per);
+          x[b.name] = { dtype: 'float32', dims: [size, ...b.dims], data: b.data };
+        }
+        await step(x, start, count, size);
+        progress?.(start + count, rows);
       }
-      await step(x, start, count, size);
-      progress?.(start + count, rows);
+    } finally {
+      for (const b of buffers) this.releaseRows(b.data);
     }
+  }
+
+  /**
+   * A row buffer of `length` floats, reused across calls: a fresh multi-megabyte buffer costs a
+   * page fault per 4 KiB on first touch, as much as the forward pass of a small model.
+   */
+  private acquireRows(length: number): Float32Array {
+    return this.rowPool.get(length)?.pop() ?? new Float32Array(length);
+  }
+
+  private releaseRows(buffer: Float32Array): void {
+    const free = this.rowPool.get(buffer.length) ?? [];
+    if (free.length < 2) free.push(buffer);
+    this.rowPool.set(buffer.length, free);
   }
 
   /** A RowSource that copies row sampleOf(r) of `input` unchanged. */

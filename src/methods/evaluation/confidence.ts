@@ -9,12 +9,13 @@
 import type { Explainer } from '../attribution/pipeline.js';
 import type { BoundTarget } from '../attribution/target.js';
 import {
+  batchSubstrate,
   checkScore,
   checkSubstrate,
+  classProbability,
   type PerturbationOptions,
   type Substrate,
   scoreRows,
-  substrateOf,
 } from './perturbation.js';
 import { checkPlanes, planeAt, type RelevancePlanes } from './planes.js';
 
@@ -55,37 +56,35 @@ export async function confidenceChange(
   const area = h * w;
   const per = c * area;
   const x = explainer.input.data as Float32Array;
-  const base = substrateOf(x, explainer.input.dims, substrate, options.blurSigma);
+  const base = substrate === 'zero' ? undefined : batchSubstrate(explainer, substrate, options.blurSigma);
   const weights = Array.from({ length: n }, (_, i) => {
     const plane = planeAt(planes, i);
     let max = 0;
-    for (const v of plane) max = Math.max(max, v);
-    return Float32Array.from(plane, (v) => (max > 0 ? Math.max(0, v) / max : 0));
+    for (let p = 0; p < area; p++) max = Math.max(max, plane[p]);
+    const l = new Float32Array(area);
+    if (max > 0) for (let p = 0; p < area; p++) l[p] = Math.max(0, plane[p]) / max;
+    return l;
   });
-  // Row i: sample i; row n + i: sample i seen through its map.
-  const sampleOf = (r: number) => r % n;
+  // Y from the explainer's own forward pass (cached), O from one row per sample.
+  const logits = await explainer.activations(target.tensor);
+  const original = Array.from({ length: n }, (_, i) => classProbability(logits, i, target.classes![i]));
   const values = await scoreRows(
     explainer,
     target,
     score,
-    2 * n,
-    (r, out, offset) => {
-      const i = sampleOf(r);
-      if (r < n) {
-        out.set(x.subarray(i * per, (i + 1) * per), offset);
-        return;
-      }
+    n,
+    (i, out, offset) => {
       const l = weights[i];
-      for (let ch = 0; ch < c; ch++)
-        for (let p = 0; p < area; p++) {
-          const j = i * per + ch * area + p;
-          out[offset + ch * area + p] = l[p] * x[j] + (1 - l[p]) * base[j];
-        }
+      for (let ch = 0; ch < c; ch++) {
+        const j = i * per + ch * area;
+        const o = offset + ch * area;
+        if (base) for (let p = 0; p < area; p++) out[o + p] = base[j + p] + l[p] * (x[j + p] - base[j + p]);
+        else for (let p = 0; p < area; p++) out[o + p] = l[p] * x[j + p];
+      }
     },
-    sampleOf,
+    (i) => i,
   );
-  const original = Array.from(values.subarray(0, n));
-  const explained = Array.from(values.subarray(n));
+  const explained = Array.from(values);
   let drop = 0;
   let increase = 0;
   for (let i = 0; i < n; i++) {

@@ -9,12 +9,12 @@ import { Random } from '../../maths/random.js';
 import type { Explainer } from '../attribution/pipeline.js';
 import type { BoundTarget } from '../attribution/target.js';
 import {
+  batchSubstrate,
   checkScore,
   checkSubstrate,
   type PerturbationOptions,
   type Substrate,
   scoreRows,
-  substrateOf,
 } from './perturbation.js';
 import { checkPlanes, planeAt, type RelevancePlanes, rankPixels } from './planes.js';
 
@@ -81,7 +81,7 @@ export async function perturbationCurves(
   const substrate = checkSubstrate(options.substrate ?? (kind === 'deletion' ? 'zero' : 'blur'));
   const score = checkScore(options.score ?? 'probability', target);
   const x = explainer.input.data as Float32Array;
-  const base = substrateOf(x, explainer.input.dims, substrate, options.blurSigma);
+  const base = batchSubstrate(explainer, substrate, options.blurSigma);
   const random = new Random(options.seed ?? 0);
   const orders = Array.from({ length: n }, (_, i) => rankPixels(planeAt(planes, i), random));
   const counts: number[] = [];
@@ -92,6 +92,7 @@ export async function perturbationCurves(
   // Row i·points + k: sample i with its counts[k] most relevant pixels changed.
   const [from, to] = kind === 'deletion' ? [x, base] : [base, x];
   const sampleOf = (r: number) => Math.floor(r / points);
+  const last: { out?: Float32Array; row: number; offset: number } = { row: -1, offset: -1 };
   const scores = await scoreRows(
     explainer,
     target,
@@ -99,13 +100,21 @@ export async function perturbationCurves(
     n * points,
     (r, out, offset) => {
       const i = sampleOf(r);
-      const changed = counts[r % points];
-      out.set(from.subarray(i * per, (i + 1) * per), offset);
+      const k = r % points;
       const order = orders[i];
-      for (let j = 0; j < changed; j++) {
+      // Row r extends row r − 1 of the same sample by one step: copy it when it sits just before.
+      let done = 0;
+      if (k > 0 && last.out === out && last.row === r - 1 && last.offset === offset - per) {
+        out.copyWithin(offset, offset - per, offset);
+        done = counts[k - 1];
+      } else out.set(from.subarray(i * per, (i + 1) * per), offset);
+      for (let j = done; j < counts[k]; j++) {
         const p = order[j];
         for (let ch = 0; ch < c; ch++) out[offset + ch * area + p] = to[i * per + ch * area + p];
       }
+      last.out = out;
+      last.row = r;
+      last.offset = offset;
     },
     sampleOf,
   );

@@ -10,7 +10,7 @@ import { confidenceChange } from './confidence.js';
 import { perturbationCurves, stepPixels, trapezoid } from './deletionInsertion.js';
 import { evaluateFaithfulness, parseMetrics } from './faithfulness.js';
 import { noisyLinearImputation } from './imputation.js';
-import { relevancePlanes } from './planes.js';
+import { rankPixels, relevancePlanes } from './planes.js';
 import { pointingGame } from './pointingGame.js';
 import { mapSimilarity } from './randomization.js';
 import { road } from './road.js';
@@ -41,6 +41,21 @@ async function linearModel() {
 const contributions = (c: number) => X.map((v, j) => Math.fround(v) * Math.fround(W[c * 16 + j]));
 /** float32 rounding bound of a 16-term dot product: 16 ulps of Σ|w·x|. */
 const dotTolerance = (c: number) => 16 * EPS32 * contributions(c).reduce((a, v) => a + Math.abs(v), 0);
+
+describe('pixel ranking', () => {
+  it('orders by value, largest first, with ties (−0 = 0 included) in a seeded random order', () => {
+    const plane = Float32Array.from([0.5, -2, 3, 0.5, -0, 0, 3, -7]);
+    const order = Array.from(rankPixels(plane, new Random(1)));
+    const values = order.map((p) => plane[p] + 0);
+    expect([...order].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(values).toEqual([3, 3, 0.5, 0.5, 0, 0, -2, -7]);
+    // Two tied pixels come first equally often over seeds (binomial, 400 draws: 4 sd = 40).
+    let first = 0;
+    for (let s = 0; s < 400; s++) if (rankPixels(plane, new Random(s))[0] === 2) first++;
+    expect(Math.abs(first - 200)).toBeLessThan(40);
+    expect(Array.from(rankPixels(plane, new Random(1)))).toEqual(order);
+  });
+});
 
 describe('deletion and insertion', () => {
   it('on a linear model the map w ⊙ x orders deletion best: every point is the sum of the smallest contributions left', async () => {

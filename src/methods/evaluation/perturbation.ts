@@ -3,6 +3,7 @@
  * over batches of perturbed rows (the explainer's row batching, as occlusion uses it).
  */
 import { gaussianBlur } from '../../maths/blur.js';
+import type { Tensor } from '../../onnx/tensor.js';
 import type { Explainer, RowSource } from '../attribution/pipeline.js';
 import type { BoundTarget } from '../attribution/target.js';
 
@@ -48,6 +49,25 @@ export function substrateOf(
   return out;
 }
 
+const substrateCache = new WeakMap<Float32Array, Map<string, Float32Array>>();
+
+/**
+ * The substrate of the explainer's batch, computed once per batch, kind and σ (every method's
+ * maps are scored against the same images).
+ */
+export function batchSubstrate(explainer: Explainer, kind: Substrate, blurSigma?: number): Float32Array {
+  const x = explainer.input.data as Float32Array;
+  const byKind = substrateCache.get(x) ?? new Map<string, Float32Array>();
+  substrateCache.set(x, byKind);
+  const key = `${kind}:${blurSigma ?? ''}`;
+  let base = byKind.get(key);
+  if (!base) {
+    base = substrateOf(x, explainer.input.dims, kind, blurSigma);
+    byKind.set(key, base);
+  }
+  return base;
+}
+
 export function checkSubstrate(kind: string, what = 'substrate'): Substrate {
   if (!(SUBSTRATES as readonly string[]).includes(kind))
     throw new Error(`${what} must be one of ${SUBSTRATES.join(', ')}, got "${kind}"`);
@@ -60,6 +80,18 @@ export function checkScore(kind: string, target: BoundTarget): Score {
   if (kind === 'probability' && !target.classes)
     throw new Error(`score "probability" needs a class target, not ${target.labels[0]}; use score "logit"`);
   return kind as Score;
+}
+
+/** Softmax probability of class `c` in row `row` of a [N, K] logits tensor. */
+export function classProbability(logits: Tensor, row: number, c: number): number {
+  const k = logits.dims[logits.dims.length - 1];
+  const d = logits.data as Float32Array;
+  const base = row * k;
+  let max = Number.NEGATIVE_INFINITY;
+  for (let j = 0; j < k; j++) max = Math.max(max, d[base + j]);
+  let sum = 0;
+  for (let j = 0; j < k; j++) sum += Math.exp(d[base + j] - max);
+  return Math.exp(d[base + c] - max) / sum;
 }
 
 /**
@@ -84,16 +116,8 @@ export async function scoreRows(
     [target.tensor],
     (result, start, count) => {
       const t = result[target.tensor];
-      const k = t.dims[t.dims.length - 1];
-      const d = t.data as Float32Array;
-      for (let r = 0; r < count; r++) {
-        const base = r * k;
-        let max = Number.NEGATIVE_INFINITY;
-        for (let j = 0; j < k; j++) max = Math.max(max, d[base + j]);
-        let sum = 0;
-        for (let j = 0; j < k; j++) sum += Math.exp(d[base + j] - max);
-        values[start + r] = Math.exp(d[base + classes[sampleOf(start + r)]] - max) / sum;
-      }
+      for (let r = 0; r < count; r++)
+        values[start + r] = classProbability(t, r, classes[sampleOf(start + r)]);
     },
     progress,
   );

@@ -85,19 +85,45 @@ export function planeAt(planes: RelevancePlanes, i: number): Float32Array {
   return planes.data.subarray(i * area, (i + 1) * area);
 }
 
+const TIE_BITS = 2 ** 21;
+
 /**
- * Pixel indices from most to least relevant; ties are broken in a seeded random order, so a
- * constant map ranks pixels uniformly at random (the baseline every metric compares against).
+ * Pixel indices from most to least relevant (values compared as float32); ties are broken in a
+ * seeded random order, so a constant map ranks pixels uniformly at random (the baseline every
+ * metric compares against). Up to 2²¹ pixels the sort is one native Float64Array sort of packed
+ * keys (order-preserving float32 bits × 2²¹ + a random tie rank), exact as integers below 2⁵³.
  */
 export function rankPixels(plane: ArrayLike<number>, random: Random): Uint32Array {
   const n = plane.length;
-  const order = new Uint32Array(n);
-  const key = new Float64Array(n);
-  for (let j = 0; j < n; j++) {
-    order[j] = j;
-    key[j] = random.next();
+  const perm = new Uint32Array(n);
+  for (let j = 0; j < n; j++) perm[j] = j;
+  for (let j = n - 1; j > 0; j--) {
+    const k = Math.floor(random.next() * (j + 1));
+    const t = perm[j];
+    perm[j] = perm[k];
+    perm[k] = t;
   }
-  return order.sort((a, b) => plane[b] - plane[a] || key[a] - key[b]);
+  const out = new Uint32Array(n);
+  if (n > TIE_BITS) {
+    const tie = new Uint32Array(n);
+    for (let t = 0; t < n; t++) tie[perm[t]] = t;
+    const values = Float32Array.from(plane);
+    for (let j = 0; j < n; j++) out[j] = j;
+    return out.sort((a, b) => values[b] - values[a] || tie[a] - tie[b]);
+  }
+  const f32 = new Float32Array(1);
+  const bits = new Uint32Array(f32.buffer);
+  const keys = new Float64Array(n);
+  for (let t = 0; t < n; t++) {
+    f32[0] = plane[perm[t]] + 0;
+    const b = bits[0];
+    // Float32 bits mapped to unsigned integers in the values' order, then reversed (largest first).
+    const ascending = b & 0x80000000 ? ~b >>> 0 : (b | 0x80000000) >>> 0;
+    keys[t] = (0xffffffff - ascending) * TIE_BITS + t;
+  }
+  keys.sort();
+  for (let j = 0; j < n; j++) out[j] = perm[keys[j] % TIE_BITS];
+  return out;
 }
 
 /** Check that planes match images of n samples at height × width. */
