@@ -7,12 +7,12 @@ import { explain, findMethod, METHOD_NAMES } from '../attribution/index.js';
 import type { AttributionMap, Explainer } from '../attribution/pipeline.js';
 import type { BoundTarget, Target } from '../attribution/target.js';
 import { type ConfidenceOptions, confidenceChange } from './confidence.js';
-import { type CurveOptions, perturbationCurves } from './deletionInsertion.js';
+import { type CurveOptions, perturbationCurves, stepPixels } from './deletionInsertion.js';
 import { checkScore, checkSubstrate, SCORES, type Score } from './perturbation.js';
 import { type ChannelReduction, planesOf, relevancePlanes } from './planes.js';
 import { defaultTolerance, pointingGame } from './pointingGame.js';
 import { parameterRandomization, type RandomizationStage } from './randomization.js';
-import { ROAD_FRACTIONS, type RoadOptions, road } from './road.js';
+import { checkRoadOptions, ROAD_FRACTIONS, type RoadOptions, road } from './road.js';
 
 export const METRICS = [
   'deletion',
@@ -166,6 +166,11 @@ export async function evaluateFaithfulness(
       throw new Error(`external maps "${m.name}" share a name with a method; rename the file`);
     const dims = m.dims.length === 3 ? [m.dims[0], 1, m.dims[1], m.dims[2]] : m.dims;
     if (dims[0] !== n) throw new Error(`external maps "${m.name}" hold ${dims[0]} maps for ${n} images`);
+    // Maps at a lower resolution are upsampled, as layer maps are; another aspect ratio is no map of these images.
+    if (dims.length === 4 && dims[2] * w !== dims[3] * h)
+      throw new Error(
+        `external maps "${m.name}" of ${dims[2]}×${dims[3]} do not match images of ${h}×${w} (nor a grid of the same aspect ratio)`,
+      );
     return { name: m.name, planes: relevancePlanes(m.data, dims, h, w, m.reduce ?? 'abs-max') };
   });
   if (methods.length === 0 && given.length === 0) throw new Error('no method and no maps to score');
@@ -175,6 +180,12 @@ export async function evaluateFaithfulness(
     throw new Error(`score must be one of ${SCORES.join(', ')}, got "${score}"`);
   for (const s of [request.deletion?.substrate, request.insertion?.substrate, request.confidence?.substrate])
     if (s !== undefined) checkSubstrate(s);
+  // Every option is checked before any work starts.
+  for (const kind of ['deletion', 'insertion'] as const)
+    if (metrics.includes(kind)) stepPixels(request[kind]?.step ?? 0.02, h * w);
+  if (metrics.includes('road')) checkRoadOptions(request.road ?? {});
+  if (request.tolerance !== undefined && !(request.tolerance >= 0))
+    throw new Error(`pointing-game tolerance must be a number of pixels ≥ 0, got ${request.tolerance}`);
   const progress = (stage: string, done: number, total: number) =>
     request.onProgress?.({ stage, done, total });
   const target: BoundTarget = await explainer.bind(request.target ?? { kind: 'top' });
