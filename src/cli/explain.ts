@@ -37,6 +37,7 @@ import {
   sampleDiagnostics,
   targetSlug,
 } from './explainJob.js';
+import { faithfulnessReportSection } from './faithfulness.js';
 import { datasetInputs, type ExplainInputs, imageInputs, npyInputs } from './inputs.js';
 import { openModel } from './runtime.js';
 
@@ -484,7 +485,11 @@ export function addExplainCommands(program: Command): void {
     'all',
   )
     .option('-o, --out <file>', 'output HTML file', 'convlens-report.html')
-    .action(async (flags: ExplainFlags) => {
+    .option(
+      '--faithfulness',
+      'add the faithfulness table and curves (deletion, insertion, ROAD, pointing games, weight randomisation) of the same maps',
+    )
+    .action(async (flags: ExplainFlags & { faithfulness?: boolean }) => {
       const { model } = resolveModel(flags.model);
       const card = cardFor(model, flags);
       const job = jobFrom(flags, card);
@@ -493,8 +498,12 @@ export function addExplainCommands(program: Command): void {
       try {
         const started = performance.now();
         const outcome = await runExplainJob(m, card, inputs, job);
+        const sections = flags.faithfulness ? [await faithfulnessReportSection(m, card, inputs, job)] : [];
         const html = await reportHtml(
-          reportData(flags.model, card, inputs, outcome, (performance.now() - started) / 1000),
+          {
+            ...reportData(flags.model, card, inputs, outcome, (performance.now() - started) / 1000),
+            sections,
+          },
           encodeJpeg,
         );
         writeFileAtomic(flags.out, html);

@@ -133,3 +133,29 @@ describe('convlens faithfulness', () => {
     });
   });
 });
+
+describe('convlens report --faithfulness', () => {
+  it('adds the table and the charts of the same maps to the page', async () => {
+    const out = join(dir, 'report.html');
+    const r = await cli(
+      'report',
+      '--count',
+      '2',
+      '--method',
+      'saliency,gradcam',
+      '--faithfulness',
+      '--quiet',
+      '--out',
+      out,
+    );
+    expect(r.code).toBe(0);
+    const html = readFileSync(join(out), 'utf8');
+    expect(html.match(/<section class="sample"/g)).toHaveLength(2);
+    expect(html).toContain('<section class="faithfulness">');
+    expect(html.match(/<tr data-method="(saliency|gradcam)">/g)).toHaveLength(2);
+    // shapes has masks: the pointing games are in; the randomisation curves are charted.
+    expect(html).toMatch(/pointing ↑/);
+    expect(html).toMatch(/cascading randomisation/);
+    expect(html).not.toMatch(/<script/);
+  });
+});

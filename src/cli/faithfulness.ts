@@ -23,6 +23,7 @@ import {
   faithfulnessCharts,
   faithfulnessHtml,
   faithfulnessMarkdown,
+  faithfulnessSection,
   faithfulnessText,
 } from '../render/faithfulness.js';
 import { chartPng } from '../render/node.js';
@@ -37,6 +38,7 @@ import {
   writeAll,
 } from './common.js';
 import { inputsFrom, type SampleFlags, withSampleOptions } from './explain.js';
+import type { ExplainJob } from './explainJob.js';
 import type { ExplainInputs } from './inputs.js';
 import { openModel } from './runtime.js';
 
@@ -139,6 +141,30 @@ export async function runFaithfulness(
   } finally {
     progress.stop();
   }
+}
+
+/**
+ * The report's faithfulness section: every metric that applies, over the report's images, methods,
+ * target, layer and parameters.
+ */
+export async function faithfulnessReportSection(
+  m: ConvlensModel,
+  card: ModelCard,
+  inputs: ExplainInputs,
+  job: ExplainJob,
+): Promise<string> {
+  const report = await runFaithfulness(m, card, inputs, {
+    methods: job.methods,
+    metrics: ['all'],
+    target: job.targets[0]?.target,
+    layer: job.layer,
+    params: job.params,
+    seed: job.seed,
+    batch: job.batch,
+    quiet: job.quiet,
+  });
+  const svgs = await Promise.all(faithfulnessCharts(report).map((c) => chartSvg(c.spec)));
+  return faithfulnessSection(report, svgs);
 }
 
 export function addFaithfulnessCommands(program: Command): void {

@@ -215,16 +215,19 @@ export function faithfulnessCharts(report: FaithfulnessReport): { name: string; 
   return charts;
 }
 
-const STYLE = `
+const PAGE_STYLE = `
 body{font-family:system-ui,-apple-system,"DejaVu Sans",sans-serif;margin:24px;color:#1d1d1f;background:#fafafa}
 h1{font-size:22px;margin:0 0 8px} h2{font-size:18px;margin:16px 0 8px}
 .facts{color:#555;font-size:13px;margin-bottom:16px} .facts span{margin-right:18px}
+`;
+
+const SECTION_STYLE = `
 table.faithfulness{border-collapse:collapse;font-size:13px;background:#fff}
 table.faithfulness th,table.faithfulness td{padding:4px 8px;border-bottom:1px solid #e4e4e4;text-align:right}
 table.faithfulness td:first-child,table.faithfulness th:first-child{text-align:left}
 table.faithfulness td.best{font-weight:700;background:#eef6ee}
-.charts{display:flex;flex-wrap:wrap;gap:16px;margin-top:12px} .charts figure{margin:0;background:#fff;border:1px solid #ddd;border-radius:6px;padding:6px}
-.note{font-size:12px;color:#666;max-width:960px}
+section.faithfulness .charts{display:flex;flex-wrap:wrap;gap:16px;margin-top:12px} section.faithfulness .charts figure{margin:0;background:#fff;border:1px solid #ddd;border-radius:6px;padding:6px}
+section.faithfulness .note{font-size:12px;color:#666;max-width:960px}
 `;
 
 /** The table and the charts as an HTML fragment (no scripts; charts are inline SVG). */
@@ -232,7 +235,7 @@ export function faithfulnessSection(report: FaithfulnessReport, svgs: readonly s
   const t = faithfulnessTable(report);
   const skipped = Object.entries(report.skipped);
   return [
-    '<section class="faithfulness"><h2>Faithfulness</h2>',
+    `<section class="faithfulness"><style>${SECTION_STYLE}</style><h2>Faithfulness</h2>`,
     `<table class="faithfulness"><tr>${t.header.map((h) => `<th>${escapeXml(h)}</th>`).join('')}</tr>`,
     ...t.rows.map(
       (r, i) =>
@@ -251,7 +254,5 @@ export function faithfulnessHtml(
   report: FaithfulnessReport,
   svgs: readonly string[],
 ): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeXml(title)}</title><style>${STYLE}</style></head><body><h1>${escapeXml(title)}</h1><div class="facts">${facts.map(([k, v]) => `<span><b>${escapeXml(k)}</b> ${escapeXml(v)}</span>`).join('')}</div>${faithfulnessSection(report, svgs)}</body></html>\n`;
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeXml(title)}</title><style>${PAGE_STYLE}</style></head><body><h1>${escapeXml(title)}</h1><div class="facts">${facts.map(([k, v]) => `<span><b>${escapeXml(k)}</b> ${escapeXml(v)}</span>`).join('')}</div>${faithfulnessSection(report, svgs)}</body></html>\n`;
 }
-
-export { STYLE as FAITHFULNESS_STYLE };

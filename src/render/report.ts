@@ -34,6 +34,8 @@ export interface ReportData {
   facts: [string, string][];
   samples: ReportSample[];
   skipped: Record<string, string>;
+  /** HTML fragments appended after the samples (e.g. the faithfulness section), self-contained. */
+  sections?: string[];
 }
 
 /** Encodes an image for inlining; PNG or JPEG bytes (the MIME type is read from the bytes). */
@@ -121,6 +123,6 @@ export async function reportHtml(data: ReportData, encode: ImageEncoder): Promis
       );
     parts.push('</section>');
   }
-  parts.push('</body></html>\n');
+  parts.push(...(data.sections ?? []), '</body></html>\n');
   return parts.join('');
 }
