@@ -89,6 +89,55 @@ export {
   type ThresholdScore,
 } from './methods/attribution/localizationEval.js';
 export { BOX_THRESHOLDS, type Box, boxIoU, boxThresholdFor, camBox } from './methods/attribution/localize.js';
+export {
+  BETTER as FAITHFULNESS_DIRECTIONS,
+  type ChannelReduction,
+  type ConfidenceChange,
+  type ConfidenceOptions,
+  type CurveKind,
+  type CurveOptions,
+  type Curves,
+  confidenceChange,
+  defaultTolerance,
+  evaluateFaithfulness,
+  type FaithfulnessReport,
+  type FaithfulnessRequest,
+  hog,
+  hogSimilarity,
+  METRICS as FAITHFULNESS_METRICS,
+  type MethodFaithfulness,
+  type MetricName,
+  mapSimilarity,
+  noisyLinearImputation,
+  type PointingResult,
+  parameterRandomization,
+  parseMetrics,
+  pearson,
+  perturbationCurves,
+  planesOf,
+  pointingGame,
+  type RandomizationMode,
+  type RandomizationStage,
+  type RelevancePlanes,
+  ROAD_FRACTIONS,
+  type RoadOptions,
+  type RoadResult,
+  rankingReduction,
+  rankPixels,
+  ranks,
+  relevancePlanes,
+  road,
+  SCORES,
+  type Score,
+  type Similarity,
+  SUBSTRATES,
+  type Substrate,
+  spearman,
+  ssim,
+  stepPixels,
+  substrateOf,
+  trapezoid,
+} from './methods/evaluation/index.js';
 export { type ChannelStats, channelStats } from './methods/inspect/activations.js';
 export {
   completeDissection,
@@ -195,6 +244,14 @@ export { COLORMAPS, colorize, colormap } from './render/colormap.js';
 export { displayPlane } from './render/display.js';
 export { dissectionSummarySpec, unitRegionImage } from './render/dissect.js';
 export { embedPageHtml } from './render/embedPage.js';
+export {
+  faithfulnessCharts,
+  faithfulnessHtml,
+  faithfulnessMarkdown,
+  faithfulnessSection,
+  faithfulnessTable,
+  linesSpec,
+} from './render/faithfulness.js';
 export { drawBox, overlay, type RgbImage } from './render/image.js';
 export { channelGrid, cropRegion, filterGrid } from './render/inspect.js';
 export { reportHtml } from './render/report.js';
@@ -202,7 +259,7 @@ export type { InferenceBackend, InferenceSession, SessionOptions } from './runti
 export { ConvlensModel, type GradientRequest, type GradientResult, type LayerInfo } from './runtime/model.js';
 export { gapClassifier, vggClassifier } from './train/architectures.js';
 export { type Evaluation, evaluate } from './train/evaluate.js';
-export { reinitialized } from './train/initialize.js';
+export { reinitialized, type WeightedLayer, weightedLayers } from './train/initialize.js';
 export { Adam, cosineSchedule, type Optimizer, Sgd } from './train/optimizers.js';
 export { findRecipe, RECIPES, type Recipe } from './train/recipes.js';
 export { appendGapHead, checkFeatureMap, lastConvParameters } from './train/retrofit.js';

@@ -29,7 +29,14 @@ export interface FaithfulnessTable {
   best: Set<number>[];
 }
 
-/** The methods × metrics table: one column per summary number present, arrows for "better". */
+/**
+ * The methods × metrics table: one column per summary number present, arrows for "better".
+ *
+ * @example
+ * ```ts
+ * const { header, rows } = faithfulnessTable(await evaluateFaithfulness(explainer, request));
+ * ```
+ */
 export function faithfulnessTable(report: FaithfulnessReport): FaithfulnessTable {
   const columns = COLUMNS.filter((c) => report.rows.some((r) => r.scores[c.key] !== undefined));
   const header = ['method', ...columns.map((c) => `${c.title} ${BETTER[c.key] === 'lower' ? '↓' : '↑'}`)];
@@ -74,7 +81,7 @@ export function faithfulnessText(report: FaithfulnessReport): string {
   return [line(t.header), ...t.rows.map(line)].join('\n');
 }
 
-/** Tableau 20 colours, enough for every method. */
+/** Tableau 10 and three more far from them: one distinct colour for each of the 13 methods. */
 const COLOURS = [
   '#4e79a7',
   '#f28e2b',
@@ -86,10 +93,9 @@ const COLOURS = [
   '#ff9da7',
   '#9c755f',
   '#bab0ac',
-  '#1f77b4',
+  '#1b1b1b',
   '#17becf',
-  '#8c564b',
-  '#d62728',
+  '#bcbd22',
 ];
 
 export interface Series {
@@ -172,7 +178,14 @@ function stageLabels(stages: readonly RandomizationStage[], mode: 'cascading' | 
   );
 }
 
-/** Every chart a report has, titled, in reading order. */
+/**
+ * Every chart a report has, titled, in reading order.
+ *
+ * @example
+ * ```ts
+ * for (const c of faithfulnessCharts(report)) writeFileSync(`${c.name}.svg`, await chartSvg(c.spec));
+ * ```
+ */
 export function faithfulnessCharts(report: FaithfulnessReport): { name: string; spec: vega.Spec }[] {
   const charts: { name: string; spec: vega.Spec }[] = [];
   for (const kind of ['deletion', 'insertion'] as const) {

@@ -40,7 +40,14 @@ export interface Curves {
   params: { step: number; substrate: Substrate; score: string };
 }
 
-/** Pixels per step for an image of `pixels` pixels; throws naming the allowed range. */
+/**
+ * Pixels per step for an image of `pixels` pixels; throws naming the allowed range.
+ *
+ * @example
+ * ```ts
+ * stepPixels(0.02, 64 * 64); // 82
+ * ```
+ */
 export function stepPixels(step: number, pixels: number): number {
   if (!(step > 0) || !Number.isFinite(step) || (step >= 1 && !Number.isInteger(step)) || step > pixels)
     throw new Error(
@@ -49,7 +56,14 @@ export function stepPixels(step: number, pixels: number): number {
   return step < 1 ? Math.max(1, Math.round(step * pixels)) : step;
 }
 
-/** The trapezoidal area under y over x. */
+/**
+ * The trapezoidal area under y over x.
+ *
+ * @example
+ * ```ts
+ * trapezoid([0, 0.5, 1], [1, 0.5, 0]); // 0.5
+ * ```
+ */
 export function trapezoid(x: readonly number[], y: ArrayLike<number>): number {
   let s = 0;
   for (let k = 1; k < x.length; k++) s += ((x[k] - x[k - 1]) * (y[k] + y[k - 1])) / 2;

@@ -69,7 +69,14 @@ export function relevancePlanes(
   return { data: out, n, height, width };
 }
 
-/** An attribution map as planes at the input's size, reduced as its method is ranked. */
+/**
+ * An attribution map as planes at the input's size, reduced as its method is ranked.
+ *
+ * @example
+ * ```ts
+ * const planes = planesOf(maps[0], 64, 64); // Grad-CAM's 16×16 maps upsampled to 64×64
+ * ```
+ */
 export function planesOf(
   map: AttributionMap,
   height: number,
@@ -79,7 +86,7 @@ export function planesOf(
   return relevancePlanes(map.data, map.dims, height, width, reduce);
 }
 
-/** Plane i of a set. */
+/** Plane i of a set (a view, not a copy). */
 export function planeAt(planes: RelevancePlanes, i: number): Float32Array {
   const area = planes.height * planes.width;
   return planes.data.subarray(i * area, (i + 1) * area);
@@ -92,6 +99,11 @@ const TIE_BITS = 2 ** 21;
  * seeded random order, so a constant map ranks pixels uniformly at random (the baseline every
  * metric compares against). Up to 2²¹ pixels the sort is one native Float64Array sort of packed
  * keys (order-preserving float32 bits × 2²¹ + a random tie rank), exact as integers below 2⁵³.
+ *
+ * @example
+ * ```ts
+ * rankPixels([0.2, 0.9, 0.2], new Random(0)); // [1, 0, 2] or [1, 2, 0], by the seed
+ * ```
  */
 export function rankPixels(plane: ArrayLike<number>, random: Random): Uint32Array {
   const n = plane.length;

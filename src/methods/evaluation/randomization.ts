@@ -58,7 +58,14 @@ function comparable(map: AttributionMap, height: number, width: number) {
   return { abs, signed };
 }
 
-/** Mean similarity of two maps of the same method over their samples. */
+/**
+ * Mean similarity of two maps of the same method over their samples.
+ *
+ * @example
+ * ```ts
+ * mapSimilarity(original, randomized, 64, 64); // { spearmanAbs, spearmanSigned, ssim, hog }
+ * ```
+ */
 export function mapSimilarity(
   a: AttributionMap,
   b: AttributionMap,

@@ -49,7 +49,14 @@ export function ranks(values: ArrayLike<number>): Float64Array {
   return out;
 }
 
-/** Spearman's ρ: the Pearson correlation of the ranks (ties averaged). */
+/**
+ * Spearman's ρ: the Pearson correlation of the ranks (ties averaged).
+ *
+ * @example
+ * ```ts
+ * spearman([1, 2, 3, 4], [1, 3, 2, 4]); // 0.8
+ * ```
+ */
 export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return pearson(ranks(a), ranks(b));
 }
@@ -58,6 +65,11 @@ export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
  * Mean SSIM of two h×w images with values in [0, dataRange]: local statistics under a Gaussian
  * window (σ = 1.5, 11×11, shrunk to fit smaller images), K1 = 0.01, K2 = 0.03, averaged over the
  * positions where the window fits (Wang et al. 2004, eq. 13 and §III-C).
+ *
+ * @example
+ * ```ts
+ * ssim(a, a, 64, 64); // 1
+ * ```
  */
 export function ssim(
   a: ArrayLike<number>,
@@ -116,6 +128,11 @@ export function ssim(
  * HOG descriptor of an h×w image (Dalal & Triggs 2005): central-difference gradients, 9 unsigned
  * orientation bins over 0–180° weighted by magnitude in `cell`×`cell` cells, 2×2-cell blocks at a
  * one-cell stride, each L2-Hys normalised (clipped at 0.2 and renormalised).
+ *
+ * @example
+ * ```ts
+ * hog(map, 64, 64).length; // 7 × 7 blocks × 4 cells × 9 bins = 1764
+ * ```
  */
 export function hog(image: ArrayLike<number>, h: number, w: number, cell = 8): Float64Array {
   const bins = 9;
@@ -155,7 +172,14 @@ export function hog(image: ArrayLike<number>, h: number, w: number, cell = 8): F
   return out;
 }
 
-/** Pearson correlation of the two images' HOG descriptors. */
+/**
+ * Pearson correlation of the two images' HOG descriptors.
+ *
+ * @example
+ * ```ts
+ * hogSimilarity(mapA, mapB, 64, 64); // 1 for maps with the same edges, near 0 for unrelated ones
+ * ```
+ */
 export function hogSimilarity(a: ArrayLike<number>, b: ArrayLike<number>, h: number, w: number): number {
   return pearson(hog(a, h, w), hog(b, h, w));
 }
