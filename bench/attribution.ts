@@ -6,18 +6,15 @@
  * image per call and, on the shipped models, 8 images per call.
  * Run: npm run bench:attribution [-- --threads N] [-- --quick] [-- --only methods|throughput]
  */
-import { join } from 'node:path';
-import { modelsDir } from '../src/cli/common.js';
-import { readCard } from '../src/data/card.js';
 import { Random } from '../src/maths/random.js';
 import { Explainer, explain, METHOD_NAMES } from '../src/methods/attribution/index.js';
 import { occlusionGeometry, windowOrigins } from '../src/methods/attribution/occlusion.js';
-import { readModelFile } from '../src/node.js';
 import type { Model } from '../src/onnx/model.js';
 import { float32, type Tensor } from '../src/onnx/tensor.js';
 import { ConvlensModel } from '../src/runtime/model.js';
 import { nodeBackend } from '../src/runtime/node.js';
 import { resnet } from '../src/zoo/families.js';
+import { shippedCase } from './cases.js';
 import { interleavedRatios, medianMs } from './timing.js';
 
 const threadsArg = process.argv.indexOf('--threads');
@@ -31,15 +28,8 @@ const BATCH = 32;
 const BATCH_IMAGES = 8;
 
 const shipped = (name: string) => {
-  const model = readModelFile(join(modelsDir(), `${name}.onnx`));
-  const card = readCard(model)!;
-  return {
-    name,
-    model,
-    logits: card.tensors?.logits,
-    features: card.tensors?.features,
-    shape: [1, card.preprocessing.channels, ...card.preprocessing.size],
-  };
+  const c = shippedCase(name);
+  return { ...c, shape: [1, ...c.sample] };
 };
 const cases: { name: string; model: Model; logits?: string; features?: string; shape: number[] }[] = [
   shipped('digits-gap'),

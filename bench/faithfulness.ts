@@ -5,21 +5,18 @@
  * machine drift cancels; then the time of one cascading-randomisation stage per method.
  * Run: npm run bench:faithfulness [-- --threads N] [-- --quick]
  */
-import { join } from 'node:path';
-import { modelsDir } from '../src/cli/common.js';
-import { readCard } from '../src/data/card.js';
 import { Random } from '../src/maths/random.js';
 import { Explainer } from '../src/methods/attribution/index.js';
 import { confidenceChange } from '../src/methods/evaluation/confidence.js';
 import { perturbationCurves } from '../src/methods/evaluation/deletionInsertion.js';
 import { relevancePlanes } from '../src/methods/evaluation/planes.js';
 import { road } from '../src/methods/evaluation/road.js';
-import { readModelFile } from '../src/node.js';
 import type { Model } from '../src/onnx/model.js';
 import { float32 } from '../src/onnx/tensor.js';
 import { ConvlensModel } from '../src/runtime/model.js';
 import { nodeBackend } from '../src/runtime/node.js';
 import { resnet } from '../src/zoo/families.js';
+import { shippedCase } from './cases.js';
 import { interleavedRatios } from './timing.js';
 
 const threadsArg = process.argv.indexOf('--threads');
@@ -28,15 +25,8 @@ const quick = process.argv.includes('--quick');
 const BATCH = 32;
 
 const shipped = (name: string) => {
-  const model = readModelFile(join(modelsDir(), `${name}.onnx`));
-  const card = readCard(model)!;
-  return {
-    name,
-    model,
-    logits: card.tensors?.logits,
-    shape: [card.preprocessing.channels, ...card.preprocessing.size],
-    images: 32,
-  };
+  const c = shippedCase(name);
+  return { ...c, shape: c.sample, images: 32 };
 };
 const cases: { name: string; model: Model; logits?: string; shape: number[]; images: number }[] = [
   shipped('digits-gap'),

@@ -101,17 +101,26 @@ export function npyInputs(file: string, card: ModelCard): ExplainInputs {
 export async function datasetInputs(spec: string, card: ModelCard, count: number): Promise<ExplainInputs> {
   const p = card.preprocessing;
   const test = (await loadDatasetSplits(spec, p)).test;
-  // One sample per class in turn, so a small report shows different classes.
+  // One sample per class in turn, so a small report shows different classes. A split sorted by
+  // class (MNIST's) runs out of unseen classes before its end, so the scan starts over from the
+  // top, skipping what it took, until `count` are taken or the split is exhausted.
   const chosen: number[] = [];
   const samples: Sample[] = [];
   const used = new Set<number>();
-  for (let i = 0; i < test.length && chosen.length < count; i++) {
-    const s = test.get(i);
-    if (used.has(s.label)) continue;
-    chosen.push(i);
-    samples.push(s);
-    used.add(s.label);
-    if (used.size === test.classes.length) used.clear();
+  const taken = new Set<number>();
+  while (chosen.length < count && taken.size < test.length) {
+    const before = chosen.length;
+    for (let i = 0; i < test.length && chosen.length < count; i++) {
+      if (taken.has(i)) continue;
+      const s = test.get(i);
+      if (used.has(s.label)) continue;
+      chosen.push(i);
+      samples.push(s);
+      taken.add(i);
+      used.add(s.label);
+      if (used.size === test.classes.length) used.clear();
+    }
+    if (chosen.length === before) used.clear();
   }
   const per = p.channels * p.size[0] * p.size[1];
   const data = new Float32Array(chosen.length * per);

@@ -1,10 +1,9 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { resizeImage } from '../../data/dataset.js';
 import { Random } from '../../maths/random.js';
-import { loadModel } from '../../node.js';
 import { GraphBuilder } from '../../onnx/builder.js';
 import { float32 } from '../../onnx/tensor.js';
-import type { ConvlensModel } from '../../runtime/model.js';
+import { modelLoader } from '../../runtime/testModels.js';
 import { guidedTimesCam } from './guidedGradcam.js';
 import { Explainer, explain, METHOD_NAMES, paramsOf } from './index.js';
 import { windowOrigins } from './occlusion.js';
@@ -23,15 +22,7 @@ function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>): vo
   for (let j = 0; j < expected.length; j++) expect(actual[j], `index ${j}`).toBeCloseTo(expected[j], 5);
 }
 
-const models: ConvlensModel[] = [];
-afterAll(async () => {
-  await Promise.all(models.map((m) => m.release()));
-});
-async function load(model: Parameters<typeof loadModel>[0]): Promise<ConvlensModel> {
-  const m = await loadModel(model);
-  models.push(m);
-  return m;
-}
+const load = modelLoader();
 
 /** logits = W·flatten(x) + b on a [N, 1, 4, 4] input: every pixel method's answer is known. */
 const W = Array.from({ length: 3 * 16 }, (_, i) => ((i * 7) % 11) - 5 + i / 8);

@@ -1,9 +1,8 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Random } from '../../maths/random.js';
-import { loadModel } from '../../node.js';
 import { GraphBuilder } from '../../onnx/builder.js';
 import { float32 } from '../../onnx/tensor.js';
-import type { ConvlensModel } from '../../runtime/model.js';
+import { modelLoader } from '../../runtime/testModels.js';
 import { reinitialized, weightedLayers } from '../../train/initialize.js';
 import { Explainer, explain } from '../attribution/index.js';
 import { confidenceChange } from './confidence.js';
@@ -17,15 +16,7 @@ import { road } from './road.js';
 import { hog, pearson, spearman, ssim } from './similarity.js';
 
 const EPS32 = 2 ** -24;
-const models: ConvlensModel[] = [];
-afterAll(async () => {
-  await Promise.all(models.map((m) => m.release()));
-});
-async function load(model: Parameters<typeof loadModel>[0]): Promise<ConvlensModel> {
-  const m = await loadModel(model);
-  models.push(m);
-  return m;
-}
+const load = modelLoader();
 
 /** logits = W·flatten(x) on a [N, 1, 4, 4] input (no bias): each pixel's contribution is w_j·x_j. */
 const W = Array.from({ length: 2 * 16 }, (_, i) => ((i * 7) % 11) - 5 + i / 8);
