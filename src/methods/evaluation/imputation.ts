@@ -6,8 +6,8 @@
  * too, so the removed region is one sparse linear system per channel; then noise · U[0, 1) is added,
  * as in the authors' reference implementation (road_evaluation, NoisyLinearImputer, noise 0.01).
  * The system is symmetric and positive definite on every removed region that touches a kept
- * pixel, and is solved by SSOR-preconditioned conjugate gradients in float64; a region touching none (nothing to
- * interpolate from) takes the channel's mean over the kept pixels.
+ * pixel, and is solved by SSOR-preconditioned conjugate gradients in float64; a region touching
+ * none (nothing to interpolate from) takes the channel's mean over the kept pixels.
  */
 import type { Random } from '../../maths/random.js';
 
