@@ -44,7 +44,7 @@ export function faithfulnessTable(report: FaithfulnessReport): FaithfulnessTable
   for (const [j, c] of columns.entries()) {
     const values = report.rows.map((r) => r.scores[c.key]);
     const finite = values.filter((v): v is number => v !== undefined && Number.isFinite(v));
-    if (finite.length < 2) continue;
+    if (finite.length < 2 || finite.every((v) => v === finite[0])) continue;
     const target = BETTER[c.key] === 'lower' ? Math.min(...finite) : Math.max(...finite);
     values.forEach((v, i) => {
       if (v === target) best[i].add(j + 1);
