@@ -3,6 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { ModelCard } from '../data/card.js';
+import { shuffledLabels, subset } from '../data/dataset.js';
+import { loadDatasetSplits } from '../data/node.js';
 import { decodeNpy } from '../data/npy.js';
 import { METHOD_NAMES } from '../methods/attribution/index.js';
 import { Explainer } from '../methods/attribution/pipeline.js';
@@ -28,12 +30,16 @@ import {
 } from '../render/faithfulness.js';
 import { chartPng } from '../render/node.js';
 import type { ConvlensModel } from '../runtime/model.js';
+import { nodeBackend } from '../runtime/node.js';
+import { findRecipe, RECIPES, type Recipe } from '../train/recipes.js';
+import { train } from '../train/trainer.js';
 import {
   cardFor,
   parseNonNegativeInt,
   parsePositiveInt,
   resolveModel,
   stepProgress,
+  trainingProgress,
   withCardFlags,
   writeAll,
 } from './common.js';
@@ -56,6 +62,7 @@ interface FaithfulnessFlags extends Omit<SampleFlags, 'method'> {
   tolerance?: number;
   maps?: string[];
   reduce: string;
+  dataRandomization?: number;
   batch: number;
   seed: number;
   out: string;
@@ -223,6 +230,11 @@ export function addFaithfulnessCommands(program: Command): void {
           .choices(['abs-max', 'abs-sum', 'sum'])
           .default('abs-max'),
       )
+      .option(
+        '--data-randomization <epochs>',
+        "also retrain the model's recipe for this many epochs on shuffled labels (no augmentation) and compare its maps (Adebayo et al. 2018, §3.2)",
+        parsePositiveInt,
+      )
       .option('--batch <n>', 'rows per forward/backward pass', parsePositiveInt, 32)
       .option(
         '--seed <n>',
@@ -244,9 +256,21 @@ export function addFaithfulnessCommands(program: Command): void {
     const external = flags.maps
       ? externalMaps(flags.maps, card, inputs.stems.length, flags.reduce as ChannelReduction)
       : [];
+    const recipe = flags.dataRandomization ? recipeOf(card) : undefined;
+    const shuffled =
+      recipe && flags.dataRandomization
+        ? await trainOnShuffledLabels(
+            recipe,
+            flags.dataRandomization,
+            flags.seed,
+            !!(flags.quiet || flags.json),
+          )
+        : undefined;
     const m = openModel(model, card.preprocessing.layout);
+    const noise = shuffled ? openModel(shuffled.model, card.preprocessing.layout) : undefined;
     try {
       const report = await runFaithfulness(m, card, inputs, {
+        dataRandomized: noise,
         methods: methods.length === 0 && external.length > 0 ? [] : methods,
         metrics,
         target,
@@ -265,7 +289,16 @@ export function addFaithfulnessCommands(program: Command): void {
       const charts = faithfulnessCharts(report);
       const svgs = await Promise.all(charts.map((c) => chartSvg(c.spec)));
       const files = new Map<string, Uint8Array | string>();
-      const json = `${JSON.stringify({ model: card.name, sources: inputs.sources, ...report }, null, 2)}\n`;
+      const json = `${JSON.stringify(
+        {
+          model: card.name,
+          sources: inputs.sources,
+          ...report,
+          ...(shuffled ? { dataRandomizationTraining: shuffled.training } : {}),
+        },
+        null,
+        2,
+      )}\n`;
       files.set('faithfulness.json', json);
       files.set('faithfulness.md', `${faithfulnessMarkdown(report)}\n`);
       for (const [k, c] of charts.entries()) {
@@ -294,6 +327,59 @@ export function addFaithfulnessCommands(program: Command): void {
       }
     } finally {
       await m.release();
+      await noise?.release();
     }
   });
+}
+
+/** The recipe that made a model (its card's), which the data randomisation test retrains. */
+function recipeOf(card: ModelCard): Recipe {
+  const name = card.recipe ?? card.name;
+  if (!RECIPES.some((r) => r.name === name))
+    throw new Error(
+      `--data-randomization retrains the model's recipe, and "${card.name}" has none; recipes: ${RECIPES.map((r) => r.name).join(', ')}`,
+    );
+  return findRecipe(name);
+}
+
+/**
+ * The recipe's network trained on its training split with shuffled labels, without augmentation
+ * (which would stop it memorising), checkpointed on how well it fits those labels.
+ */
+async function trainOnShuffledLabels(recipe: Recipe, epochs: number, seed: number, quiet: boolean) {
+  const splits = await loadDatasetSplits(recipe.dataset, recipe.preprocessing);
+  const data = shuffledLabels(splits.train, seed + 1);
+  const fit = subset(
+    data,
+    Array.from({ length: Math.min(1000, data.length) }, (_, i) => i),
+  );
+  const progress = trainingProgress(quiet);
+  try {
+    const { augmentation: _, ...options } = recipe.options;
+    const result = await train(
+      recipe.architecture(),
+      data,
+      {
+        ...options,
+        epochs,
+        preprocessing: recipe.preprocessing,
+        validation: fit,
+        onProgress: progress.onProgress,
+      },
+      nodeBackend(),
+    );
+    const last = result.history[result.history.length - 1];
+    return {
+      model: result.model,
+      training: {
+        recipe: recipe.name,
+        epochs,
+        bestEpoch: result.bestEpoch,
+        shuffledLabelAccuracy: result.valAccuracy,
+        trainAccuracy: last?.trainAccuracy,
+      },
+    };
+  } finally {
+    progress.stop();
+  }
 }

@@ -2,6 +2,7 @@
  * Labelled image datasets. Images are CHW float32 in [0, 1] at the dataset's size; the model card's
  * preprocessing (see ./preprocess.ts) turns them into model inputs.
  */
+import { Random } from '../maths/random.js';
 
 /** One drawn object: its class, its visible pixels (H×W, 1 = visible) and their box. */
 export interface ObjectAnnotation {
@@ -87,6 +88,29 @@ export function holdOut(data: Dataset, fraction: number): { kept: Dataset; heldO
     } else kept.push(i);
   }
   return { kept: subset(data, kept, `${data.name}/train`), heldOut: subset(data, held, `${data.name}/val`) };
+}
+
+/**
+ * The same images with their labels permuted (a seeded shuffle of the label list, so class
+ * frequencies are kept): the data of Adebayo et al.'s data randomisation test (2018, §3.2).
+ *
+ * @example
+ * ```ts
+ * const noise = shuffledLabels(splits.train, 1); // train on it: what is left is memorisation
+ * ```
+ */
+export function shuffledLabels(data: Dataset, seed: number): Dataset {
+  const labels = Array.from({ length: data.length }, (_, i) => data.get(i).label);
+  const rng = new Random(seed);
+  for (let i = labels.length - 1; i > 0; i--) {
+    const j = Math.floor(rng.next() * (i + 1));
+    [labels[i], labels[j]] = [labels[j], labels[i]];
+  }
+  return {
+    ...data,
+    name: `${data.name}/shuffled-labels`,
+    get: (i) => ({ ...data.get(i), label: labels[i] }),
+  };
 }
 
 /** Count of samples per class. */

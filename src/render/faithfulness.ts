@@ -20,6 +20,7 @@ const COLUMNS: { key: keyof typeof BETTER; title: string; percent?: boolean }[] 
   { key: 'energy', title: 'energy PG', percent: true },
   { key: 'cascading', title: 'cascading ρ' },
   { key: 'independent', title: 'independent ρ' },
+  { key: 'dataRandomization', title: 'data rand. ρ' },
 ];
 
 export interface FaithfulnessTable {
@@ -255,7 +256,7 @@ export function faithfulnessSection(report: FaithfulnessReport, svgs: readonly s
         `<tr data-method="${escapeXml(r[0])}">${r.map((v, j) => `<td${t.best[i].has(j) ? ' class="best"' : ''}>${escapeXml(v)}</td>`).join('')}</tr>`,
     ),
     '</table>',
-    `<p class="note">${report.samples} images; target: ${escapeXml(report.target[0] ?? '')}${report.target.length > 1 ? ' …' : ''}; score: ${escapeXml(String(report.params.score))}. Deletion and insertion: Petsiuk et al. 2018 (RISE §4.1); average drop and increase in confidence: Chattopadhyay et al. 2018 (§5.1); ROAD: Rong et al. 2022, gap = mean LeRF − MoRF; pointing game: Zhang et al. 2016, energy: Wang et al. 2020 (Score-CAM §4.2); cascading and independent: mean Spearman ρ of |map| with the original over the randomisation stages (Adebayo et al. 2018). Best of each column in bold.${skipped.length ? ` Skipped: ${skipped.map(([k, v]) => `${escapeXml(k)} (${escapeXml(v)})`).join('; ')}.` : ''}</p>`,
+    `<p class="note">${report.samples} images; target: ${escapeXml(report.target[0] ?? '')}${report.target.length > 1 ? ' …' : ''}; score: ${escapeXml(String(report.params.score))}. Deletion and insertion: Petsiuk et al. 2018 (RISE §4.1); average drop and increase in confidence: Chattopadhyay et al. 2018 (§5.1); ROAD: Rong et al. 2022, gap = mean LeRF − MoRF; pointing game: Zhang et al. 2016, energy: Wang et al. 2020 (Score-CAM §4.2); cascading and independent: mean Spearman ρ of |map| with the original over the randomisation stages, data rand.: ρ of |map| with the maps of the same network trained on shuffled labels (Adebayo et al. 2018). Best of each column in bold.${skipped.length ? ` Skipped: ${skipped.map(([k, v]) => `${escapeXml(k)} (${escapeXml(v)})`).join('; ')}.` : ''}</p>`,
     `<div class="charts">${svgs.map((s) => `<figure>${s}</figure>`).join('')}</div></section>`,
   ].join('');
 }

@@ -3,6 +3,8 @@
  * same images, the same targets (the original prediction), one row-batched scorer. The metrics
  * themselves are one file each and also take maps from anywhere (see planes.ts).
  */
+
+import type { ConvlensModel } from '../../runtime/model.js';
 import { explain, findMethod, METHOD_NAMES } from '../attribution/index.js';
 import type { AttributionMap, Explainer } from '../attribution/pipeline.js';
 import type { BoundTarget, Target } from '../attribution/target.js';
@@ -11,7 +13,12 @@ import { type CurveOptions, perturbationCurves, stepPixels } from './deletionIns
 import { checkScore, checkSubstrate, SCORES, type Score } from './perturbation.js';
 import { type ChannelReduction, planesOf, relevancePlanes } from './planes.js';
 import { defaultTolerance, pointingGame } from './pointingGame.js';
-import { parameterRandomization, type RandomizationStage } from './randomization.js';
+import {
+  parameterRandomization,
+  type RandomizationStage,
+  type Similarity,
+  similarityOfMaps,
+} from './randomization.js';
 import { checkRoadOptions, ROAD_FRACTIONS, type RoadOptions, road } from './road.js';
 
 export const METRICS = [
@@ -39,6 +46,7 @@ export const BETTER: Record<string, 'lower' | 'higher'> = {
   energy: 'higher',
   cascading: 'lower',
   independent: 'lower',
+  dataRandomization: 'lower',
 };
 
 export interface FaithfulnessRequest {
@@ -64,6 +72,11 @@ export interface FaithfulnessRequest {
   road?: RoadOptions;
   /** Pointing-game tolerance in pixels (default 15 at 224 px, scaled). */
   tolerance?: number;
+  /**
+   * The same architecture trained on shuffled labels (the data randomisation test, Adebayo et al.
+   * 2018, §3.2): its maps are compared with the model's like a randomised model's.
+   */
+  dataRandomized?: ConvlensModel;
   /** Seed of tie orders, imputation noise and random weights. */
   seed?: number;
   onProgress?: (p: { stage: string; done: number; total: number }) => void;
@@ -96,6 +109,8 @@ export interface FaithfulnessReport {
   rows: MethodFaithfulness[];
   cascading?: RandomizationStage[];
   independent?: RandomizationStage[];
+  /** Per method, the similarity of the shuffled-label model's maps to the model's. */
+  dataRandomization?: Record<string, Similarity>;
   ms: number;
 }
 
@@ -270,6 +285,18 @@ export async function evaluateFaithfulness(
     report[mode] = stages;
     for (const row of rows)
       if (stages[0]?.methods[row.method]) row.scores[mode] = stageMean(stages, row.method);
+  }
+  if (request.dataRandomized && maps.length > 0) {
+    progress('data randomisation', 0, 1);
+    const similarity = await similarityOfMaps(explainer, maps, request.dataRandomized, {
+      target: request.target,
+      layer: explained.layer,
+      params: request.params,
+    });
+    report.dataRandomization = similarity;
+    for (const row of rows)
+      if (similarity[row.method]) row.scores.dataRandomization = similarity[row.method].spearmanAbs;
+    progress('data randomisation', 1, 1);
   }
   report.ms = performance.now() - started;
   return report;

@@ -35,6 +35,7 @@ export {
   type RandomizationMode,
   type RandomizationStage,
   type Similarity,
+  similarityOfMaps,
 } from './randomization.js';
 export { ROAD_FRACTIONS, type RoadOptions, type RoadResult, road } from './road.js';
 export { hog, hogSimilarity, pearson, ranks, spearman, ssim } from './similarity.js';

@@ -115,12 +115,7 @@ export async function parameterRandomization(
   if (unknown.length > 0)
     throw new Error(`no weighted layer named ${unknown.join(', ')}; weighted layers: ${all.join(', ')}`);
   if (walk.length === 0) throw new Error('the model has no weighted layers to randomise');
-  const [, , height, width] = explainer.input.dims;
-  const target = await explainer.bind(options.target ?? { kind: 'top' });
-  const fixed: Target = target.classes
-    ? { kind: 'classes', indices: target.classes }
-    : (options.target ?? { kind: 'top' });
-  const methods = originals.map((m) => m.method);
+  const fixed = await fixedTarget(explainer, options.target);
   const stages: RandomizationStage[] = [];
   for (const [k, layer] of walk.entries()) {
     const randomized = options.mode === 'cascading' ? walk.slice(0, k + 1) : [layer];
@@ -130,21 +125,50 @@ export async function parameterRandomization(
       model.sessionOptions,
     );
     try {
-      const e = new Explainer(changed, explainer.input, { ...explainer.options, onProgress: undefined });
-      const { maps } = await explain(e, {
-        methods,
-        target: fixed,
-        layer: options.layer ?? originals.find((m) => m.layer)?.layer,
-        params: options.params,
+      stages.push({
+        randomized,
+        methods: await similarityOfMaps(explainer, originals, changed, { ...options, target: fixed }),
       });
-      const similarity: Record<string, Similarity> = {};
-      for (const [j, m] of maps.entries())
-        similarity[m.method] = mapSimilarity(originals[j], m, height, width);
-      stages.push({ randomized, methods: similarity });
     } finally {
       await changed.release();
     }
     options.onStage?.(k + 1, walk.length);
   }
   return stages;
+}
+
+/** The original model's classes for the batch, fixed, so every other model explains the same ones. */
+async function fixedTarget(explainer: Explainer, target?: Target): Promise<Target> {
+  const bound = await explainer.bind(target ?? { kind: 'top' });
+  return bound.classes ? { kind: 'classes', indices: bound.classes } : (target ?? { kind: 'top' });
+}
+
+/**
+ * How alike another model's maps are to `originals` (the explainer's model's maps of the same
+ * images), method by method: the data randomisation test compares a model trained on shuffled
+ * labels this way (Adebayo et al. 2018, §3.2). The other model must take the same input.
+ *
+ * @example
+ * ```ts
+ * const similarity = await similarityOfMaps(explainer, maps, shuffledLabelsModel);
+ * similarity.gradcam.spearmanAbs; // near 0 when Grad-CAM depends on what the labels taught
+ * ```
+ */
+export async function similarityOfMaps(
+  explainer: Explainer,
+  originals: AttributionMap[],
+  other: ConvlensModel,
+  options: { target?: Target; layer?: string; params?: Record<string, object> } = {},
+): Promise<Record<string, Similarity>> {
+  const [, , height, width] = explainer.input.dims;
+  const e = new Explainer(other, explainer.input, { ...explainer.options, onProgress: undefined });
+  const { maps } = await explain(e, {
+    methods: originals.map((m) => m.method),
+    target: await fixedTarget(explainer, options.target),
+    layer: options.layer ?? originals.find((m) => m.layer)?.layer,
+    params: options.params,
+  });
+  const similarity: Record<string, Similarity> = {};
+  for (const [j, m] of maps.entries()) similarity[m.method] = mapSimilarity(originals[j], m, height, width);
+  return similarity;
 }
