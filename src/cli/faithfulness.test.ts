@@ -116,6 +116,11 @@ describe('convlens faithfulness', () => {
         /1 maps for 2 images; give one map per image/,
       ],
       ['a maps file that does not exist', ['--maps', 'nope.npy'], /--maps "nope.npy" does not exist/],
+      [
+        'data randomisation of a model without a recipe',
+        ['--model', 'zoo:resnet', '--size', '64,64', '--data-randomization', '1'],
+        /--data-randomization retrains the model's recipe, and ".*" has none; recipes: digits-gap, shapes-gap/,
+      ],
     ];
     beforeAll(() => {
       writeFileSync(join(dir, 'wrong.npy'), encodeNpy(new Float32Array(2 * 35), [2, 5, 7]));

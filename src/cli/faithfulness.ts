@@ -251,12 +251,12 @@ export function addFaithfulnessCommands(program: Command): void {
     const methods = list(flags.methods);
     const { model } = resolveModel(flags.model);
     const card = cardFor(model, flags);
-    const inputs = await inputsFrom(flags, card, card.dataset);
+    const recipe = flags.dataRandomization ? recipeOf(card) : undefined;
     const target = parseTarget(flags.target, card.classes);
+    const inputs = await inputsFrom(flags, card, card.dataset);
     const external = flags.maps
       ? externalMaps(flags.maps, card, inputs.stems.length, flags.reduce as ChannelReduction)
       : [];
-    const recipe = flags.dataRandomization ? recipeOf(card) : undefined;
     const shuffled =
       recipe && flags.dataRandomization
         ? await trainOnShuffledLabels(

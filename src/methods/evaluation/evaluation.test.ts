@@ -11,7 +11,7 @@ import { evaluateFaithfulness, parseMetrics } from './faithfulness.js';
 import { noisyLinearImputation } from './imputation.js';
 import { rankPixels, relevancePlanes } from './planes.js';
 import { pointingGame } from './pointingGame.js';
-import { mapSimilarity } from './randomization.js';
+import { mapSimilarity, similarityOfMaps } from './randomization.js';
 import { road } from './road.js';
 import { hog, pearson, spearman, ssim } from './similarity.js';
 
@@ -339,6 +339,10 @@ describe('weight randomisation', () => {
     );
     // Saliency of a net whose every weight is random shares little with the original's.
     expect(Math.abs(report.cascading![2].methods.saliency.spearmanSigned)).toBeLessThan(0.9);
+    // The data randomisation comparison of a model with an identical copy finds identical maps.
+    const twin = await load(m.model);
+    const same = await similarityOfMaps(ex, maps, twin);
+    for (const s of Object.values(same)) for (const v of Object.values(s)) expect(v).toBeCloseTo(1, 12);
   });
 });
 
@@ -450,5 +454,22 @@ describe('similarity measures', () => {
       if (k % 9 === 0 && cellX === 0) expect(d[k], `bin ${k}`).toBeGreaterThan(0);
       else expect(d[k], `bin ${k}`).toBe(0);
     }
+  });
+});
+
+describe('shuffled labels', () => {
+  it('permute the labels by seed and keep every image and the class counts', async () => {
+    const { arrayDataset, classCounts, shuffledLabels } = await import('../../data/dataset.js');
+    const samples = Array.from({ length: 40 }, (_, i) => ({ image: new Float32Array([i]), label: i % 4 }));
+    const data = arrayDataset(
+      { name: 'toy', classes: ['a', 'b', 'c', 'd'], channels: 1, height: 1, width: 1 },
+      samples,
+    );
+    const shuffled = shuffledLabels(data, 3);
+    expect(classCounts(shuffled)).toEqual(classCounts(data));
+    const labels = Array.from({ length: 40 }, (_, i) => shuffled.get(i).label);
+    expect(labels).not.toEqual(samples.map((s) => s.label));
+    for (let i = 0; i < 40; i++) expect(shuffled.get(i).image).toBe(samples[i].image);
+    expect(Array.from({ length: 40 }, (_, i) => shuffledLabels(data, 3).get(i).label)).toEqual(labels);
   });
 });
