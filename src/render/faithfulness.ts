@@ -244,6 +244,14 @@ section.faithfulness .charts{display:flex;flex-wrap:wrap;gap:16px;margin-top:12p
 section.faithfulness .note{font-size:12px;color:#666;max-width:960px}
 `;
 
+/** One label when every image has the same target, else how many distinct ones. */
+function targetText(labels: readonly string[]): string {
+  const distinct = new Set(labels);
+  return distinct.size <= 1
+    ? (labels[0] ?? '')
+    : `${distinct.size} classes over the images (each its own target)`;
+}
+
 /** The table and the charts as an HTML fragment (no scripts; charts are inline SVG). */
 export function faithfulnessSection(report: FaithfulnessReport, svgs: readonly string[]): string {
   const t = faithfulnessTable(report);
@@ -256,7 +264,7 @@ export function faithfulnessSection(report: FaithfulnessReport, svgs: readonly s
         `<tr data-method="${escapeXml(r[0])}">${r.map((v, j) => `<td${t.best[i].has(j) ? ' class="best"' : ''}>${escapeXml(v)}</td>`).join('')}</tr>`,
     ),
     '</table>',
-    `<p class="note">${report.samples} images; target: ${escapeXml(report.target[0] ?? '')}${report.target.length > 1 ? ' …' : ''}; score: ${escapeXml(String(report.params.score))}. Deletion and insertion: Petsiuk et al. 2018 (RISE §4.1); average drop and increase in confidence: Chattopadhyay et al. 2018 (§5.1); ROAD: Rong et al. 2022, gap = mean LeRF − MoRF; pointing game: Zhang et al. 2016, energy: Wang et al. 2020 (Score-CAM §4.2); cascading and independent: mean Spearman ρ of |map| with the original over the randomisation stages, data rand.: ρ of |map| with the maps of the same network trained on shuffled labels (Adebayo et al. 2018). Best of each column in bold.${skipped.length ? ` Skipped: ${skipped.map(([k, v]) => `${escapeXml(k)} (${escapeXml(v)})`).join('; ')}.` : ''}</p>`,
+    `<p class="note">${report.samples} images; target: ${escapeXml(targetText(report.target))}; score: ${escapeXml(String(report.params.score))}. Deletion and insertion: Petsiuk et al. 2018 (RISE §4.1); average drop and increase in confidence: Chattopadhyay et al. 2018 (§5.1); ROAD: Rong et al. 2022, gap = mean LeRF − MoRF; pointing game: Zhang et al. 2016, energy: Wang et al. 2020 (Score-CAM §4.2); cascading and independent: mean Spearman ρ of |map| with the original over the randomisation stages, data rand.: ρ of |map| with the maps of the same network trained on shuffled labels (Adebayo et al. 2018). Best of each column in bold.${skipped.length ? ` Skipped: ${skipped.map(([k, v]) => `${escapeXml(k)} (${escapeXml(v)})`).join('; ')}.` : ''}</p>`,
     `<div class="charts">${svgs.map((s) => `<figure>${s}</figure>`).join('')}</div></section>`,
   ].join('');
 }
