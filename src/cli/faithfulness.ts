@@ -138,6 +138,7 @@ export async function runFaithfulness(
     features: card.tensors?.features,
     batch: options.batch,
     seed: options.seed,
+    onProgress: (p) => progress.onProgress(p),
   });
   try {
     return await evaluateFaithfulness(explainer, {

@@ -83,6 +83,7 @@ export async function confidenceChange(
       }
     },
     (i) => i,
+    options.onProgress,
   );
   const explained = Array.from(values);
   let drop = 0;

@@ -131,6 +131,7 @@ export async function perturbationCurves(
       last.offset = offset;
     },
     sampleOf,
+    options.onProgress,
   );
   const fractions = counts.map((k) => k / area);
   const auc = Array.from({ length: n }, (_, i) =>

@@ -205,7 +205,6 @@ export async function evaluateFaithfulness(
     request.onProgress?.({ stage, done, total });
   const target: BoundTarget = await explainer.bind(request.target ?? { kind: 'top' });
   checkScore(score, target);
-  progress('explain', 0, methods.length);
   const explained = await explain(explainer, {
     methods,
     target: request.target,
@@ -215,10 +214,9 @@ export async function evaluateFaithfulness(
   const maps: AttributionMap[] = explained.maps;
   const scored = [...maps.map((map) => ({ name: map.method, planes: planesOf(map, h, w) })), ...given];
   for (const [k, v] of Object.entries(explained.skipped)) skipped[k] = v;
-  progress('explain', methods.length, methods.length);
   const rows: MethodFaithfulness[] = [];
   const perMethod = metrics.filter((m) => m !== 'cascading' && m !== 'independent');
-  for (const [k, { name, planes }] of scored.entries()) {
+  for (const { name, planes } of scored) {
     const row: MethodFaithfulness = { method: name, scores: {} };
     for (const metric of perMethod) {
       if (metric === 'deletion' || metric === 'insertion') {
@@ -226,15 +224,25 @@ export async function evaluateFaithfulness(
           score,
           seed,
           ...request[metric],
+          onProgress: (done, total) => progress(`${name} ${metric}`, done, total),
         });
         row.scores[metric] = meanOf(c.auc);
         row[metric] = { fractions: c.fractions, mean: columnMeans(c.scores, n, c.fractions.length) };
       } else if (metric === 'confidence') {
-        const c = await confidenceChange(explainer, target, planes, { score, ...request.confidence });
+        const c = await confidenceChange(explainer, target, planes, {
+          score,
+          ...request.confidence,
+          onProgress: (done, total) => progress(`${name} average drop`, done, total),
+        });
         row.scores.averageDrop = c.averageDrop;
         row.scores.increase = c.increase;
       } else if (metric === 'road') {
-        const r = await road(explainer, target, planes, { score, seed, ...request.road });
+        const r = await road(explainer, target, planes, {
+          score,
+          seed,
+          ...request.road,
+          onProgress: (done, total) => progress(`${name} ROAD`, done, total),
+        });
         const f = r.fractions.length;
         const morf = columnMeans(r.morf, n, f);
         const lerf = columnMeans(r.lerf, n, f);
@@ -250,7 +258,6 @@ export async function evaluateFaithfulness(
       }
     }
     rows.push(row);
-    progress('metrics', k + 1, scored.length);
   }
   const report: FaithfulnessReport = {
     samples: n,

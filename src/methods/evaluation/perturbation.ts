@@ -20,6 +20,8 @@ export interface PerturbationOptions {
   score?: Score;
   /** Gaussian σ in pixels of the 'blur' substrate (default: 5% of the shorter side, as RISE's σ = 11 at 224). */
   blurSigma?: number;
+  /** Told the rows done of all the call's rows, after each batch. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** The substrate of every sample of an [N, C, H, W] batch. */

@@ -87,6 +87,7 @@ export async function road(
       out.set(noisyLinearImputation(image, c, h, w, removed, noise, new Random(seed * 7919 + r + 1)), offset);
     },
     sampleOf,
+    options.onProgress,
   );
   const morf = new Float64Array(n * f);
   const lerf = new Float64Array(n * f);
