@@ -47,6 +47,7 @@ export {
   resized,
   resizeImage,
   type Sample,
+  shuffledLabels,
   subset,
 } from './data/dataset.js';
 export { MNIST_CLASSES, mnistSplits } from './data/mnist.js';
