@@ -133,6 +133,7 @@ export {
   type Similarity,
   SUBSTRATES,
   type Substrate,
+  similarityOfMaps,
   spearman,
   ssim,
   stepPixels,
