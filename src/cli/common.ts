@@ -1,6 +1,6 @@
 /** Helpers shared by the CLI verbs: model resolution, option parsers, the model card from flags, progress. */
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SingleBar } from 'cli-progress';
 import { type Command, InvalidArgumentError } from 'commander';
@@ -236,19 +236,81 @@ export function trainingProgress(quiet = false): {
   };
 }
 
-/** Write every file or none: each atomically, and all removed again if one fails. */
+/**
+ * Make `dir` and its missing parents one level at a time, returning those it made (outermost
+ * first). Each level is its own mkdir, so an error names the level that failed; Node's recursive
+ * mkdir loops forever where a parent refuses every child (e.g. under /proc).
+ */
+export function makeFolder(dir: string, what = 'output folder'): string[] {
+  const missing: string[] = [];
+  let at = resolve(dir);
+  while (!existsSync(at)) {
+    missing.unshift(at);
+    const parent = dirname(at);
+    if (parent === at) break;
+    at = parent;
+  }
+  if (existsSync(at) && !statSync(at).isDirectory())
+    throw new Error(`${what} "${dir}": "${at}" is a file, not a folder`);
+  const made: string[] = [];
+  try {
+    for (const level of missing) {
+      mkdirSync(level);
+      made.push(level);
+    }
+  } catch (e) {
+    removeFolders(made);
+    const err = e as NodeJS.ErrnoException;
+    throw new Error(
+      `cannot create ${what} "${dir}": ${err.code ?? ''} ${err.message.replace(/^[A-Z]+: /, '')}`,
+    );
+  }
+  return made;
+}
+
+/** Remove folders this process made (innermost first), if they are still empty. */
+function removeFolders(made: readonly string[]): void {
+  for (const f of [...made].reverse())
+    try {
+      rmdirSync(f);
+    } catch {
+      // not empty any more (another process wrote into it): leave it
+    }
+}
+
+/**
+ * Write every file or none: each atomically, and all removed again if one fails (with any folder
+ * made for them). A lock file keeps two runs from writing into one folder at once.
+ */
 export function writeAll(dir: string, files: Map<string, Uint8Array | string>): void {
-  mkdirSync(dir, { recursive: true });
+  const made = makeFolder(dir);
+  const lock = join(dir, '.convlens-writing');
+  try {
+    writeFileSync(lock, `${process.pid}\n`, { flag: 'wx' });
+  } catch (e) {
+    removeFolders(made);
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST')
+      throw new Error(
+        `output folder "${dir}" is being written by another convlens run (pid ${readFileSync(lock, 'utf8').trim()}); wait for it or choose another --out (a stale lock from a killed run: delete ${lock})`,
+      );
+    throw new Error(`cannot write into output folder "${dir}": ${(e as Error).message}`);
+  }
   const written: string[] = [];
   try {
     for (const [name, bytes] of files) {
-      writeFileAtomic(join(dir, name), bytes);
-      written.push(join(dir, name));
+      const path = join(dir, name);
+      if (existsSync(path) && statSync(path).isDirectory())
+        throw new Error(`cannot write "${path}": a folder of that name is in the way`);
+      writeFileAtomic(path, bytes);
+      written.push(path);
     }
   } catch (e) {
     for (const w of written) rmSync(w, { force: true });
+    rmSync(lock, { force: true });
+    removeFolders(made);
     throw e;
   }
+  rmSync(lock, { force: true });
 }
 
 /**

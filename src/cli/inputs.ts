@@ -73,6 +73,19 @@ export function npyInputs(file: string, card: ModelCard): ExplainInputs {
     throw new Error(
       `"${file}": shape (${arr.shape.join(', ')}) does not match the model input (${p.layout ?? 'nchw'}, ${names}); expected (N, ${expected.join(', ')}) or (${expected.join(', ')})`,
     );
+  const values = arr.data as Float32Array;
+  for (let j = 0; j < values.length; j++)
+    if (!Number.isFinite(values[j])) {
+      const at: number[] = [];
+      let rest = j;
+      for (let k = given.length - 1; k >= 0; k--) {
+        at.unshift(rest % given[k]);
+        rest = Math.floor(rest / given[k]);
+      }
+      throw new Error(
+        `"${file}" holds ${values[j]} at index (${at.join(', ')}) of (${names}); the model input must be finite`,
+      );
+    }
   const batch = nhwc
     ? toLayout({ dtype: 'float32', dims: given, data: arr.data }, 'nchw')
     : { dtype: 'float32' as const, dims: given, data: arr.data };

@@ -40,6 +40,7 @@ export async function decodeImage(
   p: Pick<Preprocessing, 'size' | 'channels' | 'resize'>,
 ): Promise<Float32Array> {
   if (!existsSync(path)) throw new Error(`image "${path}" does not exist`);
+  if (statSync(path).size === 0) throw new Error(`image "${path}" is empty (0 bytes)`);
   const [height, width] = p.size;
   let pixels: Buffer;
   let channels: number;
