@@ -127,7 +127,13 @@ export function withCardFlags(cmd: Command): Command {
  */
 export function cardFor(model: Model, flags: CardFlags): ModelCard {
   const stored = readCard(model);
-  const input = model.graph.inputs[0];
+  // Older exports list initializers among the inputs; those are weights, not inputs to feed.
+  const fed = model.graph.inputs.filter((i) => !model.graph.initializers.has(i.name));
+  if (fed.length !== 1)
+    throw new Error(
+      `the model takes ${fed.length} inputs (${fed.map((i) => `"${i.name}"`).join(', ') || 'none'}); convlens feeds models with one image input`,
+    );
+  const input = fed[0];
   const dims = input.shape ?? [];
   const layout =
     flags.layout !== undefined

@@ -85,9 +85,21 @@ function readIndex(file: string): ScanIndex {
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new Error(`"${file}" is not a convlens scan index: ${(e as Error).message}`);
+    // JSON.parse quotes the text it failed on, which for a binary file is noise.
+    const why = (e as Error).message.replace(/, "[^]*$/, '').replace(/[^\x20-\x7e]/g, '?');
+    throw new Error(`"${file}" is not a convlens scan index (not JSON: ${why})`);
   }
   return checkIndex(parsed, file);
+}
+
+/** Refuse an index made by another model than the one named on the command line. */
+function checkIndexModel(index: ScanIndex, file: string, spec: string): void {
+  const resolved = resolveModel(spec);
+  const hash = modelHash(resolved.model, resolved.path);
+  if (hash !== index.model.sha256)
+    throw new Error(
+      `scan index "${file}" was made by model "${index.model.name}" (sha256 ${index.model.sha256.slice(0, 12)}…), not "${spec}" (${hash.slice(0, 12)}…); give the model it was made with, or leave --model out`,
+    );
 }
 
 function indexLayer(index: ScanIndex, layer: string | undefined, file: string): string {
@@ -355,9 +367,12 @@ export function addScanCommands(program: Command): void {
   ).action(
     async (
       flags: ScanFlags & { index?: string; layer?: string; perClass: number; out: string; json?: boolean },
+      command: Command,
     ) => {
       if (extname(flags.out).toLowerCase() !== '.png')
         throw new Error(`--out "${flags.out}" must end in .png`);
+      if (flags.index && command.getOptionValueSource('model') === 'cli')
+        checkIndexModel(readIndex(flags.index), flags.index, flags.model);
       const index = flags.index
         ? readIndex(flags.index)
         : (

@@ -211,11 +211,13 @@ export function faithfulnessCharts(report: FaithfulnessReport): { name: string; 
     charts.push({
       name: mode,
       spec: linesSpec(
-        report.methods.map((m) => ({
-          name: m,
-          x: ['original', ...labels],
-          y: [1, ...stages.map((s) => s.methods[m].spearmanAbs)],
-        })),
+        report.methods
+          .filter((m) => stages[0].methods[m])
+          .map((m) => ({
+            name: m,
+            x: ['original', ...labels],
+            y: [1, ...stages.map((s) => s.methods[m].spearmanAbs)],
+          })),
         {
           title: `${mode} randomisation: rank correlation of |map| with the original`,
           x: mode === 'cascading' ? 'layers randomised, from the output down' : 'the one layer randomised',
