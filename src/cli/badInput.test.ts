@@ -3,7 +3,6 @@
  * nothing (not even an empty folder). docs/reliability.md lists the same cases with the behaviour.
  */
 import {
-  copyFileSync,
   existsSync,
   mkdirSync,
   mkdtempSync,

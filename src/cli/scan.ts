@@ -86,7 +86,7 @@ function readIndex(file: string): ScanIndex {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
     // JSON.parse quotes the text it failed on, which for a binary file is noise.
-    const why = (e as Error).message.replace(/, "[^]*$/, '').replace(/[^\x20-\x7e]/g, '?');
+    const why = (e as Error).message.replace(/, "[\s\S]*$/, '').replace(/[^\x20-\x7e]/g, '?');
     throw new Error(`"${file}" is not a convlens scan index (not JSON: ${why})`);
   }
   return checkIndex(parsed, file);

@@ -30,4 +30,17 @@ describe('faithfulness table', () => {
     expect(faithfulnessMarkdown(report).split('\n')[3]).toBe('| b | **0.100** | 0.800 | **25.0%** | 0.0% |');
     expect(faithfulnessCharts(report).map((c) => c.name)).toEqual(['deletion']);
   });
+
+  it('charts randomisation curves of the methods that have them (maps from .npy have none)', () => {
+    const stage = (v: number) => ({
+      randomized: ['fc'],
+      methods: { a: { spearmanAbs: v, spearmanSigned: v, ssim: v, hog: v } },
+    });
+    const charts = faithfulnessCharts({ ...report, cascading: [stage(0.5)] } as FaithfulnessReport);
+    const cascading = charts.find((c) => c.name === 'cascading')!.spec as { data: { values: unknown[] }[] };
+    expect(cascading.data[0].values).toEqual([
+      { series: 'a', x: 'original', y: 1, k: 0 },
+      { series: 'a', x: 'fc', y: 0.5, k: 1 },
+    ]);
+  });
 });
