@@ -69,7 +69,7 @@ export async function fuzzModel(
   const x = float32(new Float32Array(input.reduce((a, b) => a * b, 1)).fill(0.5), input);
   for (let k = 0; k < cases; k++) {
     try {
-      const model = decodeModel(mutate(bytes, k, random), { source: `case ${k}` });
+      const model = decodeModel(mutate(bytes, k, random), { source: `"case ${k}"` });
       const m = new ConvlensModel(model, nodeBackend(), { threads: 1 });
       try {
         const out = (await m.run(x))[m.outputNames[0]];

@@ -198,6 +198,13 @@ export class ConvlensModel {
     return d;
   }
 
+  /** onnxruntime sessions this model holds open, derived models' included (one per graph kind and input shape). */
+  get sessionCount(): number {
+    let n = this.sessions.size;
+    for (const d of this.derivedModels.values()) n += d.sessionCount;
+    return n;
+  }
+
   /** Release every cached session, derived models' included. */
   async release(): Promise<void> {
     const all = [...this.sessions.values()];
