@@ -56,6 +56,7 @@ export {
   batchTensor,
   NORMALIZATIONS,
   normalizeInto,
+  normalizeSample,
   type Preprocessing,
   preprocessing,
   RESIZE_MODES,

@@ -27,16 +27,55 @@ export function readModelFile(path: string): Model {
   });
 }
 
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+let deferring = 0;
+let pending: NodeJS.Signals | undefined;
+const hold = (signal: NodeJS.Signals) => {
+  // Raised again later only when nothing else listened (a listener such as a dataset pass's
+  // Ctrl-C handler has had the signal already).
+  if (process.listenerCount(signal) === 1) pending ??= signal;
+};
+
+/**
+ * Run `write` (synchronous) so that Ctrl-C or SIGTERM cannot stop it halfway: while it runs, the
+ * two signals are held, and one that came is raised again right after with its default effect,
+ * unless another listener of the program took it. Nested calls hold until the outermost ends. Without this, a
+ * signal during a write of several files would leave some of them.
+ *
+ * @example
+ * ```ts
+ * deferSignals(() => { writeFileSync('a.json', a); writeFileSync('b.json', b); }); // both or neither
+ * ```
+ */
+export function deferSignals<T>(write: () => T): T {
+  if (deferring++ === 0) for (const s of SIGNALS) process.on(s, hold);
+  try {
+    return write();
+  } finally {
+    if (--deferring === 0)
+      // A signal that arrived during `write` reaches `hold` on the loop's next poll, before this.
+      setImmediate(() => {
+        if (deferring > 0) return;
+        for (const s of SIGNALS) process.off(s, hold);
+        const signal = pending;
+        pending = undefined;
+        if (signal) process.kill(process.pid, signal);
+      });
+  }
+}
+
 /** Write the IR as an ONNX file (atomically: a temporary file renamed into place). */
 export function writeModelFile(path: string, model: Model, options: EncodeOptions = {}): void {
   const { bytes, external } = encodeModel(model, options);
-  if (external && options.externalData) {
-    const extPath = join(dirname(resolve(path)), options.externalData.location);
-    writeFileSync(`${extPath}.tmp`, external);
-    renameSync(`${extPath}.tmp`, extPath);
-  }
-  writeFileSync(`${path}.tmp`, bytes);
-  renameSync(`${path}.tmp`, path);
+  deferSignals(() => {
+    if (external && options.externalData) {
+      const extPath = join(dirname(resolve(path)), options.externalData.location);
+      writeFileSync(`${extPath}.tmp`, external);
+      renameSync(`${extPath}.tmp`, extPath);
+    }
+    writeFileSync(`${path}.tmp`, bytes);
+    renameSync(`${path}.tmp`, path);
+  });
 }
 
 export interface LoadOptions extends SessionOptions {

@@ -375,6 +375,18 @@ describe('bad input: exit 1, a message naming the problem, nothing written', () 
   });
 });
 
+describe('data of the other channel count is converted', () => {
+  it.each([
+    ['embed', 'digits-gap', 'shapes', ['--limit', '24', '--methods', 'pca']],
+    ['scan', 'shapes-gap', 'mnist', ['--range', '0:24']],
+  ])('%s: %s on %s', async (verb, model, data, extra) => {
+    const out = at(`converted-${verb}${verb === 'scan' ? '.json' : ''}`);
+    const r = await cli(verb, '--model', model, '--data', data, ...extra, '-o', out, '--quiet');
+    expect(r.code, r.err).toBe(0);
+    rmSync(out, { recursive: true, force: true });
+  });
+});
+
 describe('unusual images that are accepted and converted', () => {
   it.each(['deep16.png', 'cmyk.jpg', 'alpha.png', 'palette.png', 'grey.png'])('%s', async (file) => {
     const r = await cli('predict', '--image', at(file), '--json');

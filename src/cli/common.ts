@@ -14,7 +14,7 @@ import {
   type ResizeMode,
   validatePreprocessing,
 } from '../data/preprocess.js';
-import { readModelFile } from '../node.js';
+import { deferSignals, readModelFile } from '../node.js';
 import { imageAxes, inputLayout, LAYOUTS, type Layout, parseLayout, toLayout } from '../onnx/layout.js';
 import type { Model } from '../onnx/model.js';
 import { writeFileAtomic } from '../render/node.js';
@@ -289,6 +289,10 @@ function removeFolders(made: readonly string[]): void {
  * made for them). A lock file keeps two runs from writing into one folder at once.
  */
 export function writeAll(dir: string, files: Map<string, Uint8Array | string>): void {
+  deferSignals(() => writeAllNow(dir, files));
+}
+
+function writeAllNow(dir: string, files: Map<string, Uint8Array | string>): void {
   const made = makeFolder(dir);
   const lock = join(dir, '.convlens-writing');
   try {

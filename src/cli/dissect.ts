@@ -6,7 +6,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import type { ModelCard } from '../data/card.js';
 import { conceptFolderSource } from '../data/conceptFolder.js';
 import { type ConceptSource, shapesConcepts } from '../data/concepts.js';
-import { normalizeInto } from '../data/preprocess.js';
+import { normalizeSample } from '../data/preprocess.js';
 import { featureMapsOf } from '../methods/attribution/featureMaps.js';
 import type { Explainer } from '../methods/attribution/pipeline.js';
 import {
@@ -156,7 +156,7 @@ async function mapsOf(
     const chunk = images.slice(b, b + batch);
     const x = new Float32Array(chunk.length * per);
     const samples = await Promise.all(chunk.map((i) => source.load(i)));
-    for (const [j, s] of samples.entries()) normalizeInto(s.image, p.channels, p, x, j * per);
+    for (const [j, s] of samples.entries()) normalizeSample(s.image, p, x, j * per);
     const result = await m.run(
       { dtype: 'float32', dims: [chunk.length, p.channels, ...p.size], data: x },
       { outputs: layers },
@@ -309,7 +309,7 @@ async function runDissect(flags: DissectFlags): Promise<void> {
       range: flags.range,
       signal: pass.signal,
       toInput: (s: { image: Float32Array }, out: Float32Array, offset: number) =>
-        normalizeInto(s.image, p.channels, p, out, offset),
+        normalizeSample(s.image, p, out, offset),
       onProgress: pass.onProgress,
       onBatch: (s: DissectionState) => {
         if (Date.now() - lastCheckpoint > 10_000) {

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import sharp from 'sharp';
 import { encodeNpy } from '../data/npy.js';
-import { normalizeInto } from '../data/preprocess.js';
+import { normalizeSample } from '../data/preprocess.js';
 import { knnAccuracy, METRICS, type Metric, nearestNeighbours, neighboursOf } from '../maths/neighbours.js';
 import { pca } from '../maths/pca.js';
 import { tsne } from '../maths/tsne.js';
@@ -134,7 +134,7 @@ export function addEmbedCommands(program: Command): void {
           batch: flags.batch,
           inputShape,
           keepImages: true,
-          toInput: (s, out, offset) => normalizeInto(s.image, p.channels, p, out, offset),
+          toInput: (s, out, offset) => normalizeSample(s.image, p, out, offset),
           onProgress: ({ done, total }) => progress.onProgress({ method: 'features', done, total }),
         }),
       );

@@ -7,7 +7,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { ModelCard } from '../data/card.js';
 import type { Sample } from '../data/dataset.js';
 import { BUILTIN_DATASETS, imageFolderSource, loadDatasetSplits } from '../data/node.js';
-import { normalizeInto, type Preprocessing } from '../data/preprocess.js';
+import { normalizeSample, type Preprocessing } from '../data/preprocess.js';
 import { fieldRegion, receptiveFields } from '../methods/inspect/receptiveField.js';
 import {
   checkIndex,
@@ -203,7 +203,7 @@ async function runScan(
         top: flags.top,
         batch: flags.batch,
         range: flags.range,
-        toInput: (sample: Sample, out, offset) => normalizeInto(sample.image, p.channels, p, out, offset),
+        toInput: (sample: Sample, out, offset) => normalizeSample(sample.image, p, out, offset),
         signal: pass.signal,
         onProgress: pass.onProgress,
         onBatch: async (i, resolve) => {

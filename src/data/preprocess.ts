@@ -107,6 +107,25 @@ export function normalizeInto(
   }
 }
 
+/**
+ * `normalizeInto` for a dataset image at the model's size whose channel count (1 or 3) is read off
+ * its length, so MNIST feeds an RGB model and shapes a grey one.
+ *
+ * @example
+ * ```ts
+ * normalizeSample(sample.image, card.preprocessing, batch, k * per);
+ * ```
+ */
+export function normalizeSample(image: Float32Array, p: Preprocessing, out: Float32Array, offset = 0): void {
+  const area = p.size[0] * p.size[1];
+  const channels = image.length / area;
+  if (channels !== 1 && channels !== 3)
+    throw new Error(
+      `image has ${image.length} values, neither 1×${p.size[0]}×${p.size[1]} nor 3×${p.size[0]}×${p.size[1]}`,
+    );
+  normalizeInto(image, channels, p, out, offset);
+}
+
 /** A batch of dataset samples as an NCHW model input plus their labels. */
 export function batchTensor(
   data: Dataset,

@@ -1,6 +1,7 @@
 /** Node edge of rendering: PNG encoding and grid composition through sharp. */
 import { renameSync, writeFileSync } from 'node:fs';
 import sharp from 'sharp';
+import { deferSignals } from '../node.js';
 import { chartSvg } from './charts.js';
 import { type GridOptions, type GridRow, gridLayout } from './grid.js';
 import type { RgbImage } from './image.js';
@@ -20,8 +21,10 @@ export function encodeJpeg(img: RgbImage): Promise<Buffer> {
 
 /** Write bytes atomically (a temporary file renamed into place). */
 export function writeFileAtomic(path: string, bytes: Uint8Array | string): void {
-  writeFileSync(`${path}.tmp`, bytes);
-  renameSync(`${path}.tmp`, path);
+  deferSignals(() => {
+    writeFileSync(`${path}.tmp`, bytes);
+    renameSync(`${path}.tmp`, path);
+  });
 }
 
 /** A labelled grid as PNG bytes. */
