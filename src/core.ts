@@ -259,7 +259,13 @@ export { drawBox, overlay, type RgbImage } from './render/image.js';
 export { channelGrid, cropRegion, filterGrid } from './render/inspect.js';
 export { reportHtml } from './render/report.js';
 export type { InferenceBackend, InferenceSession, SessionOptions } from './runtime/backend.js';
-export { ConvlensModel, type GradientRequest, type GradientResult, type LayerInfo } from './runtime/model.js';
+export {
+  ConvlensModel,
+  type GradientRequest,
+  type GradientResult,
+  type LayerInfo,
+  MAX_SESSIONS,
+} from './runtime/model.js';
 export { gapClassifier, vggClassifier } from './train/architectures.js';
 export { type Evaluation, evaluate } from './train/evaluate.js';
 export { reinitialized, type WeightedLayer, weightedLayers } from './train/initialize.js';

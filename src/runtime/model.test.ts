@@ -4,6 +4,8 @@ import { loadModel } from '../node.js';
 import { GraphBuilder } from '../onnx/builder.js';
 import { encodeModel } from '../onnx/model.js';
 import { float32 } from '../onnx/tensor.js';
+import { ConvlensModel } from './model.js';
+import { nodeBackend } from './node.js';
 
 /** logits = W·x + b on a flattened [N, 2, 2, 2] input: the input gradient of logit k is W[k]. */
 function linearModel() {
@@ -21,6 +23,30 @@ function linearModel() {
 const zeroSign = (v: number) => v + 0;
 
 describe('ConvlensModel', () => {
+  it('keeps at most maxSessions sessions open, releasing the least recently used, with the same results', async () => {
+    const { model, w, logits } = linearModel();
+    const m = new ConvlensModel(model, nodeBackend(), {}, 3);
+    const gradientOf = async (n: number) => {
+      const x = float32(new Float32Array(n * 8).fill(0.5), [n, 2, 2, 2]);
+      const r = await m.gradients(x, { objective: [{ tensor: logits, weights: classSeed([n, 3], 1) }] });
+      return Array.from((r.gradients.image.data as Float32Array).slice(0, 8));
+    };
+    const first = await gradientOf(1);
+    for (let n = 2; n <= 8; n++) {
+      expect(await gradientOf(n)).toEqual(Array.from(w.slice(8, 16)));
+      expect(m.sessionCount).toBeLessThanOrEqual(3);
+    }
+    // Batch 1's session was released long ago: it is rebuilt and gives the same gradient.
+    expect(await gradientOf(1)).toEqual(first);
+    await Promise.all([1, 2, 3, 4, 5].map(gradientOf));
+    expect(m.sessionCount).toBeLessThanOrEqual(5);
+    await m.release();
+    expect(m.sessionCount).toBe(0);
+    expect(() => new ConvlensModel(model, nodeBackend(), {}, 0)).toThrow(
+      /maxSessions must be a positive integer, got 0/,
+    );
+  });
+
   it('a linear model’s input gradient equals its weight row, per sample and class', async () => {
     const { model, w, logits } = linearModel();
     const m = await loadModel(encodeModel(model).bytes);

@@ -44,16 +44,31 @@ export interface GradientResult {
 
 type Feeds = Tensor | Record<string, Tensor>;
 
+/** Sessions a model keeps open by default before it releases the least recently used. */
+export const MAX_SESSIONS = 32;
+
 export class ConvlensModel {
   private readonly statics = new Map<string, Promise<StaticModel>>();
+  /** Open sessions, least recently used first. */
   private readonly sessions = new Map<string, Promise<InferenceSession>>();
+  /** Runs in progress per session key: such a session is never released. */
+  private readonly running = new Map<string, number>();
   private readonly derivedModels = new Map<string, ConvlensModel>();
 
+  /**
+   * `maxSessions` bounds the open onnxruntime sessions (one per graph kind and input shape, e.g.
+   * per batch size of a gradient graph): past it the least recently used idle one is released,
+   * so a long-lived model explaining batches of many sizes does not grow without end.
+   */
   constructor(
     readonly model: Model,
     readonly backend: InferenceBackend,
     readonly sessionOptions: SessionOptions = {},
-  ) {}
+    readonly maxSessions = MAX_SESSIONS,
+  ) {
+    if (!Number.isInteger(maxSessions) || maxSessions < 1)
+      throw new Error(`maxSessions must be a positive integer, got ${maxSessions}`);
+  }
 
   get inputNames(): string[] {
     return this.model.graph.inputs.map((i) => i.name);
@@ -118,13 +133,17 @@ export class ConvlensModel {
     this.checkTensors(outputs);
     const key = `forward|${JSON.stringify(outputs)}`;
     // onnxruntime runs every node of a graph, needed or not: drop those the outputs do not need.
-    const session = await this.session(key, async () => {
-      const m = cloneModel(this.model);
-      m.graph.outputs = outputs.map((name) => m.graph.outputs.find((o) => o.name === name) ?? { name });
-      pruneDeadNodes(m);
-      return encodeModel(m).bytes;
-    });
-    return session.run(feeds, outputs);
+    return this.runSession(
+      key,
+      async () => {
+        const m = cloneModel(this.model);
+        m.graph.outputs = outputs.map((name) => m.graph.outputs.find((o) => o.name === name) ?? { name });
+        pruneDeadNodes(m);
+        return encodeModel(m).bytes;
+      },
+      feeds,
+      outputs,
+    );
   }
 
   /**
@@ -164,8 +183,12 @@ export class ConvlensModel {
       seedFeeds[seedName(o.tensor)] = o.weights;
     }
     const key = `grad|${JSON.stringify(shapes)}|${JSON.stringify(spec)}`;
-    const session = await this.session(key, async () => encodeModel(buildGradientGraph(s, spec)).bytes);
-    const result = await session.run({ ...feeds, ...seedFeeds }, [...outputs, ...wrt.map(gradName)]);
+    const result = await this.runSession(
+      key,
+      async () => encodeModel(buildGradientGraph(s, spec)).bytes,
+      { ...feeds, ...seedFeeds },
+      [...outputs, ...wrt.map(gradName)],
+    );
     const gradients: Record<string, Tensor> = {};
     for (const w of wrt) {
       const g = result[gradName(w)];
@@ -215,14 +238,50 @@ export class ConvlensModel {
     await Promise.all([...all.map(async (s) => (await s).release()), ...derived.map((d) => d.release())]);
   }
 
+  /** Run the session `key` (built on first use), marked busy so that it is not released meanwhile. */
+  private async runSession(
+    key: string,
+    build: () => Promise<Uint8Array>,
+    feeds: Record<string, Tensor>,
+    outputs: string[],
+  ): Promise<Record<string, Tensor>> {
+    this.running.set(key, (this.running.get(key) ?? 0) + 1);
+    try {
+      return await (await this.session(key, build)).run(feeds, outputs);
+    } finally {
+      const n = (this.running.get(key) ?? 1) - 1;
+      if (n === 0) this.running.delete(key);
+      else this.running.set(key, n);
+    }
+  }
+
   private session(key: string, build: () => Promise<Uint8Array>): Promise<InferenceSession> {
     let s = this.sessions.get(key);
-    if (!s) {
-      s = build().then((bytes) => this.backend.createSession(bytes, this.sessionOptions));
-      s.catch(() => this.sessions.delete(key));
+    if (s) {
+      // Most recently used last.
+      this.sessions.delete(key);
       this.sessions.set(key, s);
+      return s;
     }
+    s = build().then((bytes) => this.backend.createSession(bytes, this.sessionOptions));
+    s.catch(() => this.sessions.delete(key));
+    this.sessions.set(key, s);
+    this.evict();
     return s;
+  }
+
+  /** Release the least recently used idle sessions past `maxSessions` (and static models past it). */
+  private evict(): void {
+    for (const [key, s] of this.sessions) {
+      if (this.sessions.size <= this.maxSessions) break;
+      if (this.running.has(key)) continue;
+      this.sessions.delete(key);
+      s.then((session) => session.release()).catch(() => undefined);
+    }
+    for (const key of this.statics.keys()) {
+      if (this.statics.size <= this.maxSessions) break;
+      this.statics.delete(key);
+    }
   }
 
   private feeds(input: Feeds): Record<string, Tensor> {
