@@ -5,10 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { modelsDir } from '../src/cli/common.js';
-import { type FuzzTally, fuzzImage, fuzzModel } from '../src/cli/fuzz.js';
-import { drawShapes } from '../src/data/shapes.js';
+import { type FuzzTally, fuzzImage, fuzzModel, shapesPicture } from '../src/cli/fuzz.js';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(name);
@@ -22,11 +20,8 @@ const report = (what: string, t: FuzzTally, seconds: number) => {
 let started = performance.now();
 const model = new Uint8Array(readFileSync(join(modelsDir(), 'shapes-gap.onnx')));
 report('shapes-gap.onnx', await fuzzModel(model, [1, 3, 64, 64], arg('--models', 5000), 7), (performance.now() - started) / 1000);
-const img = drawShapes(2, 0, 64, 0.02).image;
-const px = Buffer.alloc(64 * 64 * 3);
-for (let i = 0; i < 4096; i++) for (let c = 0; c < 3; c++) px[i * 3 + c] = Math.round(img[c * 4096 + i] * 255);
 for (const format of ['png', 'jpg', 'webp'] as const) {
-  const s = sharp(px, { raw: { width: 64, height: 64, channels: 3 } });
+  const s = shapesPicture();
   const bytes = await (format === 'png' ? s.png() : format === 'jpg' ? s.jpeg() : s.webp()).toBuffer();
   started = performance.now();
   report(`${format} image`, await fuzzImage(new Uint8Array(bytes), format, arg('--images', 3000), 7), (performance.now() - started) / 1000);

@@ -13,13 +13,12 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeNpy } from '../data/npy.js';
-import { drawShapes } from '../data/shapes.js';
 import { writeModelFile } from '../node.js';
 import { GraphBuilder } from '../onnx/builder.js';
 import { modelsDir } from './common.js';
+import { shapesPicture } from './fuzz.js';
 import { cli } from './harness.js';
 
 let dir: string;
@@ -40,14 +39,9 @@ function tinyModel(options: { inputs?: number; size?: (number | string)[]; extra
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'convlens-bad-'));
-  const img = drawShapes(2, 0, 64, 0.02).image;
-  const px = Buffer.alloc(64 * 64 * 3);
-  for (let i = 0; i < 4096; i++)
-    for (let c = 0; c < 3; c++) px[i * 3 + c] = Math.round(img[c * 4096 + i] * 255);
-  const raw = { raw: { width: 64, height: 64, channels: 3 as const } };
-  const png = await sharp(px, raw).png().toBuffer();
-  const jpg = await sharp(px, raw).jpeg().toBuffer();
-  const webp = await sharp(px, raw).webp().toBuffer();
+  const png = await shapesPicture().png().toBuffer();
+  const jpg = await shapesPicture().jpeg().toBuffer();
+  const webp = await shapesPicture().webp().toBuffer();
   writeFileSync(at('good.png'), png);
   writeFileSync(at('empty.png'), Buffer.alloc(0));
   writeFileSync(at('truncated.png'), png.subarray(0, 100));
@@ -59,11 +53,11 @@ beforeAll(async () => {
   huge.writeUInt32BE(50000, 16);
   huge.writeUInt32BE(50000, 20);
   writeFileSync(at('huge.png'), huge);
-  writeFileSync(at('deep16.png'), await sharp(px, raw).toColourspace('rgb16').png().toBuffer());
-  writeFileSync(at('cmyk.jpg'), await sharp(px, raw).toColourspace('cmyk').jpeg().toBuffer());
-  writeFileSync(at('alpha.png'), await sharp(px, raw).ensureAlpha(0.5).png().toBuffer());
-  writeFileSync(at('palette.png'), await sharp(px, raw).png({ palette: true }).toBuffer());
-  writeFileSync(at('grey.png'), await sharp(px, raw).greyscale().png().toBuffer());
+  writeFileSync(at('deep16.png'), await shapesPicture().toColourspace('rgb16').png().toBuffer());
+  writeFileSync(at('cmyk.jpg'), await shapesPicture().toColourspace('cmyk').jpeg().toBuffer());
+  writeFileSync(at('alpha.png'), await shapesPicture().ensureAlpha(0.5).png().toBuffer());
+  writeFileSync(at('palette.png'), await shapesPicture().png({ palette: true }).toBuffer());
+  writeFileSync(at('grey.png'), await shapesPicture().greyscale().png().toBuffer());
 
   const x = new Float32Array(3 * 64 * 64).fill(0.5);
   const nan = Float32Array.from(x);

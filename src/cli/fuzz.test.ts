@@ -1,10 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { drawShapes } from '../data/shapes.js';
 import { modelsDir } from './common.js';
-import { fuzzImage, fuzzModel } from './fuzz.js';
+import { fuzzImage, fuzzModel, shapesPicture } from './fuzz.js';
 
 describe('fuzzing: every mutated input ends in a valid result or a named error', () => {
   it('300 mutations of shapes-gap.onnx through decoding, session creation, forward and gradients', async () => {
@@ -20,11 +18,7 @@ describe('fuzzing: every mutated input ends in a valid result or a named error',
   it.each(['png', 'jpg', 'webp'])(
     '300 mutations of a %s image through decoding',
     async (format) => {
-      const img = drawShapes(2, 0, 64, 0.02).image;
-      const px = Buffer.alloc(64 * 64 * 3);
-      for (let i = 0; i < 4096; i++)
-        for (let c = 0; c < 3; c++) px[i * 3 + c] = Math.round(img[c * 4096 + i] * 255);
-      const s = sharp(px, { raw: { width: 64, height: 64, channels: 3 } });
+      const s = shapesPicture();
       const bytes = await (format === 'png' ? s.png() : format === 'jpg' ? s.jpeg() : s.webp()).toBuffer();
       const t = await fuzzImage(new Uint8Array(bytes), format, 300);
       expect(t.unnamed).toBe(0);

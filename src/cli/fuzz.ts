@@ -8,12 +8,23 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sharp, { type Sharp } from 'sharp';
 import { decodeImage } from '../data/node.js';
+import { drawShapes } from '../data/shapes.js';
 import { Random } from '../maths/random.js';
 import { decodeModel } from '../onnx/model.js';
 import { float32 } from '../onnx/tensor.js';
 import { ConvlensModel } from '../runtime/model.js';
 import { nodeBackend } from '../runtime/node.js';
+
+/** A shapes test picture (64×64 RGB) as a sharp pipeline, to encode in any format. */
+export function shapesPicture(): Sharp {
+  const img = drawShapes(2, 0, 64, 0.02).image;
+  const px = Buffer.alloc(64 * 64 * 3);
+  for (let i = 0; i < 4096; i++)
+    for (let c = 0; c < 3; c++) px[i * 3 + c] = Math.round(img[c * 4096 + i] * 255);
+  return sharp(px, { raw: { width: 64, height: 64, channels: 3 } });
+}
 
 export const MUTATIONS = ['bit flips', 'truncation', 'changed byte'] as const;
 
