@@ -86,6 +86,9 @@ beforeAll(async () => {
   writeModelFile(at('two-inputs.onnx'), tinyModel({ inputs: 2 }));
   writeModelFile(at('dynamic.onnx'), tinyModel({ size: ['h', 'w'] }));
   writeModelFile(at('no-rule.onnx'), tinyModel({ extra: 'Round' }));
+  const dangling = tinyModel();
+  dangling.graph.nodes.find((n) => n.opType === 'Conv')!.inputs[1] = 'missing_weight';
+  writeModelFile(at('dangling.onnx'), dangling);
 
   mkdirSync(at('empty-folder'));
   for (const c of ['a', 'b']) {
@@ -189,6 +192,11 @@ const cases: [string, string[], RegExp][] = [
     'an op without a gradient rule on the path',
     ['explain', '--model', 'F:no-rule.onnx', '--image', 'F:good.png', '--method', 'saliency', '-o', 'OUT'],
     /no gradient rule for op Round at node "round_0"; supported ops: Abs, Add/,
+  ],
+  [
+    'a model onnxruntime refuses (a node reads a tensor nothing makes)',
+    ['predict', '--model', 'F:dangling.onnx', '--image', 'F:good.png'],
+    /onnxruntime cannot load ".*dangling.onnx": Invalid model. Node input 'missing_weight' is not a graph input/,
   ],
   // Arrays
   [

@@ -67,6 +67,8 @@ export interface Model {
   graph: Graph;
   /** Model-level fields convlens does not interpret (functions, training_info), kept for round trips. */
   extra: Record<string, unknown>;
+  /** Where it was read from (e.g. the quoted file name), for error messages; never written. */
+  source?: string;
 }
 
 const ATTR_TYPES: Record<number, Attribute['type']> = {
@@ -249,6 +251,7 @@ export function decodeModel(bytes: Uint8Array, options: DecodeOptions = {}): Mod
     metadata: Object.fromEntries((msg.metadata_props as AnyObj[]).map((p) => [p.key ?? '', p.value ?? ''])),
     graph,
     extra,
+    ...(options.source !== undefined ? { source: options.source } : {}),
   };
 }
 

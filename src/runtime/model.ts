@@ -263,7 +263,11 @@ export class ConvlensModel {
       this.sessions.set(key, s);
       return s;
     }
-    s = build().then((bytes) => this.backend.createSession(bytes, this.sessionOptions));
+    s = build().then((bytes) =>
+      this.backend.createSession(bytes, this.sessionOptions).catch((e: Error) => {
+        throw new Error(`onnxruntime cannot load ${this.model.source ?? 'the model'}: ${e.message}`);
+      }),
+    );
     s.catch(() => this.sessions.delete(key));
     this.sessions.set(key, s);
     this.evict();
