@@ -39,8 +39,8 @@ const hold = (signal: NodeJS.Signals) => {
 /**
  * Run `write` (synchronous) so that Ctrl-C or SIGTERM cannot stop it halfway: while it runs, the
  * two signals are held, and one that came is raised again right after with its default effect,
- * unless another listener of the program took it. Nested calls hold until the outermost ends. Without this, a
- * signal during a write of several files would leave some of them.
+ * unless another listener of the program took it. Nested calls hold until the outermost ends.
+ * Without this, a signal during a write of several files would leave some of them.
  *
  * @example
  * ```ts

@@ -127,8 +127,8 @@ export function withCardFlags(cmd: Command): Command {
  */
 export function cardFor(model: Model, flags: CardFlags): ModelCard {
   const stored = readCard(model);
-  // Older exports list initializers among the inputs; those are weights, not inputs to feed.
-  const fed = model.graph.inputs.filter((i) => !model.graph.initializers.has(i.name));
+  // decodeModel drops the initializers older exporters list among the inputs.
+  const fed = model.graph.inputs;
   if (fed.length !== 1)
     throw new Error(
       `the model takes ${fed.length} inputs (${fed.map((i) => `"${i.name}"`).join(', ') || 'none'}); convlens feeds models with one image input`,

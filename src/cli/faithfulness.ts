@@ -10,17 +10,24 @@ import { METHOD_NAMES } from '../methods/attribution/index.js';
 import { Explainer } from '../methods/attribution/pipeline.js';
 import { parseTarget } from '../methods/attribution/target.js';
 import {
+  CONFIDENCE_SUBSTRATE,
+  DEFAULT_STEP,
+  DEFAULT_SUBSTRATE,
   evaluateFaithfulness,
   type FaithfulnessReport,
   type FaithfulnessRequest,
   METRICS,
   parseMetrics,
+  ROAD_FRACTIONS,
+  ROAD_NOISE,
   SCORES,
   SUBSTRATES,
+  type Substrate,
 } from '../methods/evaluation/index.js';
 import type { ChannelReduction } from '../methods/evaluation/planes.js';
 import { toLayout } from '../onnx/layout.js';
 import { chartSvg } from '../render/charts.js';
+import { REDUCTIONS } from '../render/display.js';
 import {
   faithfulnessCharts,
   faithfulnessHtml,
@@ -28,7 +35,7 @@ import {
   faithfulnessSection,
   faithfulnessText,
 } from '../render/faithfulness.js';
-import { chartPng } from '../render/node.js';
+import { svgPng } from '../render/node.js';
 import type { ConvlensModel } from '../runtime/model.js';
 import { nodeBackend } from '../runtime/node.js';
 import { findRecipe, RECIPES, type Recipe } from '../train/recipes.js';
@@ -194,29 +201,34 @@ export function addFaithfulnessCommands(program: Command): void {
           .choices([...SCORES])
           .default('probability'),
       )
-      .option('--step <s>', 'deletion/insertion step: a fraction of the pixels, or pixels', parseStep, 0.02)
+      .option(
+        '--step <s>',
+        'deletion/insertion step: a fraction of the pixels, or pixels',
+        parseStep,
+        DEFAULT_STEP,
+      )
       .addOption(
         new Option('--deletion-substrate <kind>', 'removed pixels become')
           .choices([...SUBSTRATES])
-          .default('zero'),
+          .default(DEFAULT_SUBSTRATE.deletion),
       )
       .addOption(
         new Option('--insertion-substrate <kind>', 'insertion starts from')
           .choices([...SUBSTRATES])
-          .default('blur'),
+          .default(DEFAULT_SUBSTRATE.insertion),
       )
       .addOption(
         new Option('--confidence-substrate <kind>', 'what the map hides becomes (average drop)')
           .choices([...SUBSTRATES])
-          .default('zero'),
+          .default(CONFIDENCE_SUBSTRATE),
       )
+      .option('--road-fractions <list>', 'ROAD: fractions of pixels removed', parseFractions, ROAD_FRACTIONS)
       .option(
-        '--road-fractions <list>',
-        'ROAD: fractions of pixels removed',
-        parseFractions,
-        [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9],
+        '--road-noise <x>',
+        'ROAD: imputation noise in model-input units',
+        parseNumberAtLeastZero,
+        ROAD_NOISE,
       )
-      .option('--road-noise <x>', 'ROAD: imputation noise in model-input units', parseNumberAtLeastZero, 0.01)
       .option(
         '--tolerance <px>',
         'pointing game: tolerance in pixels (default 15 at 224 px, scaled)',
@@ -228,7 +240,7 @@ export function addFaithfulnessCommands(program: Command): void {
       )
       .addOption(
         new Option('--reduce <how>', 'how --maps with channels become one plane')
-          .choices(['abs-max', 'abs-sum', 'sum'])
+          .choices([...REDUCTIONS])
           .default('abs-max'),
       )
       .option(
@@ -272,14 +284,14 @@ export function addFaithfulnessCommands(program: Command): void {
     try {
       const report = await runFaithfulness(m, card, inputs, {
         dataRandomized: noise,
-        methods: methods.length === 0 && external.length > 0 ? [] : methods,
+        methods,
         metrics,
         target,
         layer: flags.layer,
         score: flags.score as FaithfulnessRequest['score'],
-        deletion: { step: flags.step, substrate: flags.deletionSubstrate as 'zero' },
-        insertion: { step: flags.step, substrate: flags.insertionSubstrate as 'zero' },
-        confidence: { substrate: flags.confidenceSubstrate as 'zero' },
+        deletion: { step: flags.step, substrate: flags.deletionSubstrate as Substrate },
+        insertion: { step: flags.step, substrate: flags.insertionSubstrate as Substrate },
+        confidence: { substrate: flags.confidenceSubstrate as Substrate },
         road: { fractions: flags.roadFractions, noise: flags.roadNoise },
         tolerance: flags.tolerance,
         external,
@@ -304,7 +316,7 @@ export function addFaithfulnessCommands(program: Command): void {
       files.set('faithfulness.md', `${faithfulnessMarkdown(report)}\n`);
       for (const [k, c] of charts.entries()) {
         files.set(`${c.name}.svg`, svgs[k]);
-        files.set(`${c.name}.png`, await chartPng(c.spec));
+        files.set(`${c.name}.png`, await svgPng(svgs[k]));
       }
       const facts: [string, string][] = [
         ['model', card.name],

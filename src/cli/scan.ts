@@ -371,16 +371,17 @@ export function addScanCommands(program: Command): void {
     ) => {
       if (extname(flags.out).toLowerCase() !== '.png')
         throw new Error(`--out "${flags.out}" must end in .png`);
-      if (flags.index && command.getOptionValueSource('model') === 'cli')
-        checkIndexModel(readIndex(flags.index), flags.index, flags.model);
-      const index = flags.index
-        ? readIndex(flags.index)
-        : (
-            await runScan(
-              { ...flags, layers: flags.layer ?? flags.layers, quiet: flags.quiet || flags.json },
-              undefined,
-            )
-          ).index;
+      const read = flags.index ? readIndex(flags.index) : undefined;
+      if (read && command.getOptionValueSource('model') === 'cli')
+        checkIndexModel(read, flags.index!, flags.model);
+      const index =
+        read ??
+        (
+          await runScan(
+            { ...flags, layers: flags.layer ?? flags.layers, quiet: flags.quiet || flags.json },
+            undefined,
+          )
+        ).index;
       const source = flags.index ?? `a scan of ${index.data.spec}`;
       const layer = indexLayer(index, flags.index ? flags.layer : undefined, source);
       const classes = index.data.classes;

@@ -2,7 +2,7 @@
  * Labelled image datasets. Images are CHW float32 in [0, 1] at the dataset's size; the model card's
  * preprocessing (see ./preprocess.ts) turns them into model inputs.
  */
-import { Random } from '../maths/random.js';
+import { permutation, Random } from '../maths/random.js';
 
 /** One drawn object: its class, its visible pixels (H×W, 1 = visible) and their box. */
 export interface ObjectAnnotation {
@@ -100,12 +100,8 @@ export function holdOut(data: Dataset, fraction: number): { kept: Dataset; heldO
  * ```
  */
 export function shuffledLabels(data: Dataset, seed: number): Dataset {
-  const labels = Array.from({ length: data.length }, (_, i) => data.get(i).label);
-  const rng = new Random(seed);
-  for (let i = labels.length - 1; i > 0; i--) {
-    const j = Math.floor(rng.next() * (i + 1));
-    [labels[i], labels[j]] = [labels[j], labels[i]];
-  }
+  const order = permutation(data.length, new Random(seed));
+  const labels = order.map((j) => data.get(j).label);
   return {
     ...data,
     name: `${data.name}/shuffled-labels`,

@@ -42,3 +42,13 @@ export class Random {
     return out;
   }
 }
+
+/** Shuffled 0..n−1 (Fisher–Yates). */
+export function permutation(n: number, rng: Random): number[] {
+  const p = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rng.next() * (i + 1));
+    [p[i], p[j]] = [p[j], p[i]];
+  }
+  return p;
+}

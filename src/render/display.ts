@@ -37,6 +37,26 @@ export function absPercentile(values: ArrayLike<number>, p: number): number {
   return a[rank];
 }
 
+/** One C×area sample reduced over its channels to one plane of `area` values. */
+export function reduceChannels(
+  sample: ArrayLike<number>,
+  c: number,
+  area: number,
+  reduce: Reduction,
+): Float32Array {
+  const plane = new Float32Array(area);
+  for (let j = 0; j < area; j++) {
+    let v = 0;
+    for (let k = 0; k < c; k++) {
+      const x = sample[k * area + j];
+      if (reduce === 'abs-max') v = Math.max(v, Math.abs(x));
+      else v += reduce === 'abs-sum' ? Math.abs(x) : x;
+    }
+    plane[j] = v;
+  }
+  return plane;
+}
+
 /** Sample `index` of a map with dims [N, C, h, w] as a display plane at height×width. */
 export function displayPlane(
   data: Float32Array,
@@ -50,16 +70,7 @@ export function displayPlane(
   const area = h * w;
   const sample = data.subarray(index * c * area, (index + 1) * c * area);
   const reduce = options.reduce ?? 'abs-max';
-  let plane = new Float32Array(area);
-  for (let j = 0; j < area; j++) {
-    let v = 0;
-    for (let k = 0; k < c; k++) {
-      const x = sample[k * area + j];
-      if (reduce === 'abs-max') v = Math.max(v, Math.abs(x));
-      else v += reduce === 'abs-sum' ? Math.abs(x) : x;
-    }
-    plane[j] = v;
-  }
+  let plane = reduceChannels(sample, c, area, reduce);
   const signed = reduce === 'sum' && plane.some((v) => v < 0);
   if (h !== height || w !== width)
     plane = resizeImage(plane, 1, h, w, height, width) as Float32Array<ArrayBuffer>;

@@ -47,6 +47,10 @@ export async function gridPng(rows: GridRow[], options: GridOptions = {}): Promi
 
 /** A Vega chart as PNG bytes (Vega draws SVG; sharp rasterises it at `density` dpi). */
 export async function chartPng(spec: import('vega').Spec, density = 144): Promise<Buffer> {
-  const svg = await chartSvg(spec);
+  return svgPng(await chartSvg(spec), density);
+}
+
+/** An SVG drawing as PNG bytes on white, rasterised at `density` dpi. */
+export function svgPng(svg: string, density = 144): Promise<Buffer> {
   return sharp(Buffer.from(svg), { density }).flatten({ background: '#ffffff' }).png().toBuffer();
 }

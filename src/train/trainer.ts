@@ -6,7 +6,7 @@
 import { type Augmentation, augmenter } from '../data/augment.js';
 import { type Dataset, holdOut } from '../data/dataset.js';
 import { batchTensor, type Preprocessing } from '../data/preprocess.js';
-import { Random } from '../maths/random.js';
+import { permutation, Random } from '../maths/random.js';
 import { cloneModel, encodeModel, liftToInputs, type Model } from '../onnx/model.js';
 import { float32, type Tensor } from '../onnx/tensor.js';
 import type { InferenceBackend, InferenceSession } from '../runtime/backend.js';
@@ -72,15 +72,7 @@ export function makeOptimizer(spec: OptimizerSpec): Optimizer {
   throw new Error(`unknown optimizer "${(spec as { type: string }).type}"; allowed: adam, sgd`);
 }
 
-/** Shuffled 0..n−1 (Fisher–Yates). */
-export function permutation(n: number, rng: Random): number[] {
-  const p = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rng.next() * (i + 1));
-    [p[i], p[j]] = [p[j], p[i]];
-  }
-  return p;
-}
+export { permutation };
 
 /** A dataset whose samples are drawn once and kept (procedural datasets are costly to redraw each epoch). */
 export function cached(data: Dataset): Dataset {

@@ -19,8 +19,11 @@ import {
 } from './perturbation.js';
 import { checkPlanes, planeAt, type RelevancePlanes } from './planes.js';
 
+/** Hidden pixels become zeros in model-input space by default, exactly L ⊙ x. */
+export const CONFIDENCE_SUBSTRATE: Substrate = 'zero';
+
 export interface ConfidenceOptions extends PerturbationOptions {
-  /** Default 'zero'. */
+  /** Default CONFIDENCE_SUBSTRATE. */
   substrate?: Substrate;
 }
 
@@ -49,7 +52,7 @@ export async function confidenceChange(
 ): Promise<ConfidenceChange> {
   const [n, c, h, w] = explainer.input.dims;
   checkPlanes(planes, n, h, w);
-  const substrate = checkSubstrate(options.substrate ?? 'zero');
+  const substrate = checkSubstrate(options.substrate ?? CONFIDENCE_SUBSTRATE);
   const score = checkScore(options.score ?? 'probability', target);
   if (score === 'logit')
     throw new Error('average drop is a ratio of confidences and needs score "probability"');

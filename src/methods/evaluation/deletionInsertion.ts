@@ -20,6 +20,11 @@ import { checkPlanes, planeAt, type RelevancePlanes, rankPixels } from './planes
 
 export type CurveKind = 'deletion' | 'insertion';
 
+/** Pixels changed per step by default: 2% of the image. */
+export const DEFAULT_STEP = 0.02;
+/** RISE's substrates: deletion replaces pixels with zeros, insertion starts from the image blurred. */
+export const DEFAULT_SUBSTRATE: Record<CurveKind, Substrate> = { deletion: 'zero', insertion: 'blur' };
+
 export interface CurveOptions extends PerturbationOptions {
   /** Pixels changed per step: an integer ≥ 1 in pixels, or a fraction in (0, 1) of all pixels (default 0.02). */
   step?: number;
@@ -91,8 +96,8 @@ export async function perturbationCurves(
   const [n, c, h, w] = explainer.input.dims;
   checkPlanes(planes, n, h, w);
   const area = h * w;
-  const step = stepPixels(options.step ?? 0.02, area);
-  const substrate = checkSubstrate(options.substrate ?? (kind === 'deletion' ? 'zero' : 'blur'));
+  const step = stepPixels(options.step ?? DEFAULT_STEP, area);
+  const substrate = checkSubstrate(options.substrate ?? DEFAULT_SUBSTRATE[kind]);
   const score = checkScore(options.score ?? 'probability', target);
   const x = explainer.input.data as Float32Array;
   const base = batchSubstrate(explainer, substrate, options.blurSigma);

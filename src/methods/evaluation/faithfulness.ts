@@ -8,9 +8,15 @@ import type { ConvlensModel } from '../../runtime/model.js';
 import { explain, findMethod, METHOD_NAMES } from '../attribution/index.js';
 import type { AttributionMap, Explainer } from '../attribution/pipeline.js';
 import type { BoundTarget, Target } from '../attribution/target.js';
-import { type ConfidenceOptions, confidenceChange } from './confidence.js';
-import { type CurveOptions, perturbationCurves, stepPixels } from './deletionInsertion.js';
-import { checkScore, checkSubstrate, SCORES, type Score } from './perturbation.js';
+import { CONFIDENCE_SUBSTRATE, type ConfidenceOptions, confidenceChange } from './confidence.js';
+import {
+  type CurveOptions,
+  DEFAULT_STEP,
+  DEFAULT_SUBSTRATE,
+  perturbationCurves,
+  stepPixels,
+} from './deletionInsertion.js';
+import { checkScore, checkSubstrate, type Score } from './perturbation.js';
 import { type ChannelReduction, planesOf, relevancePlanes } from './planes.js';
 import { defaultTolerance, pointingGame } from './pointingGame.js';
 import {
@@ -19,7 +25,7 @@ import {
   type Similarity,
   similarityOfMaps,
 } from './randomization.js';
-import { checkRoadOptions, ROAD_FRACTIONS, type RoadOptions, road } from './road.js';
+import { checkRoadOptions, ROAD_FRACTIONS, ROAD_NOISE, type RoadOptions, road } from './road.js';
 
 export const METRICS = [
   'deletion',
@@ -139,7 +145,7 @@ function columnMeans(values: Float64Array, n: number, k: number): number[] {
   });
 }
 
-/** Mean of a similarity over the stages (the area under the randomisation curve, per stage). */
+/** Mean Spearman ρ of |map| over the randomisation stages. */
 const stageMean = (stages: RandomizationStage[], method: string) =>
   meanOf(stages.map((s) => s.methods[method].spearmanAbs));
 
@@ -191,13 +197,11 @@ export async function evaluateFaithfulness(
   if (methods.length === 0 && given.length === 0) throw new Error('no method and no maps to score');
   const seed = request.seed ?? 0;
   const score = request.score ?? 'probability';
-  if (!(SCORES as readonly string[]).includes(score))
-    throw new Error(`score must be one of ${SCORES.join(', ')}, got "${score}"`);
   for (const s of [request.deletion?.substrate, request.insertion?.substrate, request.confidence?.substrate])
     if (s !== undefined) checkSubstrate(s);
   // Every option is checked before any work starts.
   for (const kind of ['deletion', 'insertion'] as const)
-    if (metrics.includes(kind)) stepPixels(request[kind]?.step ?? 0.02, h * w);
+    if (metrics.includes(kind)) stepPixels(request[kind]?.step ?? DEFAULT_STEP, h * w);
   if (metrics.includes('road')) checkRoadOptions(request.road ?? {});
   if (request.tolerance !== undefined && !(request.tolerance >= 0))
     throw new Error(`pointing-game tolerance must be a number of pixels ≥ 0, got ${request.tolerance}`);
@@ -269,10 +273,10 @@ export async function evaluateFaithfulness(
     params: {
       score,
       seed,
-      deletion: { step: 0.02, substrate: 'zero', ...request.deletion },
-      insertion: { step: 0.02, substrate: 'blur', ...request.insertion },
-      confidence: { substrate: 'zero', ...request.confidence },
-      road: { fractions: ROAD_FRACTIONS, noise: 0.01, ...request.road },
+      deletion: { step: DEFAULT_STEP, substrate: DEFAULT_SUBSTRATE.deletion, ...request.deletion },
+      insertion: { step: DEFAULT_STEP, substrate: DEFAULT_SUBSTRATE.insertion, ...request.insertion },
+      confidence: { substrate: CONFIDENCE_SUBSTRATE, ...request.confidence },
+      road: { fractions: ROAD_FRACTIONS, noise: ROAD_NOISE, ...request.road },
       tolerance: request.tolerance ?? defaultTolerance(h, w),
       methods: Object.fromEntries(maps.map((m) => [m.method, m.params])),
     },

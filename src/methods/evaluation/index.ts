@@ -1,9 +1,16 @@
 /** Faithfulness metrics and sanity checks of attribution maps. */
-export { type ConfidenceChange, type ConfidenceOptions, confidenceChange } from './confidence.js';
+export {
+  CONFIDENCE_SUBSTRATE,
+  type ConfidenceChange,
+  type ConfidenceOptions,
+  confidenceChange,
+} from './confidence.js';
 export {
   type CurveKind,
   type CurveOptions,
   type Curves,
+  DEFAULT_STEP,
+  DEFAULT_SUBSTRATE,
   perturbationCurves,
   stepPixels,
   trapezoid,
@@ -37,5 +44,5 @@ export {
   type Similarity,
   similarityOfMaps,
 } from './randomization.js';
-export { ROAD_FRACTIONS, type RoadOptions, type RoadResult, road } from './road.js';
+export { ROAD_FRACTIONS, ROAD_NOISE, type RoadOptions, type RoadResult, road } from './road.js';
 export { hog, hogSimilarity, pearson, ranks, spearman, ssim } from './similarity.js';

@@ -3,6 +3,7 @@
  * over batches of perturbed rows (the explainer's row batching, as occlusion uses it).
  */
 import { gaussianBlur } from '../../maths/blur.js';
+import { softmax } from '../../maths/softmax.js';
 import type { Tensor } from '../../onnx/tensor.js';
 import type { Explainer, RowSource } from '../attribution/pipeline.js';
 import type { BoundTarget } from '../attribution/target.js';
@@ -87,13 +88,7 @@ export function checkScore(kind: string, target: BoundTarget): Score {
 /** Softmax probability of class `c` in row `row` of a [N, K] logits tensor. */
 export function classProbability(logits: Tensor, row: number, c: number): number {
   const k = logits.dims[logits.dims.length - 1];
-  const d = logits.data as Float32Array;
-  const base = row * k;
-  let max = Number.NEGATIVE_INFINITY;
-  for (let j = 0; j < k; j++) max = Math.max(max, d[base + j]);
-  let sum = 0;
-  for (let j = 0; j < k; j++) sum += Math.exp(d[base + j] - max);
-  return Math.exp(d[base + c] - max) / sum;
+  return softmax((logits.data as Float32Array).subarray(row * k, (row + 1) * k))[c];
 }
 
 /**

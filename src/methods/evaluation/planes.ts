@@ -5,8 +5,9 @@
  * layer maps are upsampled bilinearly (half-pixel centres, as the overlays are drawn).
  */
 import { resizeImage } from '../../data/dataset.js';
-import type { Random } from '../../maths/random.js';
-import type { AttributionMap } from '../attribution/pipeline.js';
+import { permutation, type Random } from '../../maths/random.js';
+import { type Reduction, reduceChannels } from '../../render/display.js';
+import { type AttributionMap, checkFinite } from '../attribution/pipeline.js';
 
 /** N planes of height × width, sample-major. */
 export interface RelevancePlanes {
@@ -16,8 +17,8 @@ export interface RelevancePlanes {
   width: number;
 }
 
-/** How a C-channel pixel map becomes one plane. */
-export type ChannelReduction = 'abs-max' | 'abs-sum' | 'sum';
+/** How a C-channel pixel map becomes one plane (max |v|, Σ|v| or Σv over channels). */
+export type ChannelReduction = Reduction;
 
 /** Methods whose sign carries meaning (attributions that sum to a change of the output). */
 const SIGNED_METHODS = new Set(['ig', 'occlusion']);
@@ -48,24 +49,13 @@ export function relevancePlanes(
   const [n, c, h, w] = full;
   if (data.length !== n * c * h * w)
     throw new Error(`a map of dims [${dims.join(', ')}] needs ${n * c * h * w} values, got ${data.length}`);
+  checkFinite('relevance map', data);
   const area = h * w;
   const out = new Float32Array(n * height * width);
   for (let i = 0; i < n; i++) {
-    const plane = new Float32Array(area);
-    for (let j = 0; j < area; j++) {
-      let v = 0;
-      for (let k = 0; k < c; k++) {
-        const x = data[(i * c + k) * area + j];
-        if (reduce === 'abs-max') v = Math.max(v, Math.abs(x));
-        else v += reduce === 'abs-sum' ? Math.abs(x) : x;
-      }
-      plane[j] = v;
-    }
+    const plane = reduceChannels(data.subarray(i * c * area, (i + 1) * c * area), c, area, reduce);
     out.set(resizeImage(plane, 1, h, w, height, width), i * height * width);
   }
-  for (let j = 0; j < out.length; j++)
-    if (!Number.isFinite(out[j]))
-      throw new Error(`the map has a non-finite value (sample ${Math.floor(j / (height * width))})`);
   return { data: out, n, height, width };
 }
 
@@ -107,14 +97,7 @@ const TIE_BITS = 2 ** 21;
  */
 export function rankPixels(plane: ArrayLike<number>, random: Random): Uint32Array {
   const n = plane.length;
-  const perm = new Uint32Array(n);
-  for (let j = 0; j < n; j++) perm[j] = j;
-  for (let j = n - 1; j > 0; j--) {
-    const k = Math.floor(random.next() * (j + 1));
-    const t = perm[j];
-    perm[j] = perm[k];
-    perm[k] = t;
-  }
+  const perm = permutation(n, random);
   const out = new Uint32Array(n);
   if (n > TIE_BITS) {
     const tie = new Uint32Array(n);

@@ -32,13 +32,15 @@ export interface RoadResult {
 }
 
 export const ROAD_FRACTIONS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
+/** The reference implementation's imputation noise, in model-input units. */
+export const ROAD_NOISE = 0.01;
 
 /** The options with defaults resolved; throws naming a fraction outside (0, 1) or a negative noise. */
 export function checkRoadOptions(options: RoadOptions): { fractions: number[]; noise: number } {
   const fractions = options.fractions ?? ROAD_FRACTIONS;
   if (fractions.length === 0 || fractions.some((f) => !(f > 0 && f < 1)))
     throw new Error(`ROAD fractions must lie in (0, 1), got ${fractions.join(', ')}`);
-  const noise = options.noise ?? 0.01;
+  const noise = options.noise ?? ROAD_NOISE;
   if (!(noise >= 0) || !Number.isFinite(noise))
     throw new Error(`ROAD noise must be a number ≥ 0, got ${noise}`);
   return { fractions, noise };

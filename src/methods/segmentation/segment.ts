@@ -8,6 +8,7 @@ import { resizeImage } from '../../data/dataset.js';
 import { displayPlane } from '../../render/display.js';
 import type { RgbImage } from '../../render/image.js';
 import type { AttributionMap } from '../attribution/pipeline.js';
+import { rankingReduction } from '../evaluation/planes.js';
 import { grabCut } from './grabcut.js';
 import { DEFAULT_SEEDS, type SeedFractions, type Seeds, seedLabels } from './seeds.js';
 
@@ -46,13 +47,11 @@ export async function segmentFromMap(
   return { mask, seeds, plane };
 }
 
-/** Signed maps seed on their positive evidence; the others on max |v| over channels. */
-const SIGNED = new Set(['ig', 'occlusion']);
-
 /** Sample `index` of an attribution map as one plane at the image's size (see the module comment). */
 export function seedPlane(map: AttributionMap, index: number, height: number, width: number): Float32Array {
   return displayPlane(map.data, map.dims, index, height, width, {
-    reduce: SIGNED.has(map.method) ? 'sum' : 'abs-max',
+    // Signed maps seed on their positive evidence; the others on max |v| over channels.
+    reduce: rankingReduction(map.method),
     percentile: 100,
   }).values;
 }
