@@ -502,8 +502,9 @@ export function addImageSynthesisCommands(program: Command): void {
           .description(
             'style transfer: the content image’s features at one layer with the style image’s Grams',
           )
-          .requiredOption('--content <file>', 'content image')
-          .requiredOption('--style <file>', 'style image')
+          // Checked in the action: required options would also bind the `style train` subcommand.
+          .option('--content <file>', 'content image (required)')
+          .option('--style <file>', 'style image (required)')
           .option(
             '--content-layer <layer>',
             'layer whose features to keep (default: the middle spatial ReLU)',
@@ -541,6 +542,11 @@ export function addImageSynthesisCommands(program: Command): void {
         },
       cmd: Command,
     ) => {
+      for (const flag of ['content', 'style'] as const)
+        if (!flags[flag])
+          throw new Error(
+            `give --${flag} IMAGE (optimisation-based style transfer needs --content and --style; \`style train\` trains a feed-forward network)`,
+          );
       if (flags.weights.length !== 2 || flags.weights.some((v) => !(v >= 0)))
         throw new Error(`--weights takes two numbers ≥ 0 (content, style), got ${flags.weights.join(',')}`);
       if (!['content', 'noise'].includes(flags.from))

@@ -12,6 +12,7 @@ import { addDissectCommands } from './dissect.js';
 import { addEmbedCommands } from './embed.js';
 import { addExplainCommands } from './explain.js';
 import { addFaithfulnessCommands } from './faithfulness.js';
+import { addFastStyleCommands } from './fastStyle.js';
 import { addImageSynthesisCommands } from './imageSynthesis.js';
 import { addInspectCommands } from './inspect.js';
 import { addPredictCommands } from './predict.js';
@@ -62,6 +63,8 @@ export function buildProgram(): Command {
       (v: string) => v.split(',').map((p) => p.trim()),
     )
     .showHelpAfterError()
+    // Global flags come before the verb, so a verb's subcommands (`style train`) own what follows them.
+    .enablePositionalOptions()
     .hook('preAction', (cmd) => {
       const o = cmd.opts<{ threads?: number; provider?: string[] }>();
       setSessionOptions({ threads: o.threads, executionProviders: o.provider });
@@ -177,6 +180,7 @@ export function buildProgram(): Command {
   addEmbedCommands(program);
   addSynthesisCommands(program);
   addImageSynthesisCommands(program);
+  addFastStyleCommands(program);
   return program;
 }
 

@@ -130,7 +130,10 @@ describe('the style network', () => {
       for (const [name, t] of one.graph.initializers)
         if (isConditionalNormParameter(name)) {
           const c = t.dims[1];
-          one.graph.initializers.set(name, float32(t.data.slice(s * c, (s + 1) * c), [1, c]));
+          one.graph.initializers.set(
+            name,
+            float32((t.data as Float32Array).slice(s * c, (s + 1) * c), [1, c]),
+          );
         }
       one.graph.inputs = one.graph.inputs.map((i) => (i.name === 'style' ? { ...i, shape: ['N', 1] } : i));
       const single = await load(one);
