@@ -15,8 +15,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeNpy } from '../data/npy.js';
+import { withStyleCard } from '../data/styleCard.js';
 import { writeModelFile } from '../node.js';
 import { GraphBuilder } from '../onnx/builder.js';
+import { styleNetwork } from '../train/styleNetwork.js';
 import { modelsDir } from './common.js';
 import { shapesPicture } from './fuzz.js';
 import { cli } from './harness.js';
@@ -89,6 +91,18 @@ beforeAll(async () => {
   const dangling = tinyModel();
   dangling.graph.nodes.find((n) => n.opType === 'Conv')!.inputs[1] = 'missing_weight';
   writeModelFile(at('dangling.onnx'), dangling);
+
+  writeModelFile(
+    at('style-net.onnx'),
+    withStyleCard(styleNetwork({ styles: 2, width: 4, residualBlocks: 1 }), {
+      name: 'style-net',
+      styles: [
+        { name: 'a', source: 'a.png' },
+        { name: 'b', source: 'b.png' },
+      ],
+      size: 16,
+    }),
+  );
 
   mkdirSync(at('empty-folder'));
   for (const c of ['a', 'b']) {
@@ -353,6 +367,88 @@ const cases: [string, string[], RegExp][] = [
     'an unknown recipe',
     ['train', '--recipe', 'imagenet', '-o', 'OUT.onnx'],
     /argument 'imagenet' is invalid. Allowed choices are digits-gap, shapes-gap, shapes-vgg/,
+  ],
+  // Style networks
+  [
+    'an unreadable style image',
+    ['style', 'train', '--style', 'F:truncated.png', '-o', 'OUT.onnx'],
+    /--style: image ".*truncated.png" could not be read/,
+  ],
+  [
+    'an unreadable content image',
+    ['style', 'train', '--style', 'F:good.png', '--content', 'F:truncated.jpg', '-o', 'OUT.onnx'],
+    /--content: image ".*truncated.jpg" could not be read/,
+  ],
+  [
+    'a content folder without images',
+    ['style', 'train', '--style', 'F:good.png', '--content', 'F:empty-folder', '-o', 'OUT.onnx'],
+    /--content: folder ".*empty-folder" holds no images/,
+  ],
+  [
+    'a loss-network layer that does not exist',
+    [
+      'style',
+      'train',
+      '--style',
+      'F:good.png',
+      '--content',
+      'F:good.png',
+      '--style-layers',
+      'rf3,relu9',
+      '--size',
+      '16',
+      '--steps',
+      '1',
+      '--rf-filters',
+      '4',
+      '--width',
+      '2',
+      '--blocks',
+      '0',
+      '-o',
+      'OUT.onnx',
+    ],
+    /style layer "relu9" is not a layer of the loss network; nearest: /,
+  ],
+  [
+    'a training size that is not a multiple of 4',
+    ['style', 'train', '--style', 'F:good.png', '--size', '30', '-o', 'OUT.onnx'],
+    /--size must be a multiple of 4, got 30/,
+  ],
+  [
+    'a style-network output that is not .onnx',
+    ['style', 'train', '--style', 'F:good.png', '-o', 'OUT'],
+    /--out must name an .onnx file/,
+  ],
+  [
+    'a style index out of range',
+    ['stylize', '-m', 'F:style-net.onnx', '--image', 'F:good.png', '--style', '2', '-o', 'OUT'],
+    /style index 2 is out of range; the network holds styles 0-1/,
+  ],
+  [
+    'a style name the network does not hold',
+    ['stylize', '-m', 'F:style-net.onnx', '--image', 'F:good.png', '--style', 'monet', '-o', 'OUT'],
+    /--style "monet" is neither an index nor a style of this network; styles: 0 a, 1 b/,
+  ],
+  [
+    'negative mix weights',
+    ['stylize', '-m', 'F:style-net.onnx', '--image', 'F:good.png', '--mix', '1,-1', '-o', 'OUT'],
+    /mix weights must be finite and ≥ 0, got -1/,
+  ],
+  [
+    'mix weights of the wrong count',
+    ['stylize', '-m', 'F:style-net.onnx', '--image', 'F:good.png', '--mix', '1,1,1', '-o', 'OUT'],
+    /the mix has 3 weights; the network holds 2 styles, give 2/,
+  ],
+  [
+    'a classifier given to stylize',
+    ['stylize', '-m', 'shapes-gap', '--image', 'F:good.png', '-o', 'OUT'],
+    /not a convlens style network/,
+  ],
+  [
+    'an unreadable image to stylize',
+    ['stylize', '-m', 'F:style-net.onnx', '--image', 'F:truncated.png', '-o', 'OUT'],
+    /--image: image ".*truncated.png" could not be read/,
   ],
   [
     'a bad --size',

@@ -12,13 +12,14 @@ import { addDissectCommands } from './dissect.js';
 import { addEmbedCommands } from './embed.js';
 import { addExplainCommands } from './explain.js';
 import { addFaithfulnessCommands } from './faithfulness.js';
-import { addFastStyleCommands } from './fastStyle.js';
 import { addImageSynthesisCommands } from './imageSynthesis.js';
 import { addInspectCommands } from './inspect.js';
 import { addPredictCommands } from './predict.js';
 import { cliSessionOptions, openModel, setSessionOptions } from './runtime.js';
 import { addScanCommands } from './scan.js';
 import { addSegmentCommands } from './segment.js';
+import { addStyleTrainCommand } from './styleTrain.js';
+import { addStylizeCommand } from './stylize.js';
 import { addSynthesisCommands } from './synthesis.js';
 import { addTrainCommands } from './train.js';
 
@@ -180,7 +181,8 @@ export function buildProgram(): Command {
   addEmbedCommands(program);
   addSynthesisCommands(program);
   addImageSynthesisCommands(program);
-  addFastStyleCommands(program);
+  addStyleTrainCommand(program);
+  addStylizeCommand(program);
   return program;
 }
 
