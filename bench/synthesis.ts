@@ -3,6 +3,8 @@
  * transforms, regularisers, optimiser, plus the model's forward + backward) as a ratio to one
  * forward + backward pass of the same objective graph alone. The step time is the difference
  * between runs of S₂ and S₁ steps divided by S₂ − S₁, so session set-up is not counted.
+ * Then stylise throughput: the shipped style network on a 256 px image (and a 255 px one, which
+ * pads and crops) through `Stylizer`, against one plain onnxruntime run of the same network.
  * Run: npm run bench:synthesis [-- --quick]
  */
 import { join } from 'node:path';
@@ -12,6 +14,7 @@ import type { Preprocessing } from '../src/data/preprocess.js';
 import { Random } from '../src/maths/random.js';
 import { type ObjectiveTerm, parseObjective } from '../src/methods/synthesis/objective.js';
 import { randomFeatureNetwork } from '../src/methods/synthesis/randomFeatures.js';
+import { Stylizer } from '../src/methods/synthesis/stylize.js';
 import {
   mergeTerms,
   objectiveRunner,
@@ -21,11 +24,12 @@ import {
 } from '../src/methods/synthesis/synthesize.js';
 import { gramTerms } from '../src/methods/synthesis/texture.js';
 import { readModelFile } from '../src/node.js';
+import { encodeModel } from '../src/onnx/model.js';
 import { float32 } from '../src/onnx/tensor.js';
 import { ConvlensModel } from '../src/runtime/model.js';
 import { nodeBackend } from '../src/runtime/node.js';
 import { resnet } from '../src/zoo/families.js';
-import { medianMs } from './timing.js';
+import { interleavedRatios, medianMs } from './timing.js';
 
 const quick = process.argv.includes('--quick');
 const shipped = (name: string) => {
@@ -139,3 +143,38 @@ const widths = header.map((hd, k) => Math.max(hd.length, ...rows.map((r) => r[k]
 for (const r of [header, ...rows])
   console.log(r.map((v, k) => (k === 0 ? v.padEnd(widths[k]) : v.padStart(widths[k]))).join('  '));
 await Promise.all([digits, shapes, random, res].map((m) => m.model.release()));
+
+// Stylise throughput against one plain forward pass of the same network.
+const styleNet = readModelFile(join(modelsDir(), 'photo-styles.onnx'));
+const stylizer = await Stylizer.open(styleNet, nodeBackend());
+const plain = await nodeBackend().createSession(encodeModel(styleNet).bytes);
+const styleRows: string[][] = [];
+for (const side of [256, 255]) {
+  const image = {
+    pixels: new Random(side).normals(3 * side * side, 0.2).map((v) => 0.5 + v),
+    size: [side, side] as [number, number],
+  };
+  const padded = Math.ceil(side / 4) * 4;
+  const feeds = {
+    image: float32(new Float32Array(3 * padded * padded).fill(0.5), [1, 3, padded, padded]),
+    style: float32([1, 0, 0], [1, 3]),
+  };
+  const { medians, ratios } = await interleavedRatios(
+    [() => plain.run(feeds, ['stylized']), () => stylizer.stylize(image, { style: 0 })],
+    quick ? 5 : 20,
+    2,
+  );
+  styleRows.push([
+    `stylise ${side}×${side}`,
+    medians[0].toFixed(1),
+    medians[1].toFixed(1),
+    (1000 / medians[1]).toFixed(1),
+    (1 / ratios[1]).toFixed(2),
+  ]);
+}
+await Promise.all([stylizer.release(), plain.release()]);
+const styleHeader = ['case', 'forward ms', 'stylise ms', 'images/s', 'stylise / forward'];
+const styleWidths = styleHeader.map((hd, k) => Math.max(hd.length, ...styleRows.map((r) => r[k].length)));
+console.log('');
+for (const r of [styleHeader, ...styleRows])
+  console.log(r.map((v, k) => (k === 0 ? v.padEnd(styleWidths[k]) : v.padStart(styleWidths[k]))).join('  '));

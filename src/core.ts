@@ -62,6 +62,7 @@ export {
   RESIZE_MODES,
 } from './data/preprocess.js';
 export { drawShapes, SHAPE_CLASSES, type ShapeObject, shapesDataset, shapesSplits } from './data/shapes.js';
+export { readStyleCard, STYLE_CARD_KEY, type StyleCard, withStyleCard } from './data/styleCard.js';
 export { knnAccuracy, nearestNeighbours, neighboursOf } from './maths/neighbours.js';
 export { pca } from './maths/pca.js';
 export { type TsneOptions, tsne } from './maths/tsne.js';
@@ -209,8 +210,17 @@ export {
   type ParameterizationName,
   parameterize,
 } from './methods/synthesis/parameterization.js';
+export {
+  checkLossLayers,
+  PERCEPTUAL,
+  type PerceptualLossSpec,
+  perceptualLossModel,
+  type StyleTargets,
+  styleTargets,
+} from './methods/synthesis/perceptualLoss.js';
 export { randomFeatureNetwork } from './methods/synthesis/randomFeatures.js';
 export { jsSpectrum, onnxSpectrum, type SpectrumTransform } from './methods/synthesis/spectrum.js';
+export { type StyleChoice, Stylizer, styleWeights } from './methods/synthesis/stylize.js';
 export {
   activationsAt,
   type SynthesisOptions,
@@ -226,6 +236,7 @@ export {
   texture,
 } from './methods/synthesis/texture.js';
 export { GraphBuilder } from './onnx/builder.js';
+export { appendModel } from './onnx/compose.js';
 export { toFloat64 } from './onnx/float64.js';
 export { consumers, producers, topologicalOrder } from './onnx/graph.js';
 export {
@@ -272,5 +283,19 @@ export { reinitialized, type WeightedLayer, weightedLayers } from './train/initi
 export { Adam, cosineSchedule, type Optimizer, Sgd } from './train/optimizers.js';
 export { findRecipe, RECIPES, type Recipe } from './train/recipes.js';
 export { appendGapHead, checkFeatureMap, lastConvParameters } from './train/retrofit.js';
+export {
+  conditionalInstanceNorm,
+  STYLE_NETWORK_TENSORS,
+  type StyleNetworkOptions,
+  styleNetwork,
+} from './train/styleNetwork.js';
+export { findStyleRecipe, STYLE_RECIPES, type StyleRecipe } from './train/styleRecipes.js';
+export {
+  randomCrop,
+  type StyleTrainingOptions,
+  type StyleTrainingResult,
+  styleNetworkParameters,
+  trainStyleNetwork,
+} from './train/styleTraining.js';
 export { type TrainOptions, type TrainProgress, type TrainResult, train } from './train/trainer.js';
 export { buildTrainingGraph, trainableParameters } from './train/trainingGraph.js';

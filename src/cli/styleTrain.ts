@@ -103,21 +103,25 @@ interface LossNetwork {
   description: Record<string, unknown>;
 }
 
-async function lossNetwork(flags: TrainFlags, size: number): Promise<LossNetwork> {
+async function lossNetwork(
+  flags: TrainFlags,
+  size: number,
+  random: { sizes: number[]; filters: number; seed: number },
+): Promise<LossNetwork> {
   if (flags.lossModel && flags.randomFeatures)
     throw new Error('give --loss-model or --random-features, not both');
   if (!flags.lossModel) {
     const net = randomFeatureNetwork({
       channels: 3,
-      sizes: flags.rfSizes,
-      filters: flags.rfFilters,
-      seed: 0,
+      sizes: random.sizes,
+      filters: random.filters,
+      seed: random.seed,
     });
     return {
       model: openModel(net.model),
       preprocessing: net.preprocessing,
       layers: net.layers,
-      description: { network: 'random-features', sizes: flags.rfSizes, filters: flags.rfFilters, seed: 0 },
+      description: { network: 'random-features', ...random },
     };
   }
   const { model } = resolveModel(flags.lossModel);
@@ -165,7 +169,7 @@ function trainProgressBar(quiet: boolean) {
   };
 }
 
-async function trainAction(flags: TrainFlags): Promise<void> {
+async function trainAction(flags: TrainFlags, cmd: Command): Promise<void> {
   const recipe = flags.recipe ? findStyleRecipe(flags.recipe) : undefined;
   if (!recipe && !flags.style) throw new Error('give --style IMAGE... (or --recipe NAME)');
   if (!recipe && !flags.out) throw new Error('give --out FILE.onnx for the trained network');
@@ -185,10 +189,13 @@ async function trainAction(flags: TrainFlags): Promise<void> {
     throw new Error(`--weights takes two numbers ≥ 0 (content, style), got ${weights.join(',')}`);
   const tv = flags.tv ?? recipe?.loss.tvWeight ?? DEFAULT_PERCEPTUAL_WEIGHTS.tvWeight;
   if (!(tv >= 0)) throw new Error(`--tv must be ≥ 0, got ${tv}`);
-  if (recipe && !flags.lossModel) {
-    flags.rfSizes = recipe.randomFeatures.sizes;
-    flags.rfFilters = recipe.randomFeatures.filters;
-  }
+  // A recipe's random features unless the flags were given.
+  const given = (option: string) => cmd.getOptionValueSource(option) === 'cli';
+  const random = {
+    sizes: recipe && !given('rfSizes') ? recipe.randomFeatures.sizes : flags.rfSizes,
+    filters: recipe && !given('rfFilters') ? recipe.randomFeatures.filters : flags.rfFilters,
+    seed: recipe?.randomFeatures.seed ?? 0,
+  };
 
   const styles = await readImages(styleFiles, styleSize, '--style');
   const styleSet = new Set(styleFiles.map((f) => basename(f)));
@@ -202,7 +209,7 @@ async function trainAction(flags: TrainFlags): Promise<void> {
   const small = content.findIndex((c) => Math.min(...c.size) < 4);
   if (small >= 0) throw new Error(`--content: "${contentFiles[small]}" is too small to crop`);
 
-  const net = await lossNetwork(flags, size);
+  const net = await lossNetwork(flags, size, random);
   try {
     const middle = net.layers[Math.floor(net.layers.length / 2)];
     const loss: PerceptualLossSpec = {

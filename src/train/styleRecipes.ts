@@ -40,7 +40,7 @@ export const STYLE_RECIPES: StyleRecipe[] = [
       contentLayer: 'rf7',
       styleLayers: ['rf3', 'rf5', 'rf7', 'rf11'],
       contentWeight: 1,
-      styleWeight: 10,
+      styleWeight: 2,
       tvWeight: 0.1,
     },
     size: 128,

@@ -16,7 +16,7 @@ import { appendModel } from '../../onnx/compose.js';
 import { nearestNames } from '../../onnx/graph.js';
 import { defaultOpset, type Model } from '../../onnx/model.js';
 import { truncate } from '../../onnx/static.js';
-import { float32 } from '../../onnx/tensor.js';
+import { float32, int64 } from '../../onnx/tensor.js';
 import type { ConvlensModel } from '../../runtime/model.js';
 import { gramMatrix } from './objective.js';
 import { activationsAt } from './synthesize.js';
@@ -132,7 +132,11 @@ export function perceptualLossModel(
     throw new Error(`the loss network must take NCHW input; its card says ${p.layout}`);
   const opset = defaultOpset(lossModel);
   if (opset < 11) throw new Error(`the loss network uses opset ${opset}; re-export it at opset 11 or later`);
-  const w = { ...DEFAULT_PERCEPTUAL_WEIGHTS, ...definedOnly(spec) };
+  const w = {
+    contentWeight: spec.contentWeight ?? DEFAULT_PERCEPTUAL_WEIGHTS.contentWeight,
+    styleWeight: spec.styleWeight ?? DEFAULT_PERCEPTUAL_WEIGHTS.styleWeight,
+    tvWeight: spec.tvWeight ?? DEFAULT_PERCEPTUAL_WEIGHTS.tvWeight,
+  };
   const styles = targets.grams.length;
   const judge: Model = {
     ...lossModel,
@@ -195,7 +199,7 @@ export function perceptualLossModel(
     // H·W from the shape, so the judge takes any image size (training folds it to a constant).
     const area = e.op(
       'Cast',
-      [e.op('Gather', [e.op('Shape', [rows]), e.constant(int64Scalar(2))], { axis: 0 })],
+      [e.op('Gather', [e.op('Shape', [rows]), e.constant(int64([2], []))], { axis: 0 })],
       {
         to: 1,
       },
@@ -245,13 +249,3 @@ const identity = (from: string, to: string) => ({
   outputs: [to],
   attrs: {},
 });
-
-const int64Scalar = (v: number) => ({
-  dtype: 'int64' as const,
-  dims: [],
-  data: BigInt64Array.from([BigInt(v)]),
-});
-
-function definedOnly<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
