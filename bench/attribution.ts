@@ -35,6 +35,8 @@ const cases: { name: string; model: Model; logits?: string; features?: string; s
   shipped('digits-gap'),
   shipped('shapes-gap'),
   shipped('shapes-vgg'),
+  // SCOUTER's maps come from its forward graph: its row shows one forward pass.
+  shipped('shapes-scouter+'),
   { name: 'resnet18-224', model: resnet({ classes: 1000 }), shape: [1, 3, 224, 224] },
 ];
 
@@ -56,7 +58,7 @@ for (const c of cases) {
         methods: [method],
       });
     if (
-      method === 'cam' &&
+      (method === 'cam' || method === 'scouter') &&
       (await run()
         .then(() => false)
         .catch(() => true))

@@ -33,7 +33,8 @@ for (let i = 0; i < total; i++) {
   const p = card.preprocessing;
   const x = new Float32Array(p.channels * p.size[0] * p.size[1]);
   normalizeInto(test.get(i % test.length).image, test.channels, p, x, 0);
-  let method = METHOD_NAMES[Math.floor(i / models.length) % METHOD_NAMES.length];
+  const methods = METHOD_NAMES.filter((m) => m !== 'scouter');
+  let method = methods[Math.floor(i / models.length) % methods.length];
   if (method === 'cam' && name === 'shapes-vgg') method = 'gradcam';
   const explainer = new Explainer(m, float32(x, [1, p.channels, ...p.size]), {
     logits: card.tensors?.logits,

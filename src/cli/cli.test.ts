@@ -1,4 +1,12 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -94,6 +102,80 @@ describe('convlens CLI', () => {
     } finally {
       sessions.mockRestore();
     }
+  });
+
+  it('scouter train puts a SCOUTER head on a backbone; explain --method scouter reads its attention', async () => {
+    const train = (lambda: string, out: string) =>
+      cli(
+        'scouter',
+        'train',
+        '--backbone',
+        model,
+        '--data',
+        folder,
+        '--lambda',
+        lambda,
+        '--hidden',
+        '8',
+        '--epochs',
+        '2',
+        '--batch',
+        '8',
+        '--seed',
+        '4',
+        '-o',
+        out,
+        '--json',
+      );
+    const plus = join(dir, 'scouter+.onnx');
+    const r = await train('+1', plus);
+    expect(r.code, r.err).toBe(0);
+    const summary = JSON.parse(r.out);
+    expect(summary.explanation).toBe('scouter+');
+    // The backbone's own accuracy, as evaluate measures it, is reported beside the head's.
+    expect(summary.backboneAccuracy).toBe(
+      JSON.parse((await cli('evaluate', '--model', model, '--data', folder, '--json')).out).accuracy,
+    );
+    const card = readCard(readModelFile(plus))!;
+    expect(card.scouter).toMatchObject({
+      lambda: 1,
+      attention: 'scouter_attention',
+      slotsPerClass: 1,
+      hidden: 8,
+    });
+    expect(card.tensors).toMatchObject({ logits: 'logits', features: 'features' });
+    expect(card.testAccuracy).toBe(summary.testAccuracy);
+    // Deterministic by seed: the same weights again.
+    const again = join(dir, 'scouter+again.onnx');
+    expect((await train('+1', again)).code).toBe(0);
+    const [a, b] = [readModelFile(plus), readModelFile(again)];
+    for (const [name, t] of a.graph.initializers)
+      expect(b.graph.initializers.get(name)!.data, name).toEqual(t.data);
+
+    const image = join(folder, 'circle', readdirSync(join(folder, 'circle'))[0]);
+    const out = join(dir, 'scouter-explained');
+    const e = await cli(
+      'explain',
+      '--model',
+      plus,
+      '--image',
+      image,
+      '--method',
+      'all',
+      '-o',
+      out,
+      '--quiet',
+    );
+    expect(e.code, e.err).toBe(0);
+    const files = readdirSync(out);
+    expect(files).toContain('sample.scouter.png');
+    const record = JSON.parse(readFileSync(join(out, 'sample.json'), 'utf8'));
+    // The map is the attention itself, at the feature map's 4×4.
+    expect(record.explanations[0].methods.scouter.shape).toEqual([4, 4]);
+
+    const minus = join(dir, 'scouter-.onnx');
+    expect((await train('-1', minus)).code).toBe(0);
+    expect(readCard(readModelFile(minus))!.scouter?.lambda).toBe(-1);
   });
 
   it('retrofit appends GAP + linear after a conv map and reports accuracy before and after', async () => {

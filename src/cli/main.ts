@@ -17,6 +17,7 @@ import { addInspectCommands } from './inspect.js';
 import { addPredictCommands } from './predict.js';
 import { cliSessionOptions, openModel, setSessionOptions } from './runtime.js';
 import { addScanCommands } from './scan.js';
+import { addScouterCommands } from './scouter.js';
 import { addSegmentCommands } from './segment.js';
 import { addStyleTrainCommand } from './styleTrain.js';
 import { addStylizeCommand } from './stylize.js';
@@ -183,6 +184,7 @@ export function buildProgram(): Command {
   addImageSynthesisCommands(program);
   addStyleTrainCommand(program);
   addStylizeCommand(program);
+  addScouterCommands(program);
   return program;
 }
 

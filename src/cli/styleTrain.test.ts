@@ -5,7 +5,6 @@ import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readStyleCard } from '../data/styleCard.js';
 import { readModelFile } from '../node.js';
-import { modelsDir } from './common.js';
 import { cli } from './harness.js';
 import { photosDir } from './styleTrain.js';
 
@@ -93,24 +92,21 @@ describe('convlens style train and stylize', () => {
     expect(readdirSync(join(dir, 'named'))).toContain('chelsea.flower.png');
   });
 
-  it.skipIf(!existsSync(join(modelsDir(), 'photo-styles.onnx')))(
-    'stylises with the shipped network by default',
-    async () => {
-      const out = join(dir, 'shipped');
-      const r = await cli(
-        'stylize',
-        '--image',
-        photo('chelsea.png'),
-        '--style',
-        '0',
-        '--size',
-        '64',
-        '-o',
-        out,
-        '--json',
-      );
-      expect(r.code, r.err).toBe(0);
-      expect(JSON.parse(readFileSync(join(out, 'stylize.json'), 'utf8')).styles).toHaveLength(3);
-    },
-  );
+  it('stylises with the shipped network by default', async () => {
+    const out = join(dir, 'shipped');
+    const r = await cli(
+      'stylize',
+      '--image',
+      photo('chelsea.png'),
+      '--style',
+      '0',
+      '--size',
+      '64',
+      '-o',
+      out,
+      '--json',
+    );
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, 'stylize.json'), 'utf8')).styles).toHaveLength(3);
+  });
 });

@@ -27,6 +27,21 @@ export interface ModelCard {
    * default `localize`, `explain` and `report` use for this model instead of the papers' 0.2 / 0.15.
    */
   localization?: Record<string, BoxCalibration>;
+  /** A SCOUTER classifier: its attention tensor explains each class (see src/train/scouter.ts). */
+  scouter?: ScouterCard;
+}
+
+/** How a SCOUTER model explains: λ (+1 evidence for, −1 evidence against) and its tensors. */
+export interface ScouterCard {
+  lambda: 1 | -1;
+  /** [N, classes, h, w] attention per class. */
+  attention: string;
+  /** [1] mean attention (the area loss before its weight). */
+  area: string;
+  slotsPerClass: number;
+  hidden: number;
+  iterations: number;
+  areaWeight: number;
 }
 
 /** A box threshold chosen on held-out boxes, with the box accuracy it reached there. */
@@ -61,6 +76,8 @@ export function validateCard(card: ModelCard, source = 'model card'): ModelCard 
   validatePreprocessing(card.preprocessing);
   if (card.testAccuracy !== undefined && !(card.testAccuracy >= 0 && card.testAccuracy <= 1))
     throw new Error(`${source}: testAccuracy must be in [0, 1], got ${card.testAccuracy}`);
+  if (card.scouter && !(card.scouter.lambda === 1 || card.scouter.lambda === -1))
+    throw new Error(`${source}: scouter.lambda must be 1 or -1, got ${card.scouter.lambda}`);
   for (const [method, c] of Object.entries(card.localization ?? {}))
     if (!(typeof c?.threshold === 'number' && c.threshold >= 0 && c.threshold <= 1))
       throw new Error(`${source}: localization.${method}.threshold must be in [0, 1], got ${c?.threshold}`);

@@ -48,7 +48,7 @@ export interface TrainJobResult {
  * Evaluate on the test split, store the card with the measured accuracy, and write the model
  * (atomically, creating the folder).
  */
-async function testAndWrite(
+export async function testAndWrite(
   model: Model,
   test: Dataset,
   card: Omit<ModelCard, 'testAccuracy' | 'testSamples'>,

@@ -282,6 +282,7 @@ export function appendScouterHead(
     [op('ReduceMean', [attention], 'scouter_area_mean', { keepdims: { type: 'int', value: 0 } }), ints([1])],
     SCOUTER_TENSORS.area,
   );
-  g.outputs = [{ name: logits }];
+  // The attention and the area are outputs too, so no pass that prunes to the outputs drops them.
+  g.outputs = [{ name: logits }, { name: maps }, { name: area }];
   return { model: m, features, logits, attention: maps, area, params };
 }

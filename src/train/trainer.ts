@@ -12,7 +12,7 @@ import { float32, type Tensor } from '../onnx/tensor.js';
 import type { InferenceBackend, InferenceSession } from '../runtime/backend.js';
 import { argmax, scoreDataset } from './evaluate.js';
 import { Adam, cosineSchedule, type Optimizer, type Parameter, Sgd } from './optimizers.js';
-import { buildTrainingGraph, trainableParameters } from './trainingGraph.js';
+import { type AuxiliaryLoss, buildTrainingGraph, trainableParameters } from './trainingGraph.js';
 
 export type OptimizerSpec =
   | { type: 'adam'; lr: number; weightDecay?: number; beta1?: number; beta2?: number }
@@ -32,6 +32,8 @@ export interface TrainOptions {
   validation?: Dataset;
   /** Parameters to update (default: every weight, see trainableParameters). */
   trainable?: string[];
+  /** Terms added to the cross-entropy, weight · Σ tensor (e.g. SCOUTER's area loss). */
+  auxiliary?: AuxiliaryLoss[];
   seed?: number;
   onProgress?: (event: TrainProgress) => void;
 }
@@ -121,7 +123,7 @@ export async function train(
   if (trainable.length === 0) throw new Error('the model has no trainable parameters');
   const tg = await buildTrainingGraph(
     model,
-    { inputShape: [batch, p.channels, ...p.size], logits, trainable },
+    { inputShape: [batch, p.channels, ...p.size], logits, trainable, auxiliary: options.auxiliary },
     backend,
   );
   const classes = tg.classes;

@@ -8,7 +8,7 @@ import { buildGradientGraph, gradName, seedName } from '../autodiff/engine.js';
 import { producers } from '../onnx/graph.js';
 import { cloneModel, liftToInputs, type Model } from '../onnx/model.js';
 import { makeStatic, type StaticModel, type TensorType } from '../onnx/static.js';
-import { toNumbers } from '../onnx/tensor.js';
+import { float32, toNumbers } from '../onnx/tensor.js';
 import type { InferenceBackend } from '../runtime/backend.js';
 
 export interface DropoutMask {
@@ -62,10 +62,16 @@ export function trainableParameters(model: Model): string[] {
   return [...g.initializers.keys()].filter((k) => found.has(k));
 }
 
+/** A term added to the training loss: weight · Σ tensor (e.g. SCOUTER's area loss). */
+export interface AuxiliaryLoss {
+  tensor: string;
+  weight: number;
+}
+
 /** Build the training graph for batches of `inputShape`. */
 export async function buildTrainingGraph(
   model: Model,
-  options: { inputShape: number[]; logits: string; trainable: string[] },
+  options: { inputShape: number[]; logits: string; trainable: string[]; auxiliary?: AuxiliaryLoss[] },
   backend: InferenceBackend,
 ): Promise<TrainingGraph> {
   const input = model.graph.inputs[0].name;
@@ -115,9 +121,15 @@ export async function buildTrainingGraph(
   types.set(logprob, { dtype: 'float32', dims: logitDims });
   g.outputs = [{ name: logprob }];
 
+  const auxiliary = (options.auxiliary ?? []).map((a) => {
+    const dims = types.get(a.tensor)?.dims;
+    if (!dims) throw new Error(`auxiliary loss tensor "${a.tensor}" not found in the model`);
+    const size = dims.reduce((x, y) => x * y, 1);
+    return { tensor: a.tensor, weights: float32(new Float32Array(size).fill(a.weight), dims) };
+  });
   const staticModel: StaticModel = { model: m, types, folded: s.folded };
   const grad = buildGradientGraph(staticModel, {
-    objective: [{ tensor: logprob, weights: 'feed' }],
+    objective: [{ tensor: logprob, weights: 'feed' }, ...auxiliary],
     wrt: options.trainable,
     outputs: [logprob],
   });

@@ -15,6 +15,7 @@ import { occlusion } from './occlusion.js';
 import { type AttributionMap, checkFinite, type Explainer } from './pipeline.js';
 import { saliency } from './saliency.js';
 import { scoreCam } from './scoreCam.js';
+import { scouter, scouterOf } from './scouter.js';
 import { smoothGrad } from './smoothgrad.js';
 import type { Target } from './target.js';
 
@@ -35,6 +36,7 @@ export const ATTRIBUTION_METHODS: readonly AnyMethod[] = [
   layerCam,
   guidedGradCam,
   counterfactual,
+  scouter,
 ];
 
 export const METHOD_NAMES: readonly string[] = ATTRIBUTION_METHODS.map((m) => m.name);
@@ -101,6 +103,8 @@ export async function explain(explainer: Explainer, request: ExplainRequest): Pr
       if ('reason' in head) skipped.cam = `no GAP → linear head on "${layer}": ${head.reason}`;
       else if (!target.classes) skipped.cam = 'CAM explains classes only';
     }
+    // SCOUTER applies to SCOUTER models only: left out of 'all' elsewhere without a note.
+    if (m.name === 'scouter') return scouterOf(explainer.model.model) !== undefined;
     return !(m.name in skipped);
   });
   const maps: AttributionMap[] = [];

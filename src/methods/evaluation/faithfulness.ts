@@ -7,6 +7,7 @@
 import type { ConvlensModel } from '../../runtime/model.js';
 import { explain, findMethod, METHOD_NAMES } from '../attribution/index.js';
 import type { AttributionMap, Explainer } from '../attribution/pipeline.js';
+import { scouterOf } from '../attribution/scouter.js';
 import type { BoundTarget, Target } from '../attribution/target.js';
 import { CONFIDENCE_SUBSTRATE, type ConfidenceOptions, confidenceChange } from './confidence.js';
 import {
@@ -179,8 +180,12 @@ export async function evaluateFaithfulness(
   const [n, , h, w] = explainer.input.dims;
   if (request.masks && request.masks.length !== n)
     throw new Error(`${request.masks.length} masks for ${n} samples`);
+  // 'all': every method that applies (SCOUTER only to SCOUTER models).
+  const isScouter = scouterOf(explainer.model.model) !== undefined;
   const methods =
-    request.methods.length === 1 && request.methods[0] === 'all' ? [...METHOD_NAMES] : request.methods;
+    request.methods.length === 1 && request.methods[0] === 'all'
+      ? METHOD_NAMES.filter((m) => m !== 'scouter' || isScouter)
+      : request.methods;
   methods.forEach(findMethod);
   const given = (request.external ?? []).map((m) => {
     if (methods.includes(m.name))
