@@ -176,6 +176,11 @@ describe('convlens CLI', () => {
     const minus = join(dir, 'scouter-.onnx');
     expect((await train('-1', minus)).code).toBe(0);
     expect(readCard(readModelFile(minus))!.scouter?.lambda).toBe(-1);
+    // The report adds the runner-up class's map: for SCOUTER−, why the image is not that class.
+    const html = join(dir, 'scouter-report.html');
+    const rep = await cli('report', '--model', minus, '--image', image, '-o', html);
+    expect(rep.code, rep.err).toBe(0);
+    expect(readFileSync(html, 'utf8')).toMatch(/SCOUTER−: why not (circle|square)/);
   });
 
   it('retrofit appends GAP + linear after a conv map and reports accuracy before and after', async () => {

@@ -40,6 +40,7 @@ import {
 import { faithfulnessReportSection } from './faithfulness.js';
 import { datasetInputs, type ExplainInputs, imageInputs, npyInputs } from './inputs.js';
 import { openModel } from './runtime.js';
+import { scouterRunnerUps } from './scouterReport.js';
 
 /** The model and samples a verb works on, and the method and layer it asks for. */
 export interface SampleFlags extends CardFlags {
@@ -499,13 +500,12 @@ export function addExplainCommands(program: Command): void {
         const started = performance.now();
         const outcome = await runExplainJob(m, card, inputs, job);
         const sections = flags.faithfulness ? [await faithfulnessReportSection(m, card, inputs, job)] : [];
-        const html = await reportHtml(
-          {
-            ...reportData(flags.model, card, inputs, outcome, (performance.now() - started) / 1000),
-            sections,
-          },
-          encodeJpeg,
-        );
+        const runnerUps = await scouterRunnerUps(m, card, inputs, outcome);
+        const data = reportData(flags.model, card, inputs, outcome, (performance.now() - started) / 1000);
+        data.samples.forEach((sample, i) => {
+          sample.methods.push(...runnerUps[i]);
+        });
+        const html = await reportHtml({ ...data, sections }, encodeJpeg);
         writeFileAtomic(flags.out, html);
         process.stdout.write(
           `wrote ${resolve(flags.out)} (${inputs.stems.length} images, ${outcome.runs[0]?.result.maps.length ?? 0} methods); open it in a browser\n`,
