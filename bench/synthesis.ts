@@ -5,7 +5,7 @@
  * between runs of S₂ and S₁ steps divided by S₂ − S₁, so session set-up is not counted.
  * Then stylise throughput: the shipped style network on a 256 px image (and a 255 px one, which
  * pads and crops) through `Stylizer`, against one plain onnxruntime run of the same network.
- * Run: npm run bench:synthesis [-- --quick]
+ * Run: npm run bench:synthesis [-- --quick] [-- --stylise-only]
  */
 import { join } from 'node:path';
 import { modelsDir } from '../src/cli/common.js';
@@ -32,6 +32,7 @@ import { resnet } from '../src/zoo/families.js';
 import { interleavedRatios, medianMs } from './timing.js';
 
 const quick = process.argv.includes('--quick');
+const styliseOnly = process.argv.includes('--stylise-only');
 const shipped = (name: string) => {
   const model = readModelFile(join(modelsDir(), `${name}.onnx`));
   return { model: new ConvlensModel(model, nodeBackend()), p: readCard(model)!.preprocessing };
@@ -111,7 +112,7 @@ const cases: Case[] = [
 ];
 
 const rows: string[][] = [];
-for (const c of quick ? cases.slice(0, 3) : cases) {
+for (const c of styliseOnly ? [] : quick ? cases.slice(0, 3) : cases) {
   const terms = await c.terms();
   const [h, w] = c.size;
   const ch = c.p.channels;
@@ -140,8 +141,9 @@ for (const c of quick ? cases.slice(0, 3) : cases) {
 }
 const header = ['case', 'forward+backward ms', 'step ms', 'step / pass'];
 const widths = header.map((hd, k) => Math.max(hd.length, ...rows.map((r) => r[k].length)));
-for (const r of [header, ...rows])
-  console.log(r.map((v, k) => (k === 0 ? v.padEnd(widths[k]) : v.padStart(widths[k]))).join('  '));
+if (!styliseOnly)
+  for (const r of [header, ...rows])
+    console.log(r.map((v, k) => (k === 0 ? v.padEnd(widths[k]) : v.padStart(widths[k]))).join('  '));
 await Promise.all([digits, shapes, random, res].map((m) => m.model.release()));
 
 // Stylise throughput against one plain forward pass of the same network.

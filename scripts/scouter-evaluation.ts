@@ -123,8 +123,12 @@ for (const r of rows) console.log(r);
   const { test } = await loadDatasetSplits('shapes', p);
   const indices = [0, 1, 2, 3, 4, 5];
   const { input, labels } = batchTensor(test, indices, p);
-  const sc = await explain(new Explainer(s.model, input), { methods: ['scouter'] });
-  const gc = await explain(new Explainer(b.model, input, { logits: b.card.tensors?.logits, features: b.card.tensors?.features }), { methods: ['gradcam'] });
+  const sc = await explain(new Explainer(s.model, input, { classes: s.card.classes }), { methods: ['scouter'] });
+  const gc = await explain(new Explainer(b.model, input, {
+      logits: b.card.tensors?.logits,
+      features: b.card.tensors?.features,
+      classes: b.card.classes,
+    }), { methods: ['gradcam'] });
   const figureRows: GridRow[] = [];
   for (const [label, r] of [['SCOUTER+', sc], ['Grad-CAM (shapes-gap)', gc]] as const)
     figureRows.push({
@@ -143,7 +147,8 @@ for (const r of rows) console.log(r);
   const p = s.card.preprocessing;
   const { test } = await loadDatasetSplits('mnist', p);
   const figureRows: GridRow[] = [];
-  for (const index of [0, 1, 2, 3]) {
+  // Five test digits of different classes (the split is ordered by class).
+  for (const index of [250, 650, 1050, 1450, 1850]) {
     const { input } = batchTensor(test, [index], p);
     const ex = new Explainer(s.model, input);
     const logits = (await ex.activations(s.card.tensors!.logits!)).data as Float32Array;
@@ -154,7 +159,11 @@ for (const r of rows) console.log(r);
       const r = await explain(new Explainer(s.model, input), { methods: ['scouter'], target: { kind: 'classes', indices: [c] } });
       const item = test.get(index);
       cells.push({
-        image: renderAttribution(r.maps[0], 0, planarImage(item.image, 0, test.channels, test.height, test.width), { displaySize: 112 }).image,
+        image: renderAttribution(r.maps[0], 0, planarImage(item.image, 0, test.channels, test.height, test.width), {
+          displaySize: 112,
+          // No box: the map's shape is the point here.
+          boxThreshold: 2,
+        }).image,
         caption: c === order[0] ? `${c}: predicted` : `why not ${c}`,
       });
     }

@@ -22,7 +22,16 @@ import type { TrainProgress } from '../train/trainer.js';
 import { smallFamilies } from '../zoo/families.js';
 
 export const ZOO = 'zoo:';
-export const SHIPPED_MODELS = ['digits-gap', 'shapes-gap', 'shapes-vgg', 'photo-styles'] as const;
+export const SHIPPED_MODELS = [
+  'digits-gap',
+  'shapes-gap',
+  'shapes-vgg',
+  'photo-styles',
+  'digits-scouter+',
+  'digits-scouter-',
+  'shapes-scouter+',
+  'shapes-scouter-',
+] as const;
 
 /** The package's models/ folder (found upward from this file, for both src/ under tsx and dist/). */
 export function modelsDir(): string {

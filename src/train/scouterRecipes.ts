@@ -1,8 +1,12 @@
 /**
  * Recipes for the shipped SCOUTER models, so `convlens scouter train --recipe NAME` reproduces each
  * one in models/: the shipped GAP classifier as the frozen backbone, its last feature map, and the
- * head's settings (Li et al. 2021's MNIST settings: one slot per class and area weight 1 for
- * SCOUTER+, two slots per class and area weight 1.5 for SCOUTER−).
+ * head's settings. Slots and area weights follow Li et al. 2021's MNIST settings (one slot and
+ * weight 1 for SCOUTER+, two slots and weight 1.5 for SCOUTER−) except shapes-scouter+'s weight.
+ * A class score sums over every position of the feature map, and shapes' map has 256 positions to
+ * the digits' 49: at weight 1 its attention spread over most of the image (mean 0.48, 8.5% of its
+ * energy on the objects, pointing game 0.59); at 20 it closes on the objects (25% and 0.75) for
+ * 1 point of accuracy. shapes-scouter− keeps 1.5: at 30 its accuracy fell from 96.6% to 81.3%.
  */
 export interface ScouterRecipe {
   name: string;
@@ -32,8 +36,8 @@ const base = {
   fineTune: 0,
   seed: 0,
 };
-const positive = { lambda: 1 as const, slotsPerClass: 1, areaWeight: 1 };
-const negative = { lambda: -1 as const, slotsPerClass: 2, areaWeight: 1.5 };
+const positive = { lambda: 1 as const, slotsPerClass: 1 };
+const negative = { lambda: -1 as const, slotsPerClass: 2 };
 
 export const SCOUTER_RECIPES: ScouterRecipe[] = [
   {
@@ -43,6 +47,7 @@ export const SCOUTER_RECIPES: ScouterRecipe[] = [
     dataset: 'mnist',
     ...base,
     ...positive,
+    areaWeight: 1,
   },
   {
     name: 'digits-scouter-',
@@ -51,6 +56,7 @@ export const SCOUTER_RECIPES: ScouterRecipe[] = [
     dataset: 'mnist',
     ...base,
     ...negative,
+    areaWeight: 1.5,
   },
   {
     name: 'shapes-scouter+',
@@ -59,6 +65,7 @@ export const SCOUTER_RECIPES: ScouterRecipe[] = [
     dataset: 'shapes',
     ...base,
     ...positive,
+    areaWeight: 20,
   },
   {
     name: 'shapes-scouter-',
@@ -67,6 +74,7 @@ export const SCOUTER_RECIPES: ScouterRecipe[] = [
     dataset: 'shapes',
     ...base,
     ...negative,
+    areaWeight: 1.5,
   },
 ];
 
