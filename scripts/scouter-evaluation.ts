@@ -162,13 +162,13 @@ for (const r of rows) console.log(r);
         image: renderAttribution(r.maps[0], 0, planarImage(item.image, 0, test.channels, test.height, test.width), {
           displaySize: 112,
           // No box: the map's shape is the point here.
-          boxThreshold: 2,
+          box: false,
         }).image,
         caption: c === order[0] ? `${c}: predicted` : `why not ${c}`,
       });
     }
     figureRows.push({ label: `a ${test.get(index).label}`, cells });
   }
-  writeFileSync(join(figures, 'scouter-why-not.png'), await gridPng(figureRows, { cell: 112, title: 'digits-scouter−: the evidence against each class; the predicted class has the least' }));
+  writeFileSync(join(figures, 'scouter-why-not.png'), await gridPng(figureRows, { cell: 112, title: 'digits-scouter−: the evidence against each class (each map scaled to its own maximum); the predicted class has the least' }));
   await s.model.release();
 }

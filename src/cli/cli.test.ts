@@ -8,7 +8,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readCard, writeCard } from '../data/card.js';
@@ -167,9 +167,9 @@ describe('convlens CLI', () => {
       '--quiet',
     );
     expect(e.code, e.err).toBe(0);
-    const files = readdirSync(out);
-    expect(files).toContain('sample.scouter.png');
-    const record = JSON.parse(readFileSync(join(out, 'sample.json'), 'utf8'));
+    const stem = basename(image, extname(image));
+    expect(readdirSync(out)).toContain(`${stem}.scouter.png`);
+    const record = JSON.parse(readFileSync(join(out, `${stem}.json`), 'utf8'));
     // The map is the attention itself, at the feature map's 4×4.
     expect(record.explanations[0].methods.scouter.shape).toEqual([4, 4]);
 

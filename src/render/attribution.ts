@@ -21,6 +21,8 @@ export interface RenderOptions {
   boxThreshold?: number;
   /** Per-method thresholds calibrated for the model (its card's); else 0.2 for CAM, 0.15 otherwise. */
   boxThresholds?: Record<string, number>;
+  /** Draw the localisation box on layer-resolution maps (default true). */
+  box?: boolean;
 }
 
 const SIGNED = new Set(['ig', 'occlusion']);
@@ -66,7 +68,7 @@ export function renderAttribution(
     : map.resolution === 'input'
       ? overlay(greyscale(big, 0.45), v, colormap(options.colormap ?? 'inferno'), 1, true)
       : overlay(big, v, colormap(options.colormap ?? 'jet'), options.alpha ?? 0.5);
-  if (map.resolution !== 'layer') return { image };
+  if (map.resolution !== 'layer' || options.box === false) return { image };
   const [, , h, w] = map.dims;
   const threshold = options.boxThreshold ?? boxThresholdFor(map.method, options.boxThresholds);
   const box = camBox(map.data.subarray(index * h * w, (index + 1) * h * w), h, w, height, width, threshold);
