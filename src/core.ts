@@ -92,6 +92,7 @@ export {
   type ThresholdScore,
 } from './methods/attribution/localizationEval.js';
 export { BOX_THRESHOLDS, type Box, boxIoU, boxThresholdFor, camBox } from './methods/attribution/localize.js';
+export { scouterOf } from './methods/attribution/scouter.js';
 export {
   BETTER as FAITHFULNESS_DIRECTIONS,
   type ChannelReduction,
@@ -283,6 +284,14 @@ export { reinitialized, type WeightedLayer, weightedLayers } from './train/initi
 export { Adam, cosineSchedule, type Optimizer, Sgd } from './train/optimizers.js';
 export { findRecipe, RECIPES, type Recipe } from './train/recipes.js';
 export { appendGapHead, checkFeatureMap, lastConvParameters } from './train/retrofit.js';
+export {
+  appendScouterHead,
+  SCOUTER_TENSORS,
+  type ScouterHead,
+  type ScouterOptions,
+  sinePositionalEncoding,
+} from './train/scouter.js';
+export { findScouterRecipe, SCOUTER_RECIPES, type ScouterRecipe } from './train/scouterRecipes.js';
 export {
   conditionalInstanceNorm,
   STYLE_NETWORK_TENSORS,

@@ -14,3 +14,4 @@ export { type LoadOptions, loadModel, readModelFile, writeModelFile } from './no
 export { encodePng, gridPng } from './render/node.js';
 export { nodeBackend } from './runtime/node.js';
 export { recipeJob, runTrainJob, type TrainJob } from './train/node.js';
+export { runScouterJob, type ScouterJob, type ScouterJobResult } from './train/scouterJob.js';

@@ -57,6 +57,11 @@ export const SCOUTER_TENSORS = {
  * The DETR-style 2-D sine positional encoding [1, d, h, w] (no normalisation; positions count from
  * 1): the first d/2 channels encode the row, the rest the column, as sin/cos pairs at frequencies
  * 10000^(−2⌊i/2⌋/(d/2)).
+ *
+ * @example
+ * ```ts
+ * sinePositionalEncoding(64, 16, 16); // Float32Array of 64·16·16, the head's PE constant
+ * ```
  */
 export function sinePositionalEncoding(d: number, h: number, w: number): Float32Array {
   const half = d / 2;

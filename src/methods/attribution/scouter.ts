@@ -9,7 +9,11 @@ import type { Model } from '../../onnx/model.js';
 import type { AttributionMethod } from './method.js';
 import type { MethodRun } from './pipeline.js';
 
-/** The SCOUTER part of a model's card, or undefined for any other model. */
+/**
+ * The SCOUTER part of a model's card, or undefined for any other model.
+ * @example
+ * scouterOf(readModelFile('models/shapes-scouter+.onnx'))?.lambda; // 1
+ */
 export function scouterOf(model: Model): ScouterCard | undefined {
   return readCard(model)?.scouter;
 }

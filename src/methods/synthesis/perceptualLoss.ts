@@ -56,7 +56,11 @@ export const PERCEPTUAL = {
 
 export const DEFAULT_PERCEPTUAL_WEIGHTS = { contentWeight: 1, styleWeight: 10, tvWeight: 0.1 } as const;
 
-/** Check the loss network's layers: they exist and are spatial maps. */
+/**
+ * Check the loss network's layers: they exist and are spatial maps; throws naming the first bad one.
+ * @example
+ * await checkLossLayers(lossNet, p, { contentLayer: 'rf7', styleLayers: ['rf3', 'rf5'] });
+ */
 export async function checkLossLayers(model: ConvlensModel, p: Preprocessing, spec: PerceptualLossSpec) {
   const known = await model.layers([1, p.channels, ...p.size]);
   const names = known.map((l) => l.tensor);
