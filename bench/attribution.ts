@@ -4,7 +4,7 @@
  * pass measured in the same run; then occlusion and Score-CAM throughput (rows per second) as a
  * fraction of plain batched-forward throughput at the same batch size (goal ≥ 0.9), explaining one
  * image per call and, on the shipped models, 8 images per call.
- * Run: npm run bench:attribution [-- --threads N] [-- --quick] [-- --only methods|throughput]
+ * Run: npm run bench:attribution [-- --threads N] [-- --quick] [-- --only methods|throughput] [-- --case NAME]
  */
 import { Random } from '../src/maths/random.js';
 import { Explainer, explain, METHOD_NAMES } from '../src/methods/attribution/index.js';
@@ -24,6 +24,8 @@ const onlyArg = process.argv.indexOf('--only');
 const only = onlyArg > 0 ? process.argv[onlyArg + 1] : undefined;
 if (only !== undefined && only !== 'methods' && only !== 'throughput')
   throw new Error(`--only takes methods or throughput, got "${only}"`);
+const caseArg = process.argv.indexOf('--case');
+const onlyCase = caseArg > 0 ? process.argv[caseArg + 1] : undefined;
 const BATCH = 32;
 const BATCH_IMAGES = 8;
 
@@ -42,7 +44,9 @@ const cases: { name: string; model: Model; logits?: string; features?: string; s
 
 const rows: string[][] = [];
 const throughput: string[][] = [];
-for (const c of cases) {
+if (onlyCase !== undefined && !cases.some((c) => c.name === onlyCase))
+  throw new Error(`--case "${onlyCase}" is not one of ${cases.map((c) => c.name).join(', ')}`);
+for (const c of cases.filter((k) => onlyCase === undefined || k.name === onlyCase)) {
   const m = new ConvlensModel(c.model, nodeBackend(), { threads });
   const rng = new Random(1);
   const x = float32(rng.normals(c.shape.reduce((a, b) => a * b, 1)), c.shape);

@@ -92,8 +92,13 @@ export async function explain(explainer: Explainer, request: ExplainRequest): Pr
   const needsLayer = methods.some((m) => m.needsLayer);
   const layer = needsLayer ? await explainer.resolveLayer(request.layer) : request.layer;
   if (!needsLayer && layer !== undefined) await explainer.resolveLayer(layer);
-  // The prediction and the layer's maps (which most layer methods read) in one forward pass.
-  if (needsLayer) await explainer.prefetch([explainer.logits, layer!]);
+  // The prediction and the tensors the methods read (the layer's maps, SCOUTER's attention) in
+  // one forward pass.
+  const attention = methods.some((m) => m.name === 'scouter')
+    ? scouterOf(explainer.model.model)?.attention
+    : undefined;
+  const read = [...(needsLayer ? [layer!] : []), ...(attention ? [attention] : [])];
+  if (read.length > 0) await explainer.prefetch([explainer.logits, ...read]);
   const target = await explainer.bind(request.target ?? { kind: 'top' });
   const skipped: Record<string, string> = {};
   const runnable = methods.filter((m) => {
