@@ -172,9 +172,10 @@ export class Explainer {
     });
   }
 
+  /** Bind a target to the batch; only the 'top' target runs the forward pass that finds the prediction. */
   async bind(target: Target): Promise<BoundTarget> {
     const layers = await this.layers();
-    const predicted = await this.predicted();
+    const predicted = target.kind === 'top' ? await this.predicted() : undefined;
     const dimsOf = (tensor: string) => {
       const l = layers.find((x) => x.tensor === tensor);
       if (!l)
@@ -186,7 +187,7 @@ export class Explainer {
         );
       return l.shape;
     };
-    return bindTarget(target, { logits: this.logits, classes: this.classes, predicted, dimsOf });
+    return bindTarget(target, { n: this.n, logits: this.logits, classes: this.classes, predicted, dimsOf });
   }
 
   /**

@@ -80,19 +80,23 @@ export interface BoundTarget {
 }
 
 /**
- * Bind a target to a batch: `predicted` gives the top-1 class per sample, `logits` the classifier
- * tensor and `dims` the shape (batch 1) of the targeted tensor.
+ * Bind a target to a batch of `n` samples: `predicted` gives the top-1 class per sample (needed by
+ * the 'top' target only), `logits` the classifier tensor and `dims` the shape (batch 1) of the
+ * targeted tensor.
  */
 export function bindTarget(
   target: Target,
   options: {
+    n: number;
     logits: string;
     classes: readonly string[];
-    predicted: readonly number[];
+    predicted?: readonly number[];
     dimsOf: (tensor: string) => number[];
   },
 ): BoundTarget {
-  const n = options.predicted.length;
+  const n = options.n;
+  if (target.kind === 'top' && options.predicted?.length !== n)
+    throw new Error(`the 'top' target needs the predicted class of each of the ${n} samples`);
   const className = (c: number) =>
     options.classes[c] !== undefined ? `class ${c} (${options.classes[c]})` : `class ${c}`;
   if (target.kind === 'top' || target.kind === 'class' || target.kind === 'classes') {
@@ -102,7 +106,7 @@ export function bindTarget(
       throw new Error(`target: ${target.indices.length} classes given for ${n} samples`);
     const classes =
       target.kind === 'top'
-        ? [...options.predicted]
+        ? [...options.predicted!]
         : target.kind === 'classes'
           ? [...target.indices]
           : new Array<number>(n).fill(target.index);
