@@ -185,24 +185,10 @@ export async function runRetrofit(job: RetrofitJob): Promise<RetrofitResult> {
   await original.release();
 
   const head = appendGapHead(original.model, job.layer, channels, classes.length);
-  const trainable = [
-    head.weight,
-    head.bias,
-    ...(job.fineTune > 0 ? lastConvParameters(head.model, job.layer, job.fineTune) : []),
-  ];
-  const result = await train(
-    head.model,
+  const { result, trainable } = await trainHead(
+    { model: head.model, logits: head.logits, params: [head.weight, head.bias] },
     splits.train,
-    {
-      preprocessing: p,
-      logits: head.logits,
-      epochs: job.epochs,
-      batchSize: job.batchSize,
-      optimizer: { type: 'adam', lr: job.lr, weightDecay: 0 },
-      trainable,
-      seed: 0,
-      onProgress: job.onProgress,
-    },
+    { ...job, preprocessing: p, seed: 0 },
     backend,
   );
   const tensors = { input: result.model.graph.inputs[0].name, logits: head.logits, features: head.features };
@@ -238,6 +224,55 @@ export async function runRetrofit(job: RetrofitJob): Promise<RetrofitResult> {
     backend,
   );
   return { before, after, channels, classes, trainable };
+}
+
+/** How a new head on a backbone's feature map trains (CAM retrofit, SCOUTER). */
+export interface HeadTraining {
+  preprocessing: Preprocessing;
+  /** The feature map the head reads; `fineTune` convs before it train too. */
+  layer: string;
+  fineTune: number;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  seed: number;
+  warmupSteps?: number;
+  auxiliary?: TrainOptions['auxiliary'];
+  onProgress?: TrainOptions['onProgress'];
+}
+
+/**
+ * Train a head's parameters (and the last `fineTune` convs before its feature map) with Adam,
+ * the backbone otherwise frozen.
+ */
+export async function trainHead(
+  head: { model: Model; logits: string; params: string[] },
+  data: Dataset,
+  o: HeadTraining,
+  backend: InferenceBackend,
+): Promise<{ result: TrainResult; trainable: string[] }> {
+  const trainable = [
+    ...head.params,
+    ...(o.fineTune > 0 ? lastConvParameters(head.model, o.layer, o.fineTune) : []),
+  ];
+  const result = await train(
+    head.model,
+    data,
+    {
+      preprocessing: o.preprocessing,
+      logits: head.logits,
+      epochs: o.epochs,
+      batchSize: o.batchSize,
+      optimizer: { type: 'adam', lr: o.lr, weightDecay: 0 },
+      warmupSteps: o.warmupSteps,
+      trainable,
+      auxiliary: o.auxiliary,
+      seed: o.seed,
+      onProgress: o.onProgress,
+    },
+    backend,
+  );
+  return { result, trainable };
 }
 
 export interface CalibrationJob {

@@ -13,10 +13,10 @@ import { ConvlensModel } from '../runtime/model.js';
 import { nodeBackend } from '../runtime/node.js';
 import type { Evaluation } from './evaluate.js';
 import { evaluate } from './evaluate.js';
-import { testAndWrite } from './node.js';
-import { checkFeatureMap, lastConvParameters } from './retrofit.js';
+import { testAndWrite, trainHead } from './node.js';
+import { checkFeatureMap } from './retrofit.js';
 import { appendScouterHead } from './scouter.js';
-import { type TrainOptions, train } from './trainer.js';
+import type { TrainOptions } from './trainer.js';
 
 export interface ScouterJob {
   backbone: Model;
@@ -89,26 +89,16 @@ export async function runScouterJob(job: ScouterJob): Promise<ScouterJobResult> 
     iterations: job.iterations,
     seed: job.seed,
   });
-  const trainable = [
-    ...head.params,
-    ...(job.fineTune > 0 ? lastConvParameters(head.model, job.layer, job.fineTune) : []),
-  ];
-  const result = await train(
-    head.model,
+  const { result } = await trainHead(
+    { model: head.model, logits: head.logits, params: head.params },
     splits.train,
     {
+      ...job,
       preprocessing: p,
-      logits: head.logits,
-      epochs: job.epochs,
-      batchSize: job.batchSize,
-      optimizer: { type: 'adam', lr: job.lr, weightDecay: 0 },
       // The untrained head's scores are sums over every position, far from logits' usual scale:
       // a warm-up keeps the first steps from saturating the attention.
       warmupSteps: 100,
-      trainable,
       auxiliary: [{ tensor: head.area, weight: job.areaWeight }],
-      seed: job.seed,
-      onProgress: job.onProgress,
     },
     backend,
   );
