@@ -84,17 +84,30 @@ export function validateCard(card: ModelCard, source = 'model card'): ModelCard 
   return card;
 }
 
-/** The card stored in a model, or undefined when it has none. */
-export function readCard(model: Model): ModelCard | undefined {
-  const text = model.metadata?.[CARD_KEY];
+/**
+ * The JSON stored in a model's metadata under `key`, checked by `validate`; undefined when absent.
+ * @example
+ * readMetadataJson(model, CARD_KEY, validateCard); // the model card
+ */
+export function readMetadataJson<T>(
+  model: Model,
+  key: string,
+  validate: (value: T, source: string) => T,
+): T | undefined {
+  const text = model.metadata?.[key];
   if (text === undefined) return undefined;
-  let parsed: ModelCard;
+  let parsed: T;
   try {
     parsed = JSON.parse(text);
   } catch (e) {
-    throw new Error(`metadata "${CARD_KEY}" is not valid JSON: ${(e as Error).message}`);
+    throw new Error(`metadata "${key}" is not valid JSON: ${(e as Error).message}`);
   }
-  return validateCard(parsed, `metadata "${CARD_KEY}"`);
+  return validate(parsed, `metadata "${key}"`);
+}
+
+/** The card stored in a model, or undefined when it has none. */
+export function readCard(model: Model): ModelCard | undefined {
+  return readMetadataJson(model, CARD_KEY, validateCard);
 }
 
 /** Store a card in a model's metadata (in place). */

@@ -4,6 +4,7 @@
  * name the styles and a reader can reproduce the network.
  */
 import type { Model } from '../onnx/model.js';
+import { readMetadataJson } from './card.js';
 
 export const STYLE_CARD_KEY = 'convlens.style';
 
@@ -41,15 +42,7 @@ export function validateStyleCard(card: StyleCard, source = 'style card'): Style
  * readStyleCard(readModelFile('models/photo-styles.onnx'))?.styles.map((s) => s.name); // ['flower', 'coffee', 'brick']
  */
 export function readStyleCard(model: Model): StyleCard | undefined {
-  const text = model.metadata?.[STYLE_CARD_KEY];
-  if (text === undefined) return undefined;
-  let parsed: StyleCard;
-  try {
-    parsed = JSON.parse(text);
-  } catch (e) {
-    throw new Error(`metadata "${STYLE_CARD_KEY}" is not valid JSON: ${(e as Error).message}`);
-  }
-  return validateStyleCard(parsed, `metadata "${STYLE_CARD_KEY}"`);
+  return readMetadataJson(model, STYLE_CARD_KEY, validateStyleCard);
 }
 
 /** A copy of the model carrying `card` in its metadata. */
