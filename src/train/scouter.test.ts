@@ -161,6 +161,40 @@ describe('the SCOUTER head', () => {
     expect(maxError(out[h.attention].data as Float32Array, ref.maps)).toBeLessThan(1e-4);
   });
 
+  it('with hand-set weights, attends exactly one region and scores the evidence in it', async () => {
+    // Channel 0 of the features is M on a region R and 0 elsewhere. The keys are ±1 (in R / not
+    // in R) up to the positional encoding's M-fold smaller share; slot 0 = (β, 0) and slot 1 =
+    // (β/2, 0) give each row the sign of the keys and a total of 1.5 rows, so the normalised logits
+    // are ±1.5·β/√2 = ±150: attention 1 on R and 0 elsewhere. Class 0's score is then
+    // Σ_{p ∈ R} mean_d x(p) = |R|·M/2.
+    const M = 1000;
+    const region = new Set([0, 1, 5, 6, 11, 17]);
+    const h = appendScouterHead(identityBackbone(), 'features', C, [H, W], {
+      classes: 2,
+      lambda: 1,
+      hidden: 2,
+      iterations: 1,
+    });
+    const beta = 100 * Math.SQRT2;
+    const set = (suffix: string, values: number[], dims: number[]) =>
+      h.model.graph.initializers.set(h.params.find((p) => p.endsWith(suffix))!, float32(values, dims));
+    set('proj_w', [1, 0, 0, 0, 0, 0], [2, C, 1, 1]);
+    set('proj_b', [0, 0], [2]);
+    set('to_k_w', [2 / M, 0, 0, 0], [2, 2]);
+    set('to_k_b', [-1, 0], [2]);
+    set('slots', [beta, 0, beta / 2, 0], [1, 2, 2]);
+    const f = new Float32Array(C * H * W);
+    for (const p of region) f[p] = M;
+    const out = await (await load(h.model)).run(float32(f, [1, C, H, W]), {
+      outputs: [h.logits, h.attention],
+    });
+    const map = (out[h.attention].data as Float32Array).subarray(0, H * W);
+    map.forEach((v, p) => {
+      expect(v, `position ${p}`).toBeCloseTo(region.has(p) ? 1 : 0, 6);
+    });
+    expect((out[h.logits].data as Float32Array)[0]).toBeCloseTo((region.size * M) / 2, 2);
+  });
+
   it('scores a class by the evidence its slot attends to, and λ = −1 flips the sign', async () => {
     const plus = head({ lambda: 1, iterations: 1 });
     const minus = head({ lambda: -1, iterations: 1 });
