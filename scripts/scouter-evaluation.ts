@@ -14,7 +14,7 @@
 import { join } from 'node:path';
 import { modelsDir } from '../src/cli/common.js';
 import { readCard } from '../src/data/card.js';
-import type { Dataset } from '../src/data/dataset.js';
+import { classMask, type Dataset } from '../src/data/dataset.js';
 import { loadDatasetSplits } from '../src/data/node.js';
 import { batchTensor, type Preprocessing } from '../src/data/preprocess.js';
 import { Explainer, explain } from '../src/methods/attribution/index.js';
@@ -71,12 +71,7 @@ async function maskPrecision(m: ConvlensModel, p: Preprocessing, data: Dataset, 
       target: { kind: 'classes', indices: Array.from(labels) },
     });
     const planes = relevancePlanes(r.maps[0].data, r.maps[0].dims, data.height, data.width);
-    const masks = indices.map((index, k) => {
-      const mask = new Uint8Array(data.height * data.width);
-      for (const o of data.get(index).objects ?? [])
-        if (o.classIndex === labels[k] && o.mask) o.mask.forEach((v, i) => { if (v) mask[i] = 1; });
-      return mask;
-    });
+    const masks = indices.map((index) => classMask(data.get(index)));
     const g = pointingGame(planes, masks);
     energy += g.meanEnergy * g.scored;
     scored += g.scored;

@@ -1,6 +1,5 @@
 /** `convlens dream`, `invert`, `texture` and `style`: images made from a network's features. */
 
-import { basename, extname } from 'node:path';
 import type { Command } from 'commander';
 import type { ModelCard } from '../data/card.js';
 import { decodeImageFit } from '../data/node.js';
@@ -29,11 +28,11 @@ import {
   writeAll,
 } from './common.js';
 import { inputsFrom } from './explain.js';
-import { fileSlug } from './inspect.js';
+import { fileSlug, fileStem } from './inspect.js';
 import { openModel } from './runtime.js';
 import { planarImage, type SynthesisFlags, synthesisOptions, withSynthesisFlags } from './synthesis.js';
 
-interface FeatureModelFlags extends CardFlags {
+export interface FeatureModelFlags extends CardFlags {
   model: string;
   randomFeatures?: boolean;
   rfSizes: number[];
@@ -41,7 +40,7 @@ interface FeatureModelFlags extends CardFlags {
   seed: number;
 }
 
-interface FeatureModel {
+export interface FeatureModel {
   model: ConvlensModel;
   card: ModelCard;
   /** Spatial ReLU layers in order: the default layers for Gram and inversion terms. */
@@ -50,7 +49,7 @@ interface FeatureModel {
 }
 
 /** The feature network: a model file or shipped name, or a random multi-scale one. */
-async function featureModel(flags: FeatureModelFlags): Promise<FeatureModel> {
+export async function featureModel(flags: FeatureModelFlags): Promise<FeatureModel> {
   if (flags.randomFeatures) {
     const net = randomFeatureNetwork({
       channels: flags.channels === '1' ? 1 : 3,
@@ -111,8 +110,6 @@ const cellFor = (size: readonly [number, number], side: number) => ({
   cell: Math.round((side * size[1]) / Math.max(...size)),
   cellHeight: Math.round((side * size[0]) / Math.max(...size)),
 });
-
-const stem = (file: string) => fileSlug(basename(file, extname(file)));
 
 const traceOf = (r: SynthesisResult) =>
   r.trace.map((t) => ({ step: t.step, objective: t.objective, terms: t.terms }));
@@ -213,7 +210,7 @@ export function addImageSynthesisCommands(program: Command): void {
             }),
         });
         bar.stop();
-        const name = stem(flags.image);
+        const name = fileStem(flags.image);
         const [h, w] = source.size;
         const image = planarImage(r.pixels, 0, p.channels, h, w);
         const files = new Map<string, Uint8Array | string>();
@@ -439,7 +436,7 @@ export function addImageSynthesisCommands(program: Command): void {
           onStep: bar.onStep,
         });
         bar.stop();
-        const name = `${stem(flags.image)}.texture`;
+        const name = `${fileStem(flags.image)}.texture`;
         const files = new Map<string, Uint8Array | string>();
         const image = await addResultFiles(files, name, r);
         files.set(
@@ -574,7 +571,7 @@ export function addImageSynthesisCommands(program: Command): void {
           onStep: bar.onStep,
         });
         bar.stop();
-        const name = `${stem(flags.content)}.${stem(flags.style)}.style`;
+        const name = `${fileStem(flags.content)}.${fileStem(flags.style)}.style`;
         const files = new Map<string, Uint8Array | string>();
         const image = await addResultFiles(files, name, r);
         files.set(

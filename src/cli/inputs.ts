@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import type { ModelCard } from '../data/card.js';
-import type { Sample } from '../data/dataset.js';
+import { classMask, type Sample } from '../data/dataset.js';
 import { decodeImage, loadDatasetSplits } from '../data/node.js';
 import { decodeNpy } from '../data/npy.js';
 import { normalizeInto } from '../data/preprocess.js';
@@ -145,12 +145,6 @@ export async function datasetInputs(spec: string, card: ModelCard, count: number
     images: samples.map((s) => rgbFromPlanar(s.image, test.channels, test.height, test.width)),
     labels: samples.map((s) => s.label),
     boxes: samples.map((s) => s.objects?.[0]?.box),
-    masks: samples.map((s) => {
-      const own = s.objects?.filter((o) => o.classIndex === s.label) ?? [];
-      if (own.length === 0) return undefined;
-      const union = new Uint8Array(own[0].mask.length);
-      for (const o of own) for (let j = 0; j < union.length; j++) union[j] |= o.mask[j];
-      return union;
-    }),
+    masks: samples.map(classMask),
   };
 }

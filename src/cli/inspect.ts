@@ -27,6 +27,9 @@ import { openModel } from './runtime.js';
 /** A tensor name made safe for a file name. */
 export const fileSlug = (s: string) => s.replace(/[^A-Za-z0-9_.-]+/g, '_');
 
+/** A file's name without folder and extension, made safe for a file name: `a/b/my cat.png` → `my_cat`. */
+export const fileStem = (file: string): string => fileSlug(basename(file, extname(file)));
+
 /**
  * An explainer over one blank input at the card's size: enough to list layers, their shapes and the
  * default feature map without touching data.

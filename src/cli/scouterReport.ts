@@ -22,11 +22,13 @@ export async function scouterRunnerUps(
   const panels: ReportMethod[][] = inputs.stems.map(() => []);
   if (lambda === undefined) return panels;
   const method = findMethod('scouter');
+  // One explainer for both ranks: the attention of every class comes from one forward pass.
+  const explainer = new Explainer(m, inputs.input, { logits: card.tensors?.logits });
   for (const rank of [1, 2]) {
     if (outcome.top.some((top) => top.length <= rank)) continue;
     const indices = outcome.top.map((top) => top[rank].index);
     const started = performance.now();
-    const r = await explain(new Explainer(m, inputs.input, { logits: card.tensors?.logits }), {
+    const r = await explain(explainer, {
       methods: ['scouter'],
       target: { kind: 'classes', indices },
     });

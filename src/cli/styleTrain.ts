@@ -4,7 +4,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { type Command, Option } from 'commander';
-import { decodeImageFit, IMAGE_EXTENSIONS } from '../data/node.js';
+import { decodeImageFit, IMAGE_EXTENSIONS, isImageFile } from '../data/node.js';
 import type { Preprocessing } from '../data/preprocess.js';
 import { type StyleCard, withStyleCard } from '../data/styleCard.js';
 import {
@@ -12,30 +12,19 @@ import {
   DEFAULT_PERCEPTUAL_WEIGHTS,
   type PerceptualLossSpec,
 } from '../methods/synthesis/perceptualLoss.js';
-import { randomFeatureNetwork } from '../methods/synthesis/randomFeatures.js';
 import type { SourceImage } from '../methods/synthesis/texture.js';
 import { writeModelFile } from '../node.js';
 import type { ConvlensModel } from '../runtime/model.js';
 import { nodeBackend } from '../runtime/node.js';
 import { findStyleRecipe, STYLE_RECIPES } from '../train/styleRecipes.js';
 import { trainStyleNetwork } from '../train/styleTraining.js';
-import {
-  cardFor,
-  modelsDir,
-  parseNonNegativeInt,
-  parseNumbers,
-  parsePositive,
-  parsePositiveInt,
-  resolveModel,
-} from './common.js';
-import { fileSlug } from './inspect.js';
-import { cliSessionOptions, openModel } from './runtime.js';
+import { modelsDir, parseNonNegativeInt, parseNumbers, parsePositive, parsePositiveInt } from './common.js';
+import { featureModel } from './imageSynthesis.js';
+import { fileStem } from './inspect.js';
+import { cliSessionOptions } from './runtime.js';
 
 /** The bundled photos: the default content of `style train` and the recipes' images. */
 export const photosDir = () => join(dirname(modelsDir()), 'assets', 'photos');
-
-export const stem = (file: string) => fileSlug(basename(file, extname(file)));
-const isImage = (file: string) => IMAGE_EXTENSIONS.includes(extname(file).toLowerCase());
 
 /** Image files from files and folders (a folder's images, not its subfolders'), sorted per folder. */
 export function imageFiles(paths: readonly string[], flag: string): string[] {
@@ -44,7 +33,7 @@ export function imageFiles(paths: readonly string[], flag: string): string[] {
     if (!existsSync(p)) throw new Error(`${flag}: "${p}" does not exist`);
     if (statSync(p).isDirectory()) {
       const found = readdirSync(p)
-        .filter((f) => !f.startsWith('.') && isImage(f))
+        .filter((f) => !f.startsWith('.') && isImageFile(f))
         .sort()
         .map((f) => join(p, f));
       if (found.length === 0)
@@ -110,36 +99,27 @@ async function lossNetwork(
 ): Promise<LossNetwork> {
   if (flags.lossModel && flags.randomFeatures)
     throw new Error('give --loss-model or --random-features, not both');
-  if (!flags.lossModel) {
-    const net = randomFeatureNetwork({
-      channels: 3,
-      sizes: random.sizes,
-      filters: random.filters,
-      seed: random.seed,
-    });
-    return {
-      model: openModel(net.model),
-      preprocessing: net.preprocessing,
-      layers: net.layers,
-      description: { network: 'random-features', ...random },
-    };
-  }
-  const { model } = resolveModel(flags.lossModel);
-  const card = cardFor(model, {
+  const f = await featureModel({
+    model: flags.lossModel ?? '',
+    randomFeatures: !flags.lossModel,
+    rfSizes: random.sizes,
+    rfFilters: random.filters,
+    seed: random.seed,
     size: [size, size],
     channels: '3',
     normalize: flags.normalize,
     mean: flags.mean,
     std: flags.std,
   });
-  const m = openModel(model, card.preprocessing.layout);
-  const all = await m.layers([1, 3, size, size]);
-  const layers = all.filter((l) => l.opType === 'Relu' && l.shape.length === 4).map((l) => l.tensor);
+  const p = f.card.preprocessing;
   return {
-    model: m,
-    preprocessing: card.preprocessing,
-    layers,
-    description: { network: flags.lossModel, mean: card.preprocessing.mean, std: card.preprocessing.std },
+    model: f.model,
+    // openModel gave the network an NCHW input whatever its card's layout.
+    preprocessing: { ...p, layout: 'nchw' },
+    layers: f.layers,
+    description: flags.lossModel
+      ? { network: flags.lossModel, mean: p.mean, std: p.std }
+      : { network: 'random-features', ...random },
   };
 }
 
@@ -234,7 +214,7 @@ async function trainAction(flags: TrainFlags, cmd: Command): Promise<void> {
       residualBlocks: flags.blocks ?? recipe?.residualBlocks ?? 5,
       seed: flags.seed ?? recipe?.seed ?? 0,
     };
-    const styleNames = styleFiles.map(stem);
+    const styleNames = styleFiles.map(fileStem);
     const cardOf = (seconds: number, finalLoss: number | undefined, doneSteps: number): StyleCard => ({
       name: basename(out, extname(out)),
       styles: styleFiles.map((f, k) => ({ name: styleNames[k], source: basename(f) })),

@@ -8,9 +8,8 @@ import { type StyleChoice, Stylizer, styleWeights } from '../methods/synthesis/s
 import { encodePng } from '../render/node.js';
 import { nodeBackend } from '../runtime/node.js';
 import { parseNumbers, parsePositiveInt, resolveModel, writeAll } from './common.js';
-import { fileSlug } from './inspect.js';
+import { fileSlug, fileStem } from './inspect.js';
 import { cliSessionOptions } from './runtime.js';
-import { stem } from './styleTrain.js';
 import { planarImage } from './synthesis.js';
 
 /** `--style` as an index or a style name of the card. */
@@ -88,7 +87,7 @@ export function addStylizeCommand(program: Command): void {
               const t0 = performance.now();
               const y = await stylizer.stylize(image, choice);
               const ms = performance.now() - t0;
-              const name = `${stem(file)}.${fileSlug(choiceLabel(choice, names))}.png`;
+              const name = `${fileStem(file)}.${fileSlug(choiceLabel(choice, names))}.png`;
               files.set(name, await encodePng(planarImage(y.pixels, 0, 3, ...y.size)));
               results.push({
                 image: file,

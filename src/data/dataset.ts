@@ -19,6 +19,20 @@ export interface Sample {
   objects?: ObjectAnnotation[];
 }
 
+/**
+ * The union of the masks of a sample's objects of its own class (what a pointing game scores a
+ * class's map against), or undefined when it has none.
+ * @example
+ * classMask(shapesSplits().test.get(0)); // Uint8Array of H·W, 1 on the labelled objects
+ */
+export function classMask(sample: Sample): Uint8Array | undefined {
+  const own = sample.objects?.filter((o) => o.classIndex === sample.label) ?? [];
+  if (own.length === 0) return undefined;
+  const union = new Uint8Array(own[0].mask.length);
+  for (const o of own) for (let j = 0; j < union.length; j++) union[j] |= o.mask[j];
+  return union;
+}
+
 export interface Dataset {
   readonly name: string;
   readonly classes: readonly string[];

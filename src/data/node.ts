@@ -64,7 +64,8 @@ export async function decodeImage(
   return out;
 }
 
-const isImage = (name: string) => IMAGE_EXTENSIONS.includes(extname(name).toLowerCase());
+/** Whether a file name has an image extension convlens decodes. */
+export const isImageFile = (name: string): boolean => IMAGE_EXTENSIONS.includes(extname(name).toLowerCase());
 
 /** The image files and class subfolders of a folder (sorted, hidden entries skipped). */
 function listFolder(dir: string): { images: string[]; subfolders: string[] } {
@@ -73,7 +74,7 @@ function listFolder(dir: string): { images: string[]; subfolders: string[] } {
   const entries = readdirSync(dir, { withFileTypes: true }).filter((e) => !e.name.startsWith('.'));
   return {
     images: entries
-      .filter((e) => e.isFile() && isImage(e.name))
+      .filter((e) => e.isFile() && isImageFile(e.name))
       .map((e) => e.name)
       .sort(),
     subfolders: entries

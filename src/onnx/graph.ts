@@ -75,6 +75,27 @@ export function tensorNames(graph: Graph): string[] {
   return [...names];
 }
 
+/**
+ * A namer for tensors added to `graph`: `name` itself when no tensor of the graph (input,
+ * initializer, node input or output) has it, else `name_1`, `name_2`, …; each name is handed out once.
+ * @example
+ * const fresh = freshNamer(model.graph);
+ * fresh('logits'); // 'logits', or 'logits_1' when the model already has one
+ */
+export function freshNamer(graph: Graph): (name: string) => string {
+  const taken = new Set([
+    ...graph.inputs.map((v) => v.name),
+    ...graph.nodes.flatMap((n) => [...n.inputs, ...n.outputs]),
+    ...graph.initializers.keys(),
+  ]);
+  return (name) => {
+    let n = name;
+    for (let k = 1; taken.has(n); k++) n = `${name}_${k}`;
+    taken.add(n);
+    return n;
+  };
+}
+
 /** Levenshtein-nearest names, for "not found; nearest: ..." messages. */
 export function nearestNames(name: string, candidates: string[], k = 3): string[] {
   const dist = (a: string, b: string): number => {

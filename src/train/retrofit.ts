@@ -6,7 +6,7 @@
 
 import { Random } from '../maths/random.js';
 import { featureMapsOf, notAFeatureMap } from '../methods/attribution/featureMaps.js';
-import { nearestNames, producers } from '../onnx/graph.js';
+import { freshNamer, nearestNames, producers } from '../onnx/graph.js';
 import { cloneModel, type Model } from '../onnx/model.js';
 import { pruneDeadNodes } from '../onnx/static.js';
 import { float32 } from '../onnx/tensor.js';
@@ -55,13 +55,7 @@ export function appendGapHead(
   const g = m.graph;
   g.outputs = [{ name: features }];
   pruneDeadNodes(m);
-  const taken = new Set([...g.nodes.flatMap((n) => [...n.inputs, ...n.outputs]), ...g.initializers.keys()]);
-  const fresh = (name: string) => {
-    let n = name;
-    for (let k = 1; taken.has(n); k++) n = `${name}_${k}`;
-    taken.add(n);
-    return n;
-  };
+  const fresh = freshNamer(g);
   const gap = fresh('gap');
   const pooled = fresh('gap_pooled');
   const logits = fresh('logits');

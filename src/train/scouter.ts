@@ -15,7 +15,7 @@
  * reference code; training adds w · area to the cross-entropy (their "area loss", eq. 6).
  */
 import { Random } from '../maths/random.js';
-import { nearestNames } from '../onnx/graph.js';
+import { freshNamer, nearestNames, tensorNames } from '../onnx/graph.js';
 import { cloneModel, defaultOpset, type Model, type Node } from '../onnx/model.js';
 import { pruneDeadNodes } from '../onnx/static.js';
 import { float32, int64, type Tensor } from '../onnx/tensor.js';
@@ -113,17 +113,10 @@ export function appendScouterHead(
   const g = m.graph;
   g.outputs = [{ name: features }];
   pruneDeadNodes(m);
-  const taken = new Set([...g.nodes.flatMap((n) => [...n.inputs, ...n.outputs]), ...g.initializers.keys()]);
-  if (!taken.has(features))
-    throw new Error(
-      `layer "${features}" not found; nearest: ${nearestNames(features, [...taken]).join(', ')}`,
-    );
-  const fresh = (name: string) => {
-    let n = name;
-    for (let k = 1; taken.has(n); k++) n = `${name}_${k}`;
-    taken.add(n);
-    return n;
-  };
+  const names = tensorNames(g);
+  if (!names.includes(features))
+    throw new Error(`layer "${features}" not found; nearest: ${nearestNames(features, names).join(', ')}`);
+  const fresh = freshNamer(g);
   const rng = new Random(options.seed ?? 0);
   const params: string[] = [];
   const param = (name: string, t: Tensor) => {

@@ -9,7 +9,7 @@
 import { Emitter } from '../../autodiff/emitter.js';
 import { nearestNames } from '../../onnx/graph.js';
 import { cloneModel, type Model } from '../../onnx/model.js';
-import { float32 } from '../../onnx/tensor.js';
+import { float32, int64 } from '../../onnx/tensor.js';
 
 export interface ObjectiveTerm {
   /** How the term reads, e.g. "logit:7" or "gram:relu2". */
@@ -234,11 +234,25 @@ export function bindObjective(
   return { model: out, bound };
 }
 
-/** G = F Fᵀ / (H·W) per sample: [N, C, H, W] → [N, C, C] (Gatys et al. 2015, eq. 3, normalised by positions). */
-export function gramNodes(emit: Emitter, tensor: string, channels: number, area: number): string {
-  const f = emit.reshape(tensor, [-1, channels, area]);
+/**
+ * G = F Fᵀ / (H·W) per sample: [N, C, H, W] → [N, C, C] (Gatys et al. 2015, eq. 3, normalised by
+ * positions). Without `area`, H·W is read from the tensor's shape at run time, so the graph takes
+ * any image size.
+ */
+export function gramNodes(emit: Emitter, tensor: string, channels: number, area?: number): string {
+  const f = emit.reshape(tensor, area === undefined ? [0, channels, -1] : [-1, channels, area]);
   const g = emit.op('MatMul', [f, emit.transpose(f, [0, 2, 1])]);
-  return emit.div(g, emit.scalar(area));
+  const positions =
+    area === undefined
+      ? emit.op(
+          'Cast',
+          [emit.op('Gather', [emit.op('Shape', [f]), emit.constant(int64([2], []))], { axis: 0 })],
+          {
+            to: 1,
+          },
+        )
+      : emit.scalar(area);
+  return emit.div(g, positions);
 }
 
 /** The Gram matrix F Fᵀ / (H·W) of sample `i` of a [N, C, H, W] map (the target for texture and style). */

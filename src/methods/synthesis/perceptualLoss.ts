@@ -16,9 +16,9 @@ import { appendModel } from '../../onnx/compose.js';
 import { nearestNames } from '../../onnx/graph.js';
 import { defaultOpset, type Model } from '../../onnx/model.js';
 import { truncate } from '../../onnx/static.js';
-import { float32, int64 } from '../../onnx/tensor.js';
+import { float32 } from '../../onnx/tensor.js';
 import type { ConvlensModel } from '../../runtime/model.js';
-import { gramMatrix } from './objective.js';
+import { gramMatrix, gramNodes } from './objective.js';
 import { activationsAt } from './synthesize.js';
 import type { SourceImage } from './texture.js';
 
@@ -198,17 +198,7 @@ export function perceptualLossModel(
       table.set(g[l], s * c * c);
       inverse[s] = g[l].length / g[l].reduce((sum, v) => sum + v * v, 0);
     });
-    const fl = onCandidate(layer);
-    const rows = e.reshape(fl, [0, c, -1]);
-    // H·W from the shape, so the judge takes any image size (training folds it to a constant).
-    const area = e.op(
-      'Cast',
-      [e.op('Gather', [e.op('Shape', [rows]), e.constant(int64([2], []))], { axis: 0 })],
-      {
-        to: 1,
-      },
-    );
-    const gram = e.div(e.op('MatMul', [rows, e.transpose(rows, [0, 2, 1])]), area);
+    const gram = gramNodes(e, onCandidate(layer), c);
     const target = e.reshape(
       e.op('MatMul', [PERCEPTUAL.style, e.constant(float32(table, [styles, c * c]))]),
       [0, c, c],

@@ -47,6 +47,7 @@ describe('Stylizer', async () => {
     [16, 16],
     [13, 22],
     [5, 7],
+    [2, 3],
   ])('keeps the input size %i×%i, deterministically', async (h, w) => {
     const image = {
       pixels: new Random(h * w).normals(3 * h * w, 0.2).map((v) => v + 0.5),

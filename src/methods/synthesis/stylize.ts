@@ -1,7 +1,7 @@
 /**
  * Fast style transfer: one forward pass of a trained style network (Johnson et al. 2016) per
  * image, any size (the network is fully convolutional; sides are padded by reflection to a
- * multiple of 4 and the result cropped back), with the style chosen or blended by the style
+ * multiple of 4, at least 8, and the result cropped back), with the style chosen or blended by the style
  * weights of conditional instance normalisation (Dumoulin et al. 2017, §4.3).
  */
 import { readStyleCard, type StyleCard } from '../../data/styleCard.js';
@@ -49,7 +49,12 @@ export function styleWeights(count: number, choice: StyleChoice): Float32Array {
 /** Reflect-pad a [C, H, W] image on the bottom and right to (H + ph, W + pw). */
 function reflectPad(pixels: Float32Array, c: number, h: number, w: number, ph: number, pw: number) {
   const [H, W] = [h + ph, w + pw];
-  const reflect = (i: number, n: number) => (n === 1 ? 0 : i < n ? i : 2 * (n - 1) - i);
+  // Reflection without repeating the edge has period 2(n − 1), so pads wider than the image fold back too.
+  const reflect = (i: number, n: number) => {
+    if (n === 1) return 0;
+    const r = i % (2 * (n - 1));
+    return r < n ? r : 2 * (n - 1) - r;
+  };
   const out = new Float32Array(c * H * W);
   for (let ch = 0; ch < c; ch++)
     for (let y = 0; y < H; y++)
@@ -97,8 +102,10 @@ export class Stylizer {
     const [h, w] = image.size;
     const c = image.pixels.length / (h * w);
     if (c !== 3) throw new Error(`style networks take RGB images; this image has ${c} channels`);
-    const [ph, pw] = [(4 - (h % 4)) % 4, (4 - (w % 4)) % 4];
-    if (ph > h || pw > w) throw new Error(`the image is ${h}×${w}; style networks need at least 4×4 pixels`);
+    // Sides padded to a multiple of 4 (two stride-2 stages) and at least 8 (the 3×3 convs at 1/4
+    // resolution pad by reflection, which needs 2 pixels there).
+    const side = (n: number) => Math.max(8, Math.ceil(n / 4) * 4) - n;
+    const [ph, pw] = [side(h), side(w)];
     const padded = ph || pw ? reflectPad(image.pixels, c, h, w, ph, pw) : image.pixels;
     const [H, W] = [h + ph, w + pw];
     const t = STYLE_NETWORK_TENSORS;
