@@ -31,6 +31,8 @@ export const SHIPPED_MODELS = [
   'digits-scouter-',
   'shapes-scouter+',
   'shapes-scouter-',
+  'shapes-gan',
+  'shapes-seg',
 ] as const;
 
 /** The package's models/ folder (found upward from this file, for both src/ under tsx and dist/). */

@@ -12,6 +12,7 @@ import { addDissectCommands } from './dissect.js';
 import { addEmbedCommands } from './embed.js';
 import { addExplainCommands } from './explain.js';
 import { addFaithfulnessCommands } from './faithfulness.js';
+import { addGanCommands } from './gan.js';
 import { addImageSynthesisCommands } from './imageSynthesis.js';
 import { addInspectCommands } from './inspect.js';
 import { addPredictCommands } from './predict.js';
@@ -185,6 +186,7 @@ export function buildProgram(): Command {
   addStyleTrainCommand(program);
   addStylizeCommand(program);
   addScouterCommands(program);
+  addGanCommands(program);
   return program;
 }
 

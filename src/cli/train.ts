@@ -4,8 +4,11 @@ import { join } from 'node:path';
 import { type Command, Option } from 'commander';
 import { loadDatasetSplits } from '../data/node.js';
 import { NORMALIZATIONS, type NormalizationName, preprocessing } from '../data/preprocess.js';
+import { nodeBackend } from '../runtime/node.js';
 import { gapClassifier, vggClassifier } from '../train/architectures.js';
 import { evaluate } from '../train/evaluate.js';
+import { runGanRecipe, runSegmenterRecipe } from '../train/ganJob.js';
+import { GAN_RECIPE_NAMES } from '../train/ganRecipes.js';
 import { recipeJob, runTrainJob, type TrainJob } from '../train/node.js';
 import { findRecipe, RECIPES, smallConvStages } from '../train/recipes.js';
 import {
@@ -21,7 +24,7 @@ import {
   trainingProgress,
   withCardFlags,
 } from './common.js';
-import { openModel } from './runtime.js';
+import { cliSessionOptions, openModel } from './runtime.js';
 
 interface TrainFlags {
   recipe?: string;
@@ -40,6 +43,47 @@ interface TrainFlags {
   json?: boolean;
 }
 
+/** `train --recipe shapes-gan | shapes-seg`: the GAN-dissection models (steps, not epochs). */
+async function trainGanRecipe(flags: TrainFlags): Promise<void> {
+  if (flags.epochs)
+    throw new Error(`--epochs does not apply to ${flags.recipe}, which trains for a number of steps`);
+  const out = flags.out ?? join(modelsDir(), `${flags.recipe}.onnx`);
+  const overrides = {
+    ...(flags.batch ? { batchSize: flags.batch } : {}),
+    ...(flags.lr ? { lr: flags.lr } : {}),
+    ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
+    session: cliSessionOptions(),
+  };
+  const quiet = flags.quiet || flags.json;
+  const every = (step: number, steps: number) => !quiet && (step % 100 === 0 || step === steps);
+  let summary: Record<string, unknown>;
+  if (flags.recipe === 'shapes-gan') {
+    const r = await runGanRecipe(out, overrides, nodeBackend(), (p) => {
+      if (every(p.step, p.steps))
+        process.stderr.write(
+          `step ${p.step}/${p.steps}: loss D ${p.lossD.toFixed(3)}, G ${p.lossG.toFixed(3)}, D(real) ${p.realScore.toFixed(2)}, D(fake) ${p.fakeScore.toFixed(2)}\n`,
+        );
+    });
+    summary = { model: out, seconds: Math.round(r.seconds) };
+  } else {
+    const r = await runSegmenterRecipe(out, overrides, nodeBackend(), (p) => {
+      if (every(p.step, p.steps))
+        process.stderr.write(`step ${p.step}/${p.steps}: loss ${p.loss.toFixed(4)}\n`);
+    });
+    summary = {
+      model: out,
+      pixelAccuracy: r.scores.pixelAccuracy,
+      meanIoU: r.scores.meanIoU,
+      seconds: Math.round(r.seconds),
+    };
+  }
+  if (flags.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  else
+    process.stdout.write(
+      `wrote ${out} (${summary.seconds} s)${'meanIoU' in summary ? `: test pixel accuracy ${(100 * (summary.pixelAccuracy as number)).toFixed(1)}%, mean IoU ${(summary.meanIoU as number).toFixed(3)}` : ''}\n`,
+    );
+}
+
 export function addTrainCommands(program: Command): void {
   program
     .command('train')
@@ -47,7 +91,10 @@ export function addTrainCommands(program: Command): void {
       'train a shipped model from its recipe, or a new classifier on an image folder (one subfolder per class)',
     )
     .addOption(
-      new Option('-r, --recipe <name>', 'recipe of a shipped model').choices(RECIPES.map((r) => r.name)),
+      new Option('-r, --recipe <name>', 'recipe of a shipped model').choices([
+        ...RECIPES.map((r) => r.name),
+        ...GAN_RECIPE_NAMES,
+      ]),
     )
     .option('-d, --data <folder>', 'image folder with one subfolder per class (instead of --recipe)')
     .option('-o, --out <file>', 'output ONNX file (default: models/RECIPE.onnx, or model.onnx)')
@@ -69,6 +116,10 @@ export function addTrainCommands(program: Command): void {
     .action(async (flags: TrainFlags) => {
       if (!!flags.recipe === !!flags.data)
         throw new Error('give exactly one of --recipe NAME or --data FOLDER');
+      if ((GAN_RECIPE_NAMES as readonly string[]).includes(flags.recipe ?? '')) {
+        await trainGanRecipe(flags);
+        return;
+      }
       const overrides = {
         ...(flags.epochs ? { epochs: flags.epochs } : {}),
         ...(flags.batch ? { batchSize: flags.batch } : {}),

@@ -29,6 +29,8 @@ export interface ModelCard {
   localization?: Record<string, BoxCalibration>;
   /** A SCOUTER classifier: its attention tensor explains each class (see src/train/scouter.ts). */
   scouter?: ScouterCard;
+  /** A segmenter (per-pixel classes, logits [N, classes, H, W]): its scores on the test split. */
+  segmentation?: { pixelAccuracy: number; meanIoU: number; iou: Record<string, number>; testSamples: number };
 }
 
 /** How a SCOUTER model explains: λ (+1 evidence for, −1 evidence against) and its tensors. */

@@ -6,7 +6,7 @@
  * inside the shape) and box are kept for localisation and dissection metrics. Sample i depends only
  * on (seed, i), so any sample can be drawn alone and the same seed gives the same bytes.
  */
-import { Random } from '../maths/random.js';
+import { indexSeed, Random } from '../maths/random.js';
 import type { Dataset, DatasetSplits, ObjectAnnotation, Sample } from './dataset.js';
 
 export const SHAPE_CLASSES = ['circle', 'square', 'triangle', 'star', 'cross', 'ring'] as const;
@@ -123,15 +123,6 @@ function hsvToRgb(h: number, s: number, v: number): [number, number, number] {
 
 const luminance = (c: readonly number[]) => 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2];
 
-/** Seed for sample `index` of a dataset seeded with `seed` (a 32-bit integer hash). */
-function sampleSeed(seed: number, index: number): number {
-  let h = Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(index + 1, 0xc2b2ae35);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x7feb352d);
-  h ^= h >>> 15;
-  return h >>> 0;
-}
-
 /** Smooth value noise: a g×g grid of random values, bicubically (smoothstep) interpolated. */
 function valueNoise(rng: Random, size: number, grid: number): Float32Array {
   const g = new Float32Array((grid + 1) * (grid + 1));
@@ -175,7 +166,7 @@ export function renderShapes(
   size = 64,
   noise = 0.03,
 ): Sample & { objects: ShapeObject[]; clean: Float32Array } {
-  const rng = new Random(sampleSeed(seed, index));
+  const rng = new Random(indexSeed(seed, index));
   const area = size * size;
   const image = new Float32Array(3 * area);
 

@@ -52,3 +52,12 @@ export function permutation(n: number, rng: Random): number[] {
   }
   return p;
 }
+
+/** Seed for item `index` of a sequence seeded with `seed` (a 32-bit integer hash), so any item can be drawn alone. */
+export function indexSeed(seed: number, index: number): number {
+  let h = Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(index + 1, 0xc2b2ae35);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x7feb352d);
+  h ^= h >>> 15;
+  return h >>> 0;
+}

@@ -468,7 +468,8 @@ export async function dissect(
   options: DissectOptions & { iou?: number; meta?: Pick<DissectionState, 'model' | 'data'> },
 ): Promise<{ result: DissectionResult; state: DissectionState }> {
   if (source.length === 0) throw new Error(`${source.name}: the dataset is empty`);
-  const input = [source.channels, source.height, source.width];
+  // A generator's input is its latent (meta.model.input), not the images it is dissected on.
+  const input = options.meta?.model.input ?? [source.channels, source.height, source.width];
   const shapes = await model.layers([1, ...input]);
   const dims: Record<string, { channels: number; height: number; width: number }> = {};
   for (const name of options.layers) {
