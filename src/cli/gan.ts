@@ -111,7 +111,10 @@ const legend = (classes: readonly string[]) =>
 function unitsByClass(result: DissectionResult): Record<string, { unit: number; iou: number }[]> {
   const out: Record<string, { unit: number; iou: number }[]> = {};
   for (const u of result.layers[0].units)
-    if (u.label) (out[u.label] ??= []).push({ unit: u.unit, iou: Number(u.iou.toFixed(4)) });
+    if (u.label) {
+      out[u.label] ??= [];
+      out[u.label].push({ unit: u.unit, iou: Number(u.iou.toFixed(4)) });
+    }
   for (const list of Object.values(out)) list.sort((a, b) => b.iou - a.iou);
   return out;
 }

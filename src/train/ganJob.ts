@@ -127,7 +127,9 @@ export async function scoreSegmenter(
     }
     const out = await model.run(float32(x, [batch, test.channels, h, w]));
     const predicted = argmaxClasses(out[model.outputNames[0]].data as Float32Array, batch, classes, area);
-    truth.forEach((t, i) => tally.add(t, predicted.subarray(i * area, (i + 1) * area)));
+    truth.forEach((t, i) => {
+      tally.add(t, predicted.subarray(i * area, (i + 1) * area));
+    });
   }
   return tally.scores();
 }

@@ -55,9 +55,8 @@ export async function generatedConcepts(
       const labels = classes.subarray(i * area, (i + 1) * area);
       const masks = new Map<number, Uint8Array>();
       for (let p = 0; p < area; p++) {
-        let m = masks.get(labels[p]);
-        if (!m) masks.set(labels[p], (m = new Uint8Array(area)));
-        m[p] = 1;
+        if (!masks.has(labels[p])) masks.set(labels[p], new Uint8Array(area));
+        masks.get(labels[p])![p] = 1;
       }
       return {
         image: images.subarray(i * c * area, (i + 1) * c * area),
