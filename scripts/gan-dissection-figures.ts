@@ -35,10 +35,11 @@ const { values } = parseArgs({
     top: { type: 'string', default: '20' },
     out: { type: 'string', default: 'docs/images' },
     at: { type: 'string', default: '16,16,1' },
+    generator: { type: 'string', default: 'models/shapes-gan.onnx' },
   },
 });
 const n = Number(values.samples);
-const generator = readModelFile('models/shapes-gan.onnx');
+const generator = readModelFile(values.generator!);
 const segmenter = readModelFile('models/shapes-seg.onnx');
 const card = readCard(segmenter)!;
 const pair = await GanPair.open(
@@ -65,10 +66,10 @@ const z = latents(0, 0, n, pair.latent.size);
 const before = await pair.generate(z, n);
 const base = classFractions(before.classes, n, area, pair.classes.length);
 const ks = [1, 2, 4, 8, 12, 16, 20, 24, 32].filter((k) => k <= Number(values.top) + 12);
-const curve = await ablationCurve(pair, layer, ranked, c, ks, z, n, base);
+const curve = await ablationCurve(pair, layer, ranked, c, ks, z, n, base, [pair.classIndex('background')]);
 console.log(`ablation curve (held-out samples, ${n}):`);
 for (const p of curve)
-  console.log(`  k=${p.k}: ${values.class} ${(100 * p.relativeChange).toFixed(1)}%, largest other ${(100 * p.otherLargestChange).toFixed(1)}%`);
+  console.log(`  k=${p.k}: ${values.class} ${(100 * p.relativeChange).toFixed(1)}%, other shapes ${(100 * p.otherChange).toFixed(1)}%`);
 
 const [x, y, r] = values.at!.split(',').map(Number);
 const region = regionAround(pair, layer, [x, y], r);

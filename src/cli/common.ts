@@ -195,16 +195,19 @@ export function cardFor(model: Model, flags: CardFlags): ModelCard {
     ...(layout === 'nhwc' || flags.layout !== undefined || stored?.preprocessing.layout ? { layout } : {}),
   };
   validatePreprocessing(preprocessing);
-  let classes = stored?.classes;
-  if (flags.labels) {
-    if (!existsSync(flags.labels)) throw new Error(`labels file "${flags.labels}" does not exist`);
-    classes = readFileSync(flags.labels, 'utf8')
-      .split(/\r?\n/)
-      .map((l) => l.trim())
-      .filter((l) => l !== '');
-    if (classes.length === 0) throw new Error(`labels file "${flags.labels}" has no labels`);
-  }
+  const classes = flags.labels ? readLabels(flags.labels) : stored?.classes;
   return { ...stored, name: stored?.name ?? 'model', classes: classes ?? [], preprocessing };
+}
+
+/** Class names from a labels file, one per line (blank lines skipped); throws for a missing or empty file. */
+export function readLabels(file: string): string[] {
+  if (!existsSync(file)) throw new Error(`labels file "${file}" does not exist`);
+  const labels = readFileSync(file, 'utf8')
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  if (labels.length === 0) throw new Error(`labels file "${file}" has no labels`);
+  return labels;
 }
 
 /** A progress reporter for training: a live bar on a terminal, one line per epoch otherwise. */

@@ -101,7 +101,10 @@ describe('convlens gan', () => {
 
   it.each([
     [['--layer', 'image', '--ablate', '0'], /"image" is not a spatial layer of the generator/],
-    [['--layer', 'units', '--ablate', '2', '--class', 'red'], /unit 2 is out of range: layer "units" has units 0\.\.1/],
+    [
+      ['--layer', 'units', '--ablate', '2', '--class', 'red'],
+      /unit 2 is out of range: layer "units" has units 0\.\.1/,
+    ],
     [
       ['--layer', 'units', '--ablate', '0', '--class', 'circle'],
       /no class "circle"; its classes: background, red, green/,

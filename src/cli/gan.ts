@@ -1,6 +1,5 @@
 /** `convlens gan sample | dissect | edit`: GAN dissection on any latent-vector generator and segmenter. */
 
-import { existsSync, readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { readCard } from '../data/card.js';
 import { readGeneratorCard } from '../data/generatorCard.js';
@@ -25,6 +24,7 @@ import {
   parseNumbers,
   parsePositive,
   parsePositiveInt,
+  readLabels,
   resolveModel,
   writeAll,
 } from './common.js';
@@ -70,14 +70,7 @@ async function openPair(flags: PairFlags): Promise<{ pair: GanPair; layers: stri
   const gcard = readGeneratorCard(generator);
   const segmenter = flags.segmenter ? resolveModel(flags.segmenter).model : undefined;
   const scard = segmenter && readCard(segmenter);
-  let classes = scard?.classes;
-  if (flags.segLabels) {
-    if (!existsSync(flags.segLabels)) throw new Error(`labels file "${flags.segLabels}" does not exist`);
-    classes = readFileSync(flags.segLabels, 'utf8')
-      .split(/\r?\n/)
-      .map((l) => l.trim())
-      .filter((l) => l !== '');
-  }
+  const classes = flags.segLabels ? readLabels(flags.segLabels) : scard?.classes;
   if (segmenter && (!classes || classes.length === 0))
     throw new Error(`segmenter "${flags.segmenter}" has no card with classes; give --seg-labels FILE`);
   const pair = await GanPair.open(
@@ -356,15 +349,18 @@ export function addGanCommands(program: Command): void {
           if (mode === 'ablate' && chosen === 'auto') {
             const ks = [1, 2, 4, 8, 12, 16, 20, 24, 32].filter((k) => k <= flags.top);
             const base = Float64Array.from(fb);
+            const background = pair.classes.flatMap((name, k) => (name === 'background' ? [k] : []));
+            const ranked = rankUnits(effects!, c);
             report.curve = await ablationCurve(
               pair,
               layer,
-              rankUnits(effects!, c),
+              ranked,
               c,
               ks,
               z,
               flags.samples,
               base,
+              background,
             );
           }
           if (mode === 'insert') {

@@ -15,7 +15,7 @@ import { cloneModel, encodeModel, liftToInputs, type Model, type Node } from '..
 import { makeStatic } from '../onnx/static.js';
 import { float32, int64, type Tensor } from '../onnx/tensor.js';
 import type { InferenceBackend, InferenceSession, SessionOptions } from '../runtime/backend.js';
-import { Adam, type Parameter } from './optimizers.js';
+import { Adam, type Parameter, parametersOf } from './optimizers.js';
 import { trainableParameters } from './trainingGraph.js';
 
 export interface GanTrainingOptions {
@@ -103,10 +103,7 @@ function netOf(model: Model): Net {
     model,
     input: model.graph.inputs[0].name,
     output: model.graph.outputs[0].name,
-    params: names.map((name) => {
-      const t = model.graph.initializers.get(name)!;
-      return { name, dims: t.dims, value: Float32Array.from(t.data as Float32Array) };
-    }),
+    params: parametersOf(model, names),
   };
 }
 

@@ -2,11 +2,25 @@
  * Optimisers that update float32 parameters in place from their gradients. Weight decay applies
  * to tensors of rank ≥ 2 only (conv and linear weights), not to biases or norm scales.
  */
+import type { Model } from '../onnx/model.js';
 
 export interface Parameter {
   name: string;
   dims: number[];
   value: Float32Array;
+}
+
+/**
+ * Copies of a model's initializers `names` as parameters to update.
+ * @example
+ * const params = parametersOf(model, trainableParameters(model));
+ */
+export function parametersOf(model: Model, names: readonly string[]): Parameter[] {
+  return names.map((name) => {
+    const t = model.graph.initializers.get(name);
+    if (!t) throw new Error(`parameter "${name}" is not an initializer of the model`);
+    return { name, dims: t.dims, value: Float32Array.from(t.data as Float32Array) };
+  });
 }
 
 export interface Optimizer {

@@ -12,7 +12,7 @@ import { cloneModel, encodeModel, liftToInputs, type Model } from '../onnx/model
 import { makeStatic } from '../onnx/static.js';
 import { float32, type Tensor } from '../onnx/tensor.js';
 import type { InferenceBackend, SessionOptions } from '../runtime/backend.js';
-import { Adam, cosineSchedule, type Parameter } from './optimizers.js';
+import { Adam, cosineSchedule, parametersOf } from './optimizers.js';
 import { trainableParameters } from './trainingGraph.js';
 
 /** Per-pixel labels of a sample: 0 background, 1 + class index on each object's mask. */
@@ -168,10 +168,7 @@ export async function trainSegmenter(
     encodeModel(liftToInputs(grad, trainable)).bytes,
     options.session,
   );
-  const params: Parameter[] = trainable.map((name) => {
-    const t = m.graph.initializers.get(name)!;
-    return { name, dims: t.dims, value: Float32Array.from(t.data as Float32Array) };
-  });
+  const params = parametersOf(m, trainable);
   const rng = new Random(options.seed ?? 0);
   const adam = new Adam();
   const history: { step: number; loss: number }[] = [];

@@ -24,7 +24,7 @@ import { makeStatic } from '../onnx/static.js';
 import { float32, type Tensor } from '../onnx/tensor.js';
 import type { InferenceBackend, SessionOptions } from '../runtime/backend.js';
 import type { ConvlensModel } from '../runtime/model.js';
-import { Adam, cosineSchedule, type Parameter } from './optimizers.js';
+import { Adam, cosineSchedule, parametersOf } from './optimizers.js';
 import { STYLE_NETWORK_TENSORS, styleNetwork } from './styleNetwork.js';
 import { trainableParameters } from './trainingGraph.js';
 
@@ -173,10 +173,7 @@ export async function trainStyleNetwork(
     encodeModel(liftToInputs(grad, trainable)).bytes,
     options.session,
   );
-  const params: Parameter[] = trainable.map((name) => {
-    const init = net.graph.initializers.get(name)!;
-    return { name, dims: init.dims, value: Float32Array.from(init.data as Float32Array) };
-  });
+  const params = parametersOf(net, trainable);
   const snapshot = () => {
     const m = cloneModel(net);
     for (const q of params) m.graph.initializers.set(q.name, float32(q.value.slice(), q.dims));

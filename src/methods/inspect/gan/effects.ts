@@ -95,8 +95,8 @@ export interface CurvePoint {
   fractions: number[];
   /** Change of the target class's area relative to the unedited samples: (after − before) / before. */
   relativeChange: number;
-  /** The largest relative change of any other class present in the unedited samples. */
-  otherLargestChange: number;
+  /** The same for the other classes together, leaving out `ignore` (e.g. the background). */
+  otherChange: number;
 }
 
 /** Class areas with the first k ranked units ablated, for each k in `ks`. */
@@ -109,17 +109,21 @@ export async function ablationCurve(
   z: Float32Array,
   n: number,
   base: Float64Array,
+  ignore: readonly number[] = [],
 ): Promise<CurvePoint[]> {
   const area = pair.image[1] * pair.image[2];
+  const others = pair.classes.map((_, j) => j).filter((j) => j !== c && !ignore.includes(j));
+  const sum = (f: ArrayLike<number>) => others.reduce((s, j) => s + f[j], 0);
   const points: CurvePoint[] = [];
   for (const k of ks) {
     const edit = ablation(pair, layer, ranked.slice(0, k));
     const after = classFractions((await pair.generate(z, n, { edit })).classes, n, area, pair.classes.length);
-    const relative = (j: number) => (after[j] - base[j]) / base[j];
-    let other = 0;
-    for (let j = 0; j < after.length; j++)
-      if (j !== c && base[j] > 0 && Math.abs(relative(j)) > Math.abs(other)) other = relative(j);
-    points.push({ k, fractions: [...after], relativeChange: relative(c), otherLargestChange: other });
+    points.push({
+      k,
+      fractions: [...after],
+      relativeChange: (after[c] - base[c]) / base[c],
+      otherChange: (sum(after) - sum(base)) / sum(base),
+    });
   }
   return points;
 }
