@@ -8,7 +8,7 @@
  * and keeps every sample independent of the others in its batch, so a dissection or an edit of
  * one sample does not depend on what it was batched with. The discriminator is three stride-2
  * 4×4 convs with LeakyReLU(0.2), a minibatch standard deviation channel and a linear layer to
- * one logit, every weight spectrally normalised.
+ * one logit; `spectralNorm` normalises every weight spectrally.
  */
 import { GraphBuilder } from '../onnx/builder.js';
 import type { Model } from '../onnx/model.js';
@@ -126,7 +126,7 @@ export function shapesDiscriminator(
   h = minibatchStddev(b, h, channels);
   const flat = b.flatten(h);
   const d = b.build([b.named(b.gemm(flat, { in: (channels + 1) * 16, out: 1, name: 'd_fc' }), t.logit)]);
-  return options.spectralNorm === false ? d : withSpectralScales(d);
+  return options.spectralNorm ? withSpectralScales(d) : d;
 }
 
 /** The scale initializer of a spectrally normalised weight `w`: 1/σ(W), set by the trainer. */

@@ -68,7 +68,10 @@ export async function runGanRecipe(
   const settings = {
     steps: overrides.steps ?? r.steps,
     batchSize,
-    lr: overrides.lr ?? r.lr,
+    // --lr sets the generator's rate; the discriminator keeps the recipe's ratio to it.
+    lr: overrides.lr ?? r.generatorLr,
+    generatorLr: overrides.lr ?? r.generatorLr,
+    discriminatorLr: overrides.lr ? overrides.lr * (r.discriminatorLr / r.generatorLr) : r.discriminatorLr,
     seed: overrides.seed ?? r.seed,
   };
   const result = await trainGan(
@@ -94,7 +97,7 @@ export async function runGanRecipe(
     training: {
       recipe: r.name,
       ...settings,
-      optimizer: 'adam β1 0.5',
+      optimizer: 'adam β1 0.5, β2 0.999',
       loss: 'non-saturating',
       seconds: Math.round(result.seconds),
       finalLossD: Number(mean((p) => p.lossD).toFixed(3)),

@@ -22,7 +22,9 @@ export interface GanRecipe {
   discriminator: () => Model;
   steps: number;
   batchSize: number;
-  lr: number;
+  /** Adam learning rates of the generator and the discriminator (two time-scale updates). */
+  generatorLr: number;
+  discriminatorLr: number;
   seed: number;
 }
 
@@ -43,9 +45,10 @@ export const SHAPES_GAN: GanRecipe = {
   latent: 64,
   generator: () => shapesGenerator({ latent: 64, width: 128, seed: 1 }),
   discriminator: () => shapesDiscriminator({ width: 32, seed: 2 }),
-  steps: 4000,
+  steps: 5000,
   batchSize: 64,
-  lr: 2e-4,
+  generatorLr: 1e-4,
+  discriminatorLr: 4e-4,
   seed: 0,
 };
 
