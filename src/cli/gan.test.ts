@@ -150,4 +150,26 @@ describe('convlens gan', () => {
     expect(b.code).not.toBe(0);
     expect(b.err).toMatch(/3 output classes but 4 class names/);
   });
+
+  it('train --recipe shapes-gan takes --steps; a classifier recipe refuses it', async () => {
+    const out = join(dir, 'trained-gan.onnx');
+    const r = await cli(
+      'train',
+      '--recipe',
+      'shapes-gan',
+      '--steps',
+      '1',
+      '--batch',
+      '4',
+      '--out',
+      out,
+      '--json',
+    );
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(r.out).model).toBe(out);
+    expect(existsSync(out)).toBe(true);
+    const bad = await cli('train', '--recipe', 'shapes-gap', '--steps', '3');
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toMatch(/--steps applies to shapes-gan and shapes-seg/);
+  });
 });

@@ -35,6 +35,7 @@ interface TrainFlags {
   channels: string;
   normalize: string;
   epochs?: number;
+  steps?: number;
   batch?: number;
   lr?: number;
   optimizer?: 'adam' | 'sgd';
@@ -49,6 +50,7 @@ async function trainGanRecipe(flags: TrainFlags): Promise<void> {
     throw new Error(`--epochs does not apply to ${flags.recipe}, which trains for a number of steps`);
   const out = flags.out ?? join(modelsDir(), `${flags.recipe}.onnx`);
   const overrides = {
+    ...(flags.steps ? { steps: flags.steps } : {}),
     ...(flags.batch ? { batchSize: flags.batch } : {}),
     ...(flags.lr ? { lr: flags.lr } : {}),
     ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
@@ -107,6 +109,11 @@ export function addTrainCommands(program: Command): void {
         .default('symmetric'),
     )
     .option('--epochs <n>', "epochs (default: the recipe's, or 20)", parsePositiveInt)
+    .option(
+      '--steps <n>',
+      "training steps of shapes-gan and shapes-seg (default: the recipe's)",
+      parsePositiveInt,
+    )
     .option('--batch <n>', 'batch size', parsePositiveInt)
     .option('--lr <x>', 'peak learning rate', parsePositive)
     .addOption(new Option('--optimizer <name>', 'optimiser').choices(['adam', 'sgd']))
@@ -116,7 +123,10 @@ export function addTrainCommands(program: Command): void {
     .action(async (flags: TrainFlags) => {
       if (!!flags.recipe === !!flags.data)
         throw new Error('give exactly one of --recipe NAME or --data FOLDER');
-      if ((GAN_RECIPE_NAMES as readonly string[]).includes(flags.recipe ?? '')) {
+      const ganRecipe = (GAN_RECIPE_NAMES as readonly string[]).includes(flags.recipe ?? '');
+      if (flags.steps && !ganRecipe)
+        throw new Error('--steps applies to shapes-gan and shapes-seg; classifiers train for --epochs');
+      if (ganRecipe) {
         await trainGanRecipe(flags);
         return;
       }
