@@ -24,7 +24,7 @@ import { dissectGenerator } from '../src/methods/inspect/gan/ganDissect.js';
 import { GanPair, latents } from '../src/methods/inspect/gan/pair.js';
 import { readModelFile } from '../src/node.js';
 import { gridPng } from '../src/render/node.js';
-import { segmentationRows } from '../src/render/segmentation.js';
+import { legendRow, segmentationRows } from '../src/render/segmentation.js';
 import { nodeBackend } from '../src/runtime/node.js';
 
 const { values } = parseArgs({
@@ -85,9 +85,10 @@ const rows = [
   ...segmentationRows(pair.image, before.images, show, before.classes).map((row, i) => ({ ...row, label: i === 0 ? 'samples' : 'segmented' })),
   ...segmentationRows(pair.image, ablated.images, show, ablated.classes).map((row, i) => ({ ...row, label: i === 0 ? `−${top.length} ${values.class}` : 'segmented' })),
   ...segmentationRows(pair.image, inserted.images, show, inserted.classes).map((row, i) => ({ ...row, label: i === 0 ? `+${top.length} at ${x},${y}` : 'segmented' })),
+  legendRow(pair.classes),
 ];
 writeFileSync(join(values.out!, 'gan-dissection.png'), await gridPng(rows, { cell: 80 }));
 const grid = await pair.generate(latents(0, 0, 32, pair.latent.size), 32);
-writeFileSync(join(values.out!, 'gan-samples.png'), await gridPng(segmentationRows(pair.image, grid.images, 32, grid.classes), { cell: 64 }));
+writeFileSync(join(values.out!, 'gan-samples.png'), await gridPng([...segmentationRows(pair.image, grid.images, 32, grid.classes), legendRow(pair.classes)], { cell: 64 }));
 console.log(`seconds ${((performance.now() - t0) / 1000).toFixed(0)}`);
 await pair.release();

@@ -16,7 +16,7 @@ import {
 import { dissectGenerator, GAN_QUANTILE } from '../methods/inspect/gan/ganDissect.js';
 import { GanPair, latents } from '../methods/inspect/gan/pair.js';
 import { gridPng } from '../render/node.js';
-import { CLASS_COLOURS, segmentationRows } from '../render/segmentation.js';
+import { legendRow, segmentationRows } from '../render/segmentation.js';
 import { nodeBackend } from '../runtime/node.js';
 import {
   pad,
@@ -65,7 +65,7 @@ const withPairFlags = (cmd: Command, segmenterRequired: boolean) =>
     );
 
 /** Open the generator (and segmenter) named by the flags. */
-async function openPair(flags: PairFlags): Promise<{ pair: GanPair; layers: string[] }> {
+async function openPair(flags: PairFlags): Promise<{ pair: GanPair; layer?: string }> {
   const generator = resolveModel(flags.model).model;
   const gcard = readGeneratorCard(generator);
   const segmenter = flags.segmenter ? resolveModel(flags.segmenter).model : undefined;
@@ -85,20 +85,16 @@ async function openPair(flags: PairFlags): Promise<{ pair: GanPair; layers: stri
     },
     nodeBackend(),
   );
-  return { pair, layers: gcard?.layers ?? [] };
+  return { pair, layer: gcard?.defaultLayer ?? gcard?.layers[1] };
 }
 
-/** The layer to work on: --layer, else the generator card's second stage. */
-function chooseLayer(flag: string | undefined, layers: string[], pair: GanPair): string {
-  const layer = flag ?? layers[1];
+/** The layer to work on: --layer, else the generator card's default layer. */
+function chooseLayer(flag: string | undefined, fromCard: string | undefined, pair: GanPair): string {
+  const layer = flag ?? fromCard;
   if (!layer) throw new Error('the generator has no card naming its layers; give --layer TENSOR');
   pair.layer(layer);
   return layer;
 }
-
-/** The segmentation colours as a title line. */
-const legend = (classes: readonly string[]) =>
-  classes.map((c, k) => `${c} ${CLASS_COLOURS[k % CLASS_COLOURS.length].join('/')}`).join(' · ');
 
 /** Labelled units of a dissection, by class. */
 function unitsByClass(result: DissectionResult): Record<string, { unit: number; iou: number }[]> {
@@ -140,8 +136,8 @@ export function addGanCommands(program: Command): void {
         const z = latents(flags.seed, 0, flags.count, pair.latent.size);
         const { images, classes } = await pair.generate(z, flags.count);
         const rows = segmentationRows(pair.image, images, flags.count, flags.segmenter ? classes : undefined);
-        const title = flags.segmenter ? legend(pair.classes) : undefined;
-        writeAll(flags.out, new Map([['samples.png', await gridPng(rows, { cell: 96, title })]]));
+        if (flags.segmenter) rows.push(legendRow(pair.classes));
+        writeAll(flags.out, new Map([['samples.png', await gridPng(rows, { cell: 96 })]]));
         process.stdout.write(`wrote ${flags.out}/samples.png (${flags.count} samples, seed ${flags.seed})\n`);
       } finally {
         await pair.release();
@@ -152,7 +148,7 @@ export function addGanCommands(program: Command): void {
     .description(
       "label a generator layer's units with the segmenter's classes, and measure each unit's causal effect",
     )
-    .option('--layer <tensor>', "generator layer (default: the card's second stage)")
+    .option('--layer <tensor>', "generator layer (default: the generator card's)")
     .option('--samples <n>', 'generated samples (default 1000)', parsePositiveInt, 1000)
     .option('--effect-samples <n>', 'samples for the ablation effects (default 200)', parsePositiveInt, 200)
     .option('--seed <s>', 'latent seed (default 0)', parseNonNegativeInt, 0)
@@ -177,9 +173,9 @@ export function addGanCommands(program: Command): void {
           json?: boolean;
         },
       ) => {
-        const { pair, layers } = await openPair(flags);
+        const { pair, layer: cardLayer } = await openPair(flags);
         try {
-          const layer = chooseLayer(flags.layer, layers, pair);
+          const layer = chooseLayer(flags.layer, cardLayer, pair);
           const result = await dissectGenerator(pair, {
             layer,
             samples: flags.samples,
@@ -244,12 +240,12 @@ export function addGanCommands(program: Command): void {
 
   withPairFlags(gan.command('edit'), true)
     .description('ablate or insert units of a generator layer and measure what the segmenter sees change')
-    .option('--layer <tensor>', "generator layer (default: the card's second stage)")
+    .option('--layer <tensor>', "generator layer (default: the generator card's)")
     .option('--ablate <units>', 'units to switch off: indices such as 3,7,12, or auto')
     .option('--insert <units>', 'units to switch on at --at: indices, or auto')
     .option(
       '--at <x,y[,r]>',
-      'insertion point in image pixels and radius in layer cells (default r 1)',
+      'insertion point in image pixels and radius in layer cells (default r 2)',
       parseNumbers,
     )
     .option('--class <name>', 'target class for auto and the report (default circle)', 'circle')
@@ -283,9 +279,9 @@ export function addGanCommands(program: Command): void {
         if (mode === 'insert' && (!flags.at || flags.at.length < 2 || flags.at.length > 3))
           throw new Error('--insert needs --at X,Y[,R]');
         if (mode === 'ablate' && flags.at) throw new Error('--at goes with --insert');
-        const { pair, layers } = await openPair(flags);
+        const { pair, layer: cardLayer } = await openPair(flags);
         try {
-          const layer = chooseLayer(flags.layer, layers, pair);
+          const layer = chooseLayer(flags.layer, cardLayer, pair);
           const c = pair.classIndex(flags.class);
           const { channels } = pair.layer(layer);
           const z = latents(flags.seed, 0, flags.samples, pair.latent.size);
@@ -303,16 +299,10 @@ export function addGanCommands(program: Command): void {
             effects = ranking.effects;
             units = rankUnits(effects, c).slice(0, flags.top);
           } else units = chosen;
-          const edit =
-            mode === 'ablate'
-              ? unitEdit(pair, layer, units, 0)
-              : unitEdit(
-                  pair,
-                  layer,
-                  units,
-                  await unitQuantiles(pair, layer, z, flags.samples),
-                  regionAround(pair, layer, [flags.at![0], flags.at![1]], flags.at![2] ?? 1),
-                );
+          const region = flags.at && regionAround(pair, layer, [flags.at[0], flags.at[1]], flags.at[2] ?? 2);
+          const edit = region
+            ? unitEdit(pair, layer, units, await unitQuantiles(pair, layer, z, flags.samples), region)
+            : unitEdit(pair, layer, units, 0);
           const area = pair.image[1] * pair.image[2];
           const before = await pair.generate(z, flags.samples);
           const after = await pair.generate(z, flags.samples, { edit });
@@ -363,8 +353,7 @@ export function addGanCommands(program: Command): void {
               background,
             );
           }
-          if (mode === 'insert') {
-            const region = regionAround(pair, layer, [flags.at![0], flags.at![1]], flags.at![2] ?? 1);
+          if (region) {
             report.insertion = {
               at: flags.at,
               ...(await insertionTrials(pair, edit, region, c, z, flags.samples)),
@@ -372,9 +361,8 @@ export function addGanCommands(program: Command): void {
           }
           const show = Math.min(flags.show, flags.samples);
           const picture = async (g: { images: Float32Array; classes: Uint8Array }) =>
-            gridPng(segmentationRows(pair.image, g.images, show, g.classes), {
+            gridPng([...segmentationRows(pair.image, g.images, show, g.classes), legendRow(pair.classes)], {
               cell: 96,
-              title: legend(pair.classes),
             });
           writeAll(
             flags.out,

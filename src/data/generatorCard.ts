@@ -14,6 +14,8 @@ export interface GeneratorCard {
   image: { name: string; size: [number, number]; range: 'unit' | 'symmetric' };
   /** The generator's stage outputs, first to last (the layers worth dissecting). */
   layers: string[];
+  /** The layer `convlens gan` dissects and edits by default. */
+  defaultLayer?: string;
   dataset?: string;
   /** Free-form training settings (steps, batch, lr, seed, time, final losses, …). */
   training?: Record<string, unknown>;

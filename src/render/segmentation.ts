@@ -60,3 +60,15 @@ export function segmentationRows(
   }
   return rows;
 }
+
+/** A row of colour swatches captioned with the class names, the key to `classImage`. */
+export function legendRow(classes: readonly string[]): GridRow {
+  return {
+    label: 'classes',
+    cells: classes.map((name, k) => {
+      const data = new Uint8Array(4 * 4 * 3);
+      for (let p = 0; p < 16; p++) data.set(CLASS_COLOURS[k % CLASS_COLOURS.length], p * 3);
+      return { image: { width: 4, height: 4, data }, caption: name, pixelated: true };
+    }),
+  };
+}

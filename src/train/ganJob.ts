@@ -85,27 +85,31 @@ export async function runGanRecipe(
     },
     backend,
   );
-  const last = result.history.slice(-100);
-  const mean = (f: (p: GanProgress) => number) => last.reduce((s, p) => s + f(p), 0) / last.length;
-  const t = GENERATOR_TENSORS;
-  const model = withGeneratorCard(result.generator, {
-    name: r.name,
-    latent: { name: t.latent, size: r.latent },
-    image: { name: t.image, size: [GAN_IMAGE_SIZE, GAN_IMAGE_SIZE], range: 'unit' },
-    layers: [...t.layers],
-    dataset: `shapes/train at ${GAN_IMAGE_SIZE} px (${GAN_TRAIN_IMAGES} images)`,
-    training: {
-      recipe: r.name,
-      ...settings,
-      optimizer: 'adam β1 0.5, β2 0.999',
-      loss: 'non-saturating',
-      seconds: Math.round(result.seconds),
-      finalLossD: Number(mean((p) => p.lossD).toFixed(3)),
-      finalLossG: Number(mean((p) => p.lossG).toFixed(3)),
-    },
-  });
+  const model = withShapesGanCard(result.generator, { ...settings, seconds: Math.round(result.seconds) });
   save(model, out);
   return { seconds: result.seconds, history: result.history };
+}
+
+/**
+ * The shapes generator with its card: tensors, image size and range, its stages, and the
+ * training settings given.
+ */
+export function withShapesGanCard(generator: Model, training: Record<string, unknown>): Model {
+  const t = GENERATOR_TENSORS;
+  return withGeneratorCard(generator, {
+    name: SHAPES_GAN.name,
+    latent: { name: t.latent, size: SHAPES_GAN.latent },
+    image: { name: t.image, size: [GAN_IMAGE_SIZE, GAN_IMAGE_SIZE], range: 'unit' },
+    layers: [...t.layers],
+    defaultLayer: SHAPES_GAN.defaultLayer,
+    dataset: `shapes/train at ${GAN_IMAGE_SIZE} px (${GAN_TRAIN_IMAGES} images)`,
+    training: {
+      recipe: SHAPES_GAN.name,
+      optimizer: 'adam β1 0.5, β2 0.999',
+      loss: 'non-saturating',
+      ...training,
+    },
+  });
 }
 
 /** Pixel accuracy and mean IoU of a segmenter on `test` (images in [0, 1], logits [N, K, H, W]). */

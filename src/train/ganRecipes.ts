@@ -18,6 +18,8 @@ export interface GanRecipe {
   name: 'shapes-gan';
   description: string;
   latent: number;
+  /** The layer dissected and edited by default. */
+  defaultLayer: string;
   generator: () => Model;
   discriminator: () => Model;
   steps: number;
@@ -43,6 +45,7 @@ export const SHAPES_GAN: GanRecipe = {
   name: 'shapes-gan',
   description: 'shapes 32×32 generator: z ∈ ℝ⁶⁴ → 4×4×128 → three ×2 upsample + conv stages → RGB',
   latent: 64,
+  defaultLayer: 'block3',
   generator: () => shapesGenerator({ latent: 64, width: 128, seed: 1 }),
   discriminator: () => shapesDiscriminator({ width: 32, seed: 2 }),
   steps: 5000,
