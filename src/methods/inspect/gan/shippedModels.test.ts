@@ -27,7 +27,11 @@ afterAll(() => pair.release());
 describe('shapes-seg', () => {
   it('segments shapes test images (pixel accuracy above 97%, as its card says on 2,000)', async () => {
     const m = new ConvlensModel(segmenter, nodeBackend());
-    const scores = await scoreSegmenter(m, shapesDataset({ size: 32, seed: 2, length: 100 }), card.classes.length);
+    const scores = await scoreSegmenter(
+      m,
+      shapesDataset({ size: 32, seed: 2, length: 100 }),
+      card.classes.length,
+    );
     await m.release();
     expect(scores.pixelAccuracy).toBeGreaterThan(0.97);
     expect(card.segmentation!.meanIoU).toBeGreaterThan(0.9);
@@ -43,7 +47,9 @@ describe('shapes-gan', () => {
     const { effects } = await unitAblationEffects(pair, layer, latents(1, 0, n, pair.latent.size), n);
     const z = latents(0, 0, n, pair.latent.size);
     const base = classFractions((await pair.generate(z, n)).classes, n, 32 * 32, card.classes.length);
-    const [point] = await ablationCurve(pair, layer, rankUnits(effects, square), square, [4], z, n, base, [background]);
+    const [point] = await ablationCurve(pair, layer, rankUnits(effects, square), square, [4], z, n, base, [
+      background,
+    ]);
     expect(point.relativeChange).toBeLessThan(-0.25);
     expect(Math.abs(point.otherChange)).toBeLessThan(0.5 * Math.abs(point.relativeChange));
   });
