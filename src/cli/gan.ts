@@ -15,6 +15,9 @@ import {
 } from '../methods/inspect/gan/effects.js';
 import { dissectGenerator, GAN_QUANTILE } from '../methods/inspect/gan/ganDissect.js';
 import { GanPair, latents } from '../methods/inspect/gan/pair.js';
+import { unitRegionImage } from '../render/dissect.js';
+import type { GridRow } from '../render/grid.js';
+import { rgbFromPlanar } from '../render/image.js';
 import { gridPng } from '../render/node.js';
 import { legendRow, segmentationRows } from '../render/segmentation.js';
 import { nodeBackend } from '../runtime/node.js';
@@ -96,6 +99,42 @@ function chooseLayer(flag: string | undefined, fromCard: string | undefined, pai
   return layer;
 }
 
+/** Each labelled unit's top samples with its region (map ≥ T_u) outlined, best IoU first. */
+async function unitsPicture(
+  pair: GanPair,
+  result: DissectionResult,
+  seed: number,
+  most = 16,
+): Promise<Buffer | undefined> {
+  const layer = result.layers[0];
+  const units = layer.units
+    .filter((u) => u.label !== null)
+    .sort((a, b) => b.iou - a.iou)
+    .slice(0, most);
+  const images = [...new Set(units.flatMap((u) => u.images.map(([i]) => i)))];
+  if (images.length === 0) return undefined;
+  const d = pair.latent.size;
+  const z = new Float32Array(images.length * d);
+  images.forEach((i, k) => {
+    z.set(latents(seed, i, 1, d), k * d);
+  });
+  const { images: pixels, fetched } = await pair.generate(z, images.length, { fetch: [layer.layer] });
+  const [c, h, w] = layer.shape;
+  const [, height, width] = pair.image;
+  const per = 3 * height * width;
+  const rows: GridRow[] = units.map((u) => ({
+    label: `${u.unit}: ${u.label} ${u.iou.toFixed(2).replace(/^0/, '')}`,
+    cells: u.images.map(([i]) => {
+      const k = images.indexOf(i);
+      const rgb = rgbFromPlanar(pixels.subarray(k * per, (k + 1) * per), 3, height, width);
+      const map = fetched[layer.layer].subarray((k * c + u.unit) * h * w, (k * c + u.unit + 1) * h * w);
+      return { image: unitRegionImage(rgb, map, h, w, u.threshold), caption: `#${i}`, pixelated: true };
+    }),
+  }));
+  const title = `${layer.layer}: ${layer.interpretable} of ${layer.units.length} units labelled; top samples, region ≥ T_u outlined`;
+  return gridPng(rows, { cell: 72, title });
+}
+
 /** Labelled units of a dissection, by class. */
 function unitsByClass(result: DissectionResult): Record<string, { unit: number; iou: number }[]> {
   const out: Record<string, { unit: number; iou: number }[]> = {};
@@ -158,7 +197,10 @@ export function addGanCommands(program: Command): void {
       parsePositive,
     )
     .option('--iou <t>', 'IoU above which a unit is labelled (default 0.04)', parsePositive)
-    .option('-o, --out <dir>', 'also write dissection.json here')
+    .option(
+      '-o, --out <dir>',
+      'also write dissection.json and units.png (top samples of each labelled unit) here',
+    )
     .option('--json', 'print JSON')
     .action(
       async (
@@ -206,8 +248,14 @@ export function addGanCommands(program: Command): void {
             ),
             units,
           };
-          if (flags.out)
-            writeAll(flags.out, new Map([['dissection.json', `${JSON.stringify(summary, null, 2)}\n`]]));
+          if (flags.out) {
+            const files = new Map<string, string | Uint8Array>([
+              ['dissection.json', `${JSON.stringify(summary, null, 2)}\n`],
+            ]);
+            const picture = await unitsPicture(pair, result, flags.seed);
+            if (picture) files.set('units.png', picture);
+            writeAll(flags.out, files);
+          }
           if (flags.json) {
             process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
             return;
@@ -216,7 +264,7 @@ export function addGanCommands(program: Command): void {
             `${layer} [${result.layers[0].shape.join('×')}]: ${result.layers[0].interpretable} of ${units.length} units labelled (${flags.samples} samples, quantile ${result.quantile})\n\n`,
           );
           process.stdout.write(
-            `${pad('class', 12)}${pad('area', 8)}${pad('units (IoU)', 48)}largest ablation effect\n`,
+            `${pad('class', 12)}${pad('area', 8)}${pad('units (IoU)', 50)}largest ablation effect\n`,
           );
           pair.classes.forEach((c, k) => {
             const listed = (byClass[c] ?? [])
@@ -228,10 +276,10 @@ export function addGanCommands(program: Command): void {
               .map((u) => `${u}: ${(100 * effects[u][k]).toFixed(2)}%`)
               .join(', ');
             process.stdout.write(
-              `${pad(c, 12)}${pad(`${(100 * base[k]).toFixed(1)}%`, 8)}${pad(listed || '-', 48)}${top}\n`,
+              `${pad(c, 12)}${pad(`${(100 * base[k]).toFixed(1)}%`, 8)}${pad(listed || '-', 49)} ${top}\n`,
             );
           });
-          if (flags.out) process.stdout.write(`\nwrote ${flags.out}/dissection.json\n`);
+          if (flags.out) process.stdout.write(`\nwrote ${flags.out}/dissection.json and units.png\n`);
         } finally {
           await pair.release();
         }
