@@ -44,6 +44,22 @@ describe('convlens gan', () => {
     expect(result.units.map((u: { label: string }) => u.label)).toEqual(['red', 'green']);
     expect(result.units[0].effect).toBe(-0.25);
     expect(result.strongestByEffect.green[0]).toBe(1);
+    const out = join(dir, 'dissected');
+    const written = await cli(
+      'gan',
+      'dissect',
+      ...pair,
+      '--layer',
+      'units',
+      '--samples',
+      '8',
+      '--effect-samples',
+      '4',
+      '--out',
+      out,
+    );
+    expect(written.code, written.err).toBe(0);
+    expect(existsSync(join(out, 'dissection.json')) && existsSync(join(out, 'units.png'))).toBe(true);
   });
 
   it('edit --ablate removes the class the units draw; auto finds them', async () => {
