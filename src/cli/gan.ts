@@ -6,6 +6,7 @@ import { readGeneratorCard } from '../data/generatorCard.js';
 import type { DissectionResult } from '../methods/inspect/dissect/dissect.js';
 import {
   ablationCurve,
+  classFractions,
   insertionTrials,
   rankUnits,
   regionAround,
@@ -355,9 +356,7 @@ export function addGanCommands(program: Command): void {
           const before = await pair.generate(z, flags.samples);
           const after = await pair.generate(z, flags.samples, { edit });
           const fractions = (classes: Uint8Array) =>
-            pair.classes.map(
-              (_, k) => classes.reduce((s, v) => s + (v === k ? 1 : 0), 0) / (flags.samples * area),
-            );
+            classFractions(classes, flags.samples, area, pair.classes.length);
           const [fb, fa] = [fractions(before.classes), fractions(after.classes)];
           const changes = Object.fromEntries(
             pair.classes.map((name, k) => [
@@ -386,20 +385,9 @@ export function addGanCommands(program: Command): void {
           };
           if (mode === 'ablate' && chosen === 'auto') {
             const ks = [1, 2, 4, 8, 12, 16, 20, 24, 32].filter((k) => k <= flags.top);
-            const base = Float64Array.from(fb);
             const background = pair.classes.flatMap((name, k) => (name === 'background' ? [k] : []));
             const ranked = rankUnits(effects!, c);
-            report.curve = await ablationCurve(
-              pair,
-              layer,
-              ranked,
-              c,
-              ks,
-              z,
-              flags.samples,
-              base,
-              background,
-            );
+            report.curve = await ablationCurve(pair, layer, ranked, c, ks, z, flags.samples, fb, background);
           }
           if (region) {
             report.insertion = {

@@ -69,7 +69,6 @@ export async function runGanRecipe(
     steps: overrides.steps ?? r.steps,
     batchSize,
     // --lr sets the generator's rate; the discriminator keeps the recipe's ratio to it.
-    lr: overrides.lr ?? r.generatorLr,
     generatorLr: overrides.lr ?? r.generatorLr,
     discriminatorLr: overrides.lr ? overrides.lr * (r.discriminatorLr / r.generatorLr) : r.discriminatorLr,
     seed: overrides.seed ?? r.seed,

@@ -108,7 +108,7 @@ describe('adversarial training', () => {
       {
         data: shapes,
         generator: shapesGenerator({ latent: 8, width: 16, seed: 1 }),
-        discriminator: shapesDiscriminator({ width: 4, seed: 2 }),
+        discriminator: shapesDiscriminator({ width: 4, seed: 2, spectralNorm: true }),
         steps: 2,
         batchSize: 4,
       },
@@ -116,6 +116,10 @@ describe('adversarial training', () => {
     );
     expect(r.history.every((p) => Number.isFinite(p.lossD) && Number.isFinite(p.lossG))).toBe(true);
     expect(r.generator.graph.outputs[0].name).toBe(GENERATOR_TENSORS.image);
+    // The returned discriminator carries the scales 1/σ(W) the last step used, not their initial 1.
+    const scales = [...r.discriminator.graph.initializers].filter(([name]) => name.endsWith('::sn'));
+    expect(scales.length).toBe(4);
+    for (const [, t] of scales) expect((t.data as Float32Array)[0]).not.toBe(1);
   });
 
   it('rejects a generator whose input is not a latent vector', async () => {

@@ -328,7 +328,8 @@ export async function trainGan(
   }
   return {
     generator: snapshot(g),
-    discriminator: snapshot(d),
+    // The spectral scales as the last step used them, so the returned discriminator scores as trained.
+    discriminator: snapshot({ ...d, params: [...d.params, ...scales] }),
     history,
     seconds: (performance.now() - start) / 1000,
   };

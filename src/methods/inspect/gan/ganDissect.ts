@@ -68,6 +68,13 @@ export async function generatedConcepts(
   };
 }
 
+/**
+ * The default top quantile for generator units: 0.02. A generator's object units fire over whole
+ * objects, which cover several per cent of a generated image, where network dissection's 0.005
+ * (sized for Broden's many small concepts) keeps only their peaks.
+ */
+export const GAN_QUANTILE = 0.02;
+
 export interface GanDissectOptions {
   layer: string;
   /** Generated samples (default 1000). */
@@ -109,10 +116,3 @@ export async function dissectGenerator(pair: GanPair, options: GanDissectOptions
   });
   return result;
 }
-
-/**
- * The default top quantile for generator units: 0.02. A generator's object units fire over whole
- * objects, which cover several per cent of a generated image, where network dissection's 0.005
- * (sized for Broden's many small concepts) keeps only their peaks.
- */
-export const GAN_QUANTILE = 0.02;

@@ -5,7 +5,7 @@
  * whose output is [N, classes, H, W] logits at the image's size, can be paired. Latent i of seed s
  * is N(0, 1) noise that depends only on (s, i), so any sample can be drawn again alone.
  */
-import type { Preprocessing } from '../../../data/preprocess.js';
+import { normalizeInto, type Preprocessing } from '../../../data/preprocess.js';
 import { indexSeed, Random } from '../../../maths/random.js';
 import type { Model } from '../../../onnx/model.js';
 import { float32, type Tensor } from '../../../onnx/tensor.js';
@@ -247,15 +247,12 @@ export class GanPair {
   /** Per-pixel classes of `n` images [n, 3, H, W] in [0, 1]. */
   private async segmentBatch(pixels: Float32Array, n: number, segmenter: ConvlensModel): Promise<Uint8Array> {
     const [c, h, w] = this.image;
-    const p = this.options.segmenterPreprocessing ?? { mean: [0], std: [1] };
-    const x = new Float32Array(pixels.length);
+    const { mean, std } = this.options.segmenterPreprocessing ?? { mean: [0], std: [1] };
+    const p: Preprocessing = { size: [h, w], channels: 3, resize: 'exact', mean, std };
+    const per = c * h * w;
     const area = h * w;
-    for (let i = 0; i < n * c; i++) {
-      const ch = i % c;
-      const mean = p.mean[p.mean.length === 1 ? 0 : ch];
-      const std = p.std[p.std.length === 1 ? 0 : ch];
-      for (let j = 0; j < area; j++) x[i * area + j] = (pixels[i * area + j] - mean) / std;
-    }
+    const x = new Float32Array(pixels.length);
+    for (let i = 0; i < n; i++) normalizeInto(pixels.subarray(i * per, (i + 1) * per), c, p, x, i * per);
     const out = await segmenter.run(float32(x, [n, c, h, w]));
     const logits = out[segmenter.outputNames[0]].data as Float32Array;
     return argmaxClasses(logits, n, this.classes.length, area);
