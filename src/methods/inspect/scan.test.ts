@@ -178,14 +178,8 @@ describe.each([false, true])('dataset scan (positions deferred: %s)', (defer) =>
     const full = await fullScan(defer);
     const shards = [await fullScan(defer, 8, [24, 40]), await fullScan(defer, 8, [0, 24])];
     const merged = mergeIndexes(shards);
-    // Hits, coverage and counts are identical; class sums only differ by float addition order.
-    const { layers: ml, ...mrest } = merged;
-    const { layers: fl, ...frest } = full;
-    expect(mrest).toEqual(frest);
-    for (const name of ['a', 'b', 'c']) {
-      expect(ml[name].top).toEqual(fl[name].top);
-      for (const [i, v] of ml[name].classSums.entries()) expect(v).toBeCloseTo(fl[name].classSums[i], 12);
-    }
+    // Class sums are exact, so the merge equals the full scan to the last bit, serialised too.
+    expect(JSON.stringify(merged)).toBe(JSON.stringify(full));
     expect(() => mergeIndexes([shards[0], shards[0]])).toThrow(/shards overlap on images 24:40/);
     const other = { ...shards[1], model: { ...shards[1].model, name: 'other', sha256: 'zzz' } };
     expect(() => mergeIndexes([shards[0], other])).toThrow(/different models \(tiny vs other\)/);

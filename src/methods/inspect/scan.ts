@@ -20,6 +20,7 @@
 import { Emitter } from '../../autodiff/emitter.js';
 import type { Sample, SampleSource } from '../../data/dataset.js';
 import type { Preprocessing } from '../../data/preprocess.js';
+import { addExact, mergeExact } from '../../maths/exactSum.js';
 import { ancestors } from '../../onnx/graph.js';
 import { cloneModel, type Model } from '../../onnx/model.js';
 import { elementCount, type Tensor } from '../../onnx/tensor.js';
@@ -46,8 +47,13 @@ export interface ScanLayer {
   field: ReceptiveField | null;
   /** Per channel, the top-k hits, highest first. */
   top: ScanHit[][];
-  /** Row-major [classes × channels]: sums over scanned images of each channel's spatial mean. */
+  /**
+   * Row-major [classes × channels]: sums over scanned images of each channel's spatial mean, kept
+   * exact with `classSumsLow` (see maths/exactSum), so any split of a scan merges to the same bits.
+   */
   classSums: number[];
+  /** The low halves of the exact class sums (absent in indexes from before they were kept). */
+  classSumsLow?: number[];
 }
 
 export interface ScanIndex {
@@ -118,6 +124,7 @@ export function emptyIndex(
           ...l,
           top: Array.from({ length: l.channels }, () => []),
           classSums: new Array(classes * l.channels).fill(0),
+          classSumsLow: new Array(classes * l.channels).fill(0),
         },
       ]),
     ),
@@ -327,7 +334,10 @@ export function accumulate(
         const [y, x] = at < 0 ? [-1, -1] : [Math.floor(at / l.width), at % l.width];
         offer(l.top[c], { image, y, x, value }, index.top);
       }
-      if (label >= 0 && label < index.classCounts.length) l.classSums[label * l.channels + c] += mean;
+      if (label >= 0 && label < index.classCounts.length) {
+        l.classSumsLow ??= new Array(l.classSums.length).fill(0);
+        addExact(l.classSums, l.classSumsLow, label * l.channels + c, mean);
+      }
     }
   }
 }
@@ -679,7 +689,8 @@ export function mergeIndexes(indexes: readonly ScanIndex[]): ScanIndex {
     for (const [name, l] of Object.entries(next.layers)) {
       const target = out.layers[name];
       for (const [c, hits] of l.top.entries()) for (const h of hits) offer(target.top[c], h, out.top);
-      for (const [i, v] of l.classSums.entries()) target.classSums[i] += v;
+      target.classSumsLow ??= new Array(target.classSums.length).fill(0);
+      mergeExact(target.classSums, target.classSumsLow, l.classSums, l.classSumsLow);
     }
     for (const [i, v] of next.classCounts.entries()) out.classCounts[i] += v;
   }
@@ -709,6 +720,8 @@ export function checkIndex(value: unknown, source: string): ScanIndex {
       fail(`layer "${name}" does not list ${l.channels} channels`);
     if (!Array.isArray(l.classSums) || l.classSums.length !== l.channels * v.classCounts!.length)
       fail(`layer "${name}" classSums has the wrong length`);
+    if (l.classSumsLow !== undefined && l.classSumsLow.length !== l.classSums.length)
+      fail(`layer "${name}" classSumsLow has the wrong length`);
     for (const hits of l.top)
       for (const h of hits)
         if (
