@@ -24,6 +24,7 @@ import { addStyleTrainCommand } from './styleTrain.js';
 import { addStylizeCommand } from './stylize.js';
 import { addSynthesisCommands } from './synthesis.js';
 import { addTrainCommands } from './train.js';
+import { addWorkerCommand } from './worker.js';
 
 function inputShapeFor(
   m: ConvlensModel,
@@ -179,6 +180,7 @@ export function buildProgram(): Command {
   addFaithfulnessCommands(program);
   addInspectCommands(program);
   addScanCommands(program);
+  addWorkerCommand(program);
   addDissectCommands(program);
   addEmbedCommands(program);
   addSynthesisCommands(program);

@@ -37,6 +37,8 @@ import {
 } from './common.js';
 import { probeExplainer, spatialLayer } from './inspect.js';
 import { openModel } from './runtime.js';
+import { scanJobOptions, scanKind } from './scanJob.js';
+import { isSharded, runShardedVerb, type ShardingFlags, withShardingFlags } from './sharding.js';
 
 export const SPLITS = ['test', 'train'] as const;
 
@@ -74,12 +76,12 @@ export async function scanData(spec: string, split: string, p: Preprocessing): P
   };
 }
 
-function modelHash(model: Model, path?: string): string {
+export function modelHash(model: Model, path?: string): string {
   const bytes = path ? readFileSync(path) : encodeModel(model).bytes;
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-function readIndex(file: string): ScanIndex {
+export function readIndex(file: string): ScanIndex {
   if (!existsSync(file)) throw new Error(`scan index "${file}" does not exist`);
   let parsed: unknown;
   try {
@@ -130,7 +132,7 @@ function parseChannels(value: string): number[] {
   return out;
 }
 
-interface ScanFlags extends CardFlags {
+export interface ScanFlags extends CardFlags {
   model: string;
   data: string;
   split: string;
@@ -141,12 +143,8 @@ interface ScanFlags extends CardFlags {
   quiet?: boolean;
 }
 
-/** Run (or continue) a scan; `index` is an earlier checkpoint to resume. */
-async function runScan(
-  flags: ScanFlags,
-  resume: ScanIndex | undefined,
-  checkpoint?: (index: ScanIndex) => void,
-): Promise<{ index: ScanIndex; finished: boolean; card: ModelCard }> {
+/** A scan's model session, data and empty index; release `m` when done. */
+export async function openScan(flags: ScanFlags) {
   const resolved = resolveModel(flags.model);
   const card = cardFor(resolved.model, flags);
   const data = await scanData(flags.data, flags.split, card.preprocessing);
@@ -190,12 +188,31 @@ async function runScan(
       },
       info,
     );
+    return { m, card, data, layers, fresh };
+  } catch (e) {
+    await m.release();
+    throw e;
+  }
+}
+
+/** Run (or continue) a scan; `resume` is an earlier checkpoint; `control` replaces the terminal's progress and Ctrl-C. */
+export async function runScan(
+  flags: ScanFlags,
+  resume: ScanIndex | undefined,
+  checkpoint?: (index: ScanIndex) => void,
+  control?: { signal?: AbortSignal },
+): Promise<{ index: ScanIndex; finished: boolean; card: ModelCard }> {
+  const { m, card, data, layers, fresh } = await openScan(flags);
+  const p = card.preprocessing;
+  try {
     if (resume) {
       const why = incompatibility(resume, fresh);
       if (why) throw new Error(`cannot resume: the index and this command differ: ${why}`);
     }
     const index = resume ?? fresh;
-    const pass = datasetPass('scan', 'the index keeps what was scanned', flags.quiet);
+    const pass = control
+      ? { signal: control.signal, onProgress: undefined, release: () => {} }
+      : datasetPass('scan', 'the index keeps what was scanned', flags.quiet);
     let lastCheckpoint = Date.now();
     try {
       const finished = await scan(m, data.source, index, {
@@ -249,7 +266,7 @@ function withScanFlags(cmd: Command): Command {
 const serialise = (index: ScanIndex) => `${JSON.stringify(index)}\n`;
 
 export function addScanCommands(program: Command): void {
-  withScanFlags(
+  const scanCommand = withScanFlags(
     program
       .command('scan')
       .description(
@@ -258,17 +275,23 @@ export function addScanCommands(program: Command): void {
   )
     .option('-o, --out <index.json>', 'the index file', 'scan.json')
     .option('--resume', 'continue the scan in --out where it stopped')
-    .option('--json', 'print a JSON summary')
-    .action(async (flags: ScanFlags & { out: string; resume?: boolean; json?: boolean }) => {
+    .option('--json', 'print a JSON summary');
+  withShardingFlags(scanCommand).action(
+    async (flags: ScanFlags & ShardingFlags & { out: string; resume?: boolean; json?: boolean }) => {
       let resume: ScanIndex | undefined;
       if (existsSync(flags.out)) {
         if (!flags.resume)
           throw new Error(`"${flags.out}" exists; pass --resume to continue it, or choose another --out`);
         resume = readIndex(flags.out);
       }
-      const { index, finished } = await runScan(flags, resume, (i) =>
-        writeFileAtomic(flags.out, serialise(i)),
-      );
+      const save = (i: ScanIndex) => writeFileAtomic(flags.out, serialise(i));
+      const { index, finished } = isSharded(flags)
+        ? await runShardedVerb(scanKind, scanJobOptions(flags), flags, {
+            resume,
+            checkpoint: save,
+            what: 'the index keeps what was merged',
+          }).then(({ result, finished }) => ({ index: result, finished }))
+        : await runScan(flags, resume, save);
       writeFileAtomic(flags.out, serialise(index));
       const summary = {
         out: flags.out,
@@ -286,7 +309,8 @@ export function addScanCommands(program: Command): void {
           `${finished ? 'scanned' : 'interrupted:'} ${summary.scanned}/${summary.length} images of ${index.data.spec}/${index.data.split} (${Object.keys(index.layers).join(', ')}) → ${flags.out}${finished ? '' : '; run again with --resume to continue'}\n`,
         );
       if (!finished) process.exitCode = 130;
-    });
+    },
+  );
 
   program
     .command('merge-scans')
