@@ -26,7 +26,7 @@ export function addWorkerCommand(program: Command): void {
         results?: string;
         lockMs: number;
       }) => {
-        const log = (line: string) => process.stdout.write(`${line}\n`);
+        const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
         const w = await startQueueWorker(flags.queue, {
           concurrency: flags.concurrency,
           resultsDir: flags.results,

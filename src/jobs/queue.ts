@@ -54,6 +54,9 @@ export function queueExecutor(address: QueueAddress, options: QueueOptions = {})
       const connection = connectionOptions(address);
       const queue = new Queue<ShardJobData, ShardJobResult>(QUEUE_NAME, { connection });
       const events = new QueueEvents(QUEUE_NAME, { connection });
+      // One waiter per shard listens on both.
+      queue.setMaxListeners(0);
+      events.setMaxListeners(0);
       const jobs: Job<ShardJobData, ShardJobResult>[] = [];
       const stop = new AbortController();
       const cancel = async () => {

@@ -1,0 +1,198 @@
+/**
+ * Sharded scans against a real redis-server and real `convlens worker` processes: every way of
+ * splitting the work (threads, queue workers, a worker killed mid-shard, a coordinator killed and
+ * restarted) yields the bytes of one single-process scan.
+ */
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { modelsDir } from '../cli/common.js';
+import { cli } from '../cli/harness.js';
+import { type CliProcess, freePort, REDIS_AVAILABLE, spawnCli, startRedis } from './testSupport.js';
+
+let dir: string;
+let redis: { url: string; stop: () => void } | undefined;
+const children: CliProcess[] = [];
+const REFERENCE = () => join(dir, 'reference.json');
+const scanArgs = (out: string, ...rest: string[]) => [
+  'scan',
+  '--range',
+  '0:384',
+  '--batch',
+  '32',
+  '--top',
+  '4',
+  '--out',
+  out,
+  '--quiet',
+  ...rest,
+];
+const bytes = (f: string) => readFileSync(f, 'utf8');
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'convlens-distributed-'));
+  expect((await cli(...scanArgs(REFERENCE()))).code).toBe(0);
+}, 60_000);
+afterEach(async () => {
+  for (const c of children.splice(0)) {
+    c.child.kill('SIGKILL');
+    await c.exited;
+  }
+});
+afterAll(() => {
+  redis?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A worker presumed dead after 1.5 s of silence (the stalled-job check runs that often too). */
+function worker(url: string, cwd = dir, ...rest: string[]): CliProcess {
+  const w = spawnCli(['worker', '--queue', url, '--lock-ms', '1500', ...rest], cwd);
+  children.push(w);
+  return w;
+}
+
+describe('local worker threads', () => {
+  it('--workers 2 equals one process, byte for byte', async () => {
+    const out = join(dir, 'threads.json');
+    const r = await cli('--threads', '1', ...scanArgs(out, '--workers', '2', '--shard-size', '96'));
+    expect(r.err).toBe('');
+    expect(r.out).toContain('scanned 384/2000 images');
+    expect(bytes(out)).toBe(bytes(REFERENCE()));
+  }, 60_000);
+});
+
+describe('bad input', () => {
+  const cases: [string, string[], RegExp][] = [
+    [
+      'a malformed queue URL',
+      ['--queue', 'http://x:1'],
+      /--queue "http:\/\/x:1" is not a queue URL \(scheme "http"\)/,
+    ],
+    [
+      'a database that is not a number',
+      ['--queue', 'redis://127.0.0.1:6379/x'],
+      /database "x" is not a number/,
+    ],
+    ['a shard size below 1', ['--workers', '2', '--shard-size', '0'], /--shard-size.*positive integer/],
+    [
+      'both --workers and --queue',
+      ['--workers', '2', '--queue', 'redis://127.0.0.1:1'],
+      /--workers and --queue exclude each other/,
+    ],
+  ];
+  it.each(cases)('%s is refused with a clear error', async (_, flags, message) => {
+    const out = join(dir, 'bad.json');
+    const r = await cli(...scanArgs(out, ...flags));
+    expect(r.code).not.toBe(0);
+    expect(r.err).toMatch(message);
+    expect(() => readFileSync(out)).toThrow();
+  });
+
+  it('an unreachable queue fails within seconds, naming it', async () => {
+    const url = `redis://127.0.0.1:${await freePort()}`;
+    const started = Date.now();
+    const r = await cli(...scanArgs(join(dir, 'none.json'), '--queue', url));
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`cannot reach the queue at ${url}`);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const w = await cli('worker', '--queue', url);
+    expect(w.err).toContain(`cannot reach the queue at ${url}`);
+  }, 30_000);
+
+  it('a results folder that is not writable stops the worker before it takes jobs', async () => {
+    const file = join(dir, 'a-file');
+    copyFileSync(REFERENCE(), file);
+    const r = await cli('worker', '--queue', 'redis://127.0.0.1:1', '--results', join(file, 'sub'));
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/--results ".*a-file\/sub" is not a writable folder/);
+  });
+});
+
+describe.skipIf(!REDIS_AVAILABLE)('a BullMQ queue on redis-server', () => {
+  beforeAll(async () => {
+    redis = await startRedis(dir);
+  }, 30_000);
+
+  it('three workers scan in shards and the merged index equals one scan, byte for byte', async () => {
+    const results = join(dir, 'results');
+    const ws = [worker(redis!.url), worker(redis!.url), worker(redis!.url, dir, '--results', results)];
+    await Promise.all(ws.map((w) => w.waitFor(/takes jobs from/)));
+    const out = join(dir, 'queue.json');
+    const r = await cli(...scanArgs(out, '--queue', redis!.url, '--shard-size', '64'));
+    expect(r.err).toBe('');
+    expect(bytes(out)).toBe(bytes(REFERENCE()));
+    const done = ws.map((w) => (w.output().match(/ done/g) ?? []).length);
+    expect(done.reduce((a, b) => a + b)).toBe(6);
+  }, 120_000);
+
+  it('a worker killed mid-shard: its shard is retried by another and the index is the same', async () => {
+    const first = worker(redis!.url);
+    await first.waitFor(/takes jobs from/);
+    const out = join(dir, 'killed.json');
+    const coordinator = cli(...scanArgs(out, '--queue', redis!.url, '--shard-size', '192', '--batch', '8'));
+    const [, job] = await first.waitFor(/job (\S+) started/);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const second = worker(redis!.url);
+    const r = await coordinator;
+    expect(r.err).toBe('');
+    expect(second.output()).toContain(`job ${job} started`);
+    expect(bytes(out)).toBe(bytes(REFERENCE()));
+  }, 120_000);
+
+  it('a coordinator killed and restarted resumes without redoing finished shards', async () => {
+    const w = worker(redis!.url);
+    await w.waitFor(/takes jobs from/);
+    const out = join(dir, 'restarted.json');
+    const args = scanArgs(out, '--queue', redis!.url, '--shard-size', '32', '--resume');
+    const first = spawnCli(args, dir);
+    children.push(first);
+    await w.waitFor(/(job \S+ done[\s\S]*){3}/);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const r = await cli(...args);
+    expect(r.err).toBe('');
+    expect(bytes(out)).toBe(bytes(REFERENCE()));
+    // Shards the first coordinator merged are not asked for again; those done after it died are
+    // read back from Redis: each of the 12 ran once.
+    const started = [...w.output().matchAll(/job (\S+) started/g)].map((m) => m[1]);
+    expect(started).toHaveLength(12);
+    expect(new Set(started).size).toBe(12);
+  }, 120_000);
+
+  it('a worker with a different model file refuses the job', async () => {
+    const mine = join(dir, 'coordinator');
+    const theirs = join(dir, 'other-machine');
+    mkdirSync(mine);
+    mkdirSync(theirs);
+    copyFileSync(join(modelsDir(), 'shapes-gap.onnx'), join(mine, 'model.onnx'));
+    copyFileSync(join(modelsDir(), 'shapes-vgg.onnx'), join(theirs, 'model.onnx'));
+    const w = worker(redis!.url, theirs);
+    await w.waitFor(/takes jobs from/);
+    // The same relative path names different bytes on the two "machines".
+    const coordinator = spawnCli(
+      [
+        'scan',
+        '--model',
+        'model.onnx',
+        '--range',
+        '0:64',
+        '--out',
+        'refused.json',
+        '--queue',
+        redis!.url,
+        '--attempts',
+        '1',
+        '--quiet',
+      ],
+      mine,
+    );
+    children.push(coordinator);
+    expect(await coordinator.exited).toEqual({ code: 1, signal: null });
+    expect(coordinator.output()).toMatch(
+      /shard 0:64 failed after 1 attempt\(s\): worker .* refuses the job: its model "model.onnx" has sha256 \w{12}…, the job was made with \w{12}…/,
+    );
+    expect(() => readFileSync(join(mine, 'refused.json'))).toThrow();
+  }, 60_000);
+});
