@@ -41,9 +41,11 @@ import {
   withCardFlags,
   writeAll,
 } from './common.js';
+import { dissectJobOptions, dissectKind } from './dissectJob.js';
 import { fileSlug, probeExplainer, spatialLayer } from './inspect.js';
 import { openModel } from './runtime.js';
 import { parseRange } from './scan.js';
+import { isSharded, runShardedVerb, type ShardingFlags, withShardingFlags } from './sharding.js';
 
 export const SHAPES_CONCEPTS = 'shapes-concepts';
 /** shapes-concepts images are those of the shapes test split (seed 2). */
@@ -67,7 +69,7 @@ const ACTIVATIONS = new Set([
   'Clip',
 ]);
 
-interface DissectFlags extends CardFlags {
+export interface DissectFlags extends CardFlags {
   model: string;
   data: string;
   images: number;
@@ -238,24 +240,14 @@ function summaryText(result: DissectionResult): string {
   return `${lines.join('\n')}\n`;
 }
 
-async function runDissect(flags: DissectFlags): Promise<void> {
+/** A dissection's model session, concept data, empty state and pass options; release `m` when done. */
+export async function openDissection(flags: DissectFlags) {
   checkQuantile(flags.quantile);
   const given = resolveModel(flags.model);
   const card = cardFor(given.model, flags);
   // A re-initialised copy is a new model: hashed from its bytes, named after its seed.
   const resolved = flags.reinit === undefined ? given : { model: reinitialized(given.model, flags.reinit) };
   const source = conceptSource(flags, card);
-  if (flags.listConcepts) {
-    const { categories, concepts } = source.vocabulary;
-    for (const cat of categories)
-      process.stdout.write(
-        `${cat}: ${concepts
-          .filter((c) => c.category === cat)
-          .map((c) => c.name)
-          .join(', ')}\n`,
-      );
-    return;
-  }
   if (source.length === 0) throw new Error(`the dataset "${flags.data}" is empty`);
   const p = card.preprocessing;
   const m = openModel(resolved.model, p.layout);
@@ -290,26 +282,69 @@ async function runDissect(flags: DissectFlags): Promise<void> {
       dims,
       { quantile: flags.quantile, size: [source.height, source.width] },
     );
-    const stateFile = join(flags.out, STATE_FILE);
-    let state = fresh;
-    if (existsSync(stateFile)) {
-      if (!flags.resume)
-        throw new Error(`"${stateFile}" exists; pass --resume to continue it, or choose another --out`);
-      state = readState(stateFile);
-      const why = stateIncompatibility(state, fresh);
-      if (why) throw new Error(`cannot resume: the state and this command differ: ${why}`);
-    }
-    const pass = datasetPass('dissect', 'the state keeps what was counted', flags.quiet);
-    let lastCheckpoint = Date.now();
-    const save = (s: DissectionState) => writeAll(flags.out, new Map([[STATE_FILE, serializeState(s)]]));
-    const options = {
+    const passOptions = (control: {
+      signal?: AbortSignal;
+      onProgress?: (p: { done: number; total: number }) => void;
+      onBatch?: (s: DissectionState) => void;
+    }) => ({
       layers,
       quantile: flags.quantile,
       batch: flags.batch,
       range: flags.range,
-      signal: pass.signal,
       toInput: (s: { image: Float32Array }, out: Float32Array, offset: number) =>
         normalizeSample(s.image, p, out, offset),
+      ...control,
+    });
+    return { m, card, source, fresh, passOptions };
+  } catch (e) {
+    await m.release();
+    throw e;
+  }
+}
+
+async function runDissect(flags: DissectFlags & ShardingFlags): Promise<void> {
+  if (flags.listConcepts) {
+    const { categories, concepts } = conceptSource(
+      flags,
+      cardFor(resolveModel(flags.model).model, flags),
+    ).vocabulary;
+    for (const cat of categories)
+      process.stdout.write(
+        `${cat}: ${concepts
+          .filter((c) => c.category === cat)
+          .map((c) => c.name)
+          .join(', ')}\n`,
+      );
+    return;
+  }
+  const { m, card, source, fresh, passOptions } = await openDissection(flags);
+  try {
+    const stateFile = join(flags.out, STATE_FILE);
+    let state = fresh;
+    let resume: DissectionState | undefined;
+    if (existsSync(stateFile)) {
+      if (!flags.resume)
+        throw new Error(`"${stateFile}" exists; pass --resume to continue it, or choose another --out`);
+      resume = readState(stateFile);
+      const why = stateIncompatibility(resume, fresh);
+      if (why) throw new Error(`cannot resume: the state and this command differ: ${why}`);
+      state = resume;
+    }
+    const save = (s: DissectionState) => writeAll(flags.out, new Map([[STATE_FILE, serializeState(s)]]));
+    let finished = false;
+    if (isSharded(flags)) {
+      const run = await runShardedVerb(dissectKind, dissectJobOptions(flags), flags, {
+        resume,
+        checkpoint: save,
+        what: 'the state keeps what was merged',
+      });
+      state = run.result;
+      finished = run.finished;
+    }
+    const pass = datasetPass('dissect', 'the state keeps what was counted', flags.quiet);
+    let lastCheckpoint = Date.now();
+    const options = passOptions({
+      signal: pass.signal,
       onProgress: pass.onProgress,
       onBatch: (s: DissectionState) => {
         if (Date.now() - lastCheckpoint > 10_000) {
@@ -317,10 +352,9 @@ async function runDissect(flags: DissectFlags): Promise<void> {
           lastCheckpoint = Date.now();
         }
       },
-    };
-    let finished: boolean;
+    });
     try {
-      finished = await dissectPass(m, source, state, options);
+      if (!isSharded(flags)) finished = await dissectPass(m, source, state, options);
       if (finished && countedImages(state) === source.length)
         await completeDissection(m, source, state, options);
     } finally {
@@ -361,7 +395,7 @@ async function runDissect(flags: DissectFlags): Promise<void> {
 }
 
 export function addDissectCommands(program: Command): void {
-  withCardFlags(
+  const dissectCommand = withCardFlags(
     program
       .command('dissect')
       .description(
@@ -404,7 +438,8 @@ export function addDissectCommands(program: Command): void {
       .option('--list-concepts', 'list the data’s concept categories and concepts, and exit')
       .option('--json', 'print the result as JSON')
       .option('-q, --quiet', 'no progress output'),
-  ).action(runDissect);
+  );
+  withShardingFlags(dissectCommand).action(runDissect);
 
   program
     .command('merge-dissections')

@@ -1,5 +1,6 @@
 /** `scan` as a sharded dataset job: shards are `scan --range` runs, merged with merge-scans' code. */
 import type { JobOptions, ShardKind } from '../jobs/kind.js';
+import { localModelHash } from '../jobs/modelHash.js';
 import { checkIndex, incompatibility, mergeIndexes, type ScanIndex } from '../methods/inspect/scan.js';
 import { openScan, runScan, type ScanFlags } from './scan.js';
 
@@ -38,7 +39,7 @@ export const scanKind: ShardKind<ScanIndex> = {
   async open(options) {
     const { m, fresh, data } = await openScan(flagsOf(options));
     await m.release();
-    return { length: data.source.length, fresh, sha256: fresh.model.sha256 };
+    return { length: data.source.length, fresh, sha256: localModelHash(options.model) };
   },
   async run(options, shard, signal) {
     const { index, finished } = await runScan(flagsOf(options, shard), undefined, undefined, { signal });

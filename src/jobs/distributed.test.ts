@@ -3,6 +3,7 @@
  * splitting the work (threads, queue workers, a worker killed mid-shard, a coordinator killed and
  * restarted) yields the bytes of one single-process scan.
  */
+import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,6 +60,36 @@ describe('local worker threads', () => {
     expect(r.err).toBe('');
     expect(r.out).toContain('scanned 384/2000 images');
     expect(bytes(out)).toBe(bytes(REFERENCE()));
+  }, 60_000);
+});
+
+const dissectArgs = (out: string, ...rest: string[]) => [
+  'dissect',
+  '--images',
+  '48',
+  '--layers',
+  'relu1,features',
+  '--batch',
+  '16',
+  '--out',
+  out,
+  '-q',
+  ...rest,
+];
+/** The dissection's result (its state may order sparse counts differently; the labels it yields may not differ). */
+const dissectResult = (d: string) =>
+  createHash('sha256')
+    .update(bytes(join(d, 'dissect.json')))
+    .digest('hex');
+
+describe('local worker threads', () => {
+  it('dissect --workers 2 counts in shards and finishes as one run', async () => {
+    const whole = join(dir, 'dissect-whole');
+    expect((await cli(...dissectArgs(whole))).code).toBe(0);
+    const threads = join(dir, 'dissect-threads');
+    const r = await cli('--threads', '1', ...dissectArgs(threads, '--workers', '2', '--shard-size', '16'));
+    expect(r.err).toBe('');
+    expect(dissectResult(threads)).toBe(dissectResult(whole));
   }, 60_000);
 });
 
@@ -159,6 +190,15 @@ describe.skipIf(!REDIS_AVAILABLE)('a BullMQ queue on redis-server', () => {
     const started = [...w.output().matchAll(/job (\S+) started/g)].map((m) => m[1]);
     expect(started).toHaveLength(12);
     expect(new Set(started).size).toBe(12);
+  }, 120_000);
+
+  it('dissect --queue counts in shards on workers and finishes as one run', async () => {
+    const ws = [worker(redis!.url), worker(redis!.url)];
+    await Promise.all(ws.map((w) => w.waitFor(/takes jobs from/)));
+    const queued = join(dir, 'dissect-queued');
+    const r = await cli(...dissectArgs(queued, '--queue', redis!.url, '--shard-size', '16'));
+    expect(r.err).toBe('');
+    expect(dissectResult(queued)).toBe(dissectResult(join(dir, 'dissect-whole')));
   }, 120_000);
 
   it('a worker with a different model file refuses the job', async () => {

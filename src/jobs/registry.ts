@@ -1,14 +1,17 @@
 /** The dataset verbs that run in shards, by name (what a queue job's `kind` names). */
+import { dissectKind } from '../cli/dissectJob.js';
 import { scanKind } from '../cli/scanJob.js';
 import type { ShardKind } from './kind.js';
 
-export const SHARD_KINDS: Record<string, ShardKind<unknown>> = {
+/** Looked up at call time: the kinds' modules import the CLI, which imports this one. */
+const kinds = (): Record<string, ShardKind<unknown>> => ({
   scan: scanKind as ShardKind<unknown>,
-};
+  dissect: dissectKind as ShardKind<unknown>,
+});
 
 export function shardKind(name: string): ShardKind<unknown> {
-  const kind = SHARD_KINDS[name];
+  const kind = kinds()[name];
   if (!kind)
-    throw new Error(`unknown job kind "${name}"; this convlens runs ${Object.keys(SHARD_KINDS).join(', ')}`);
+    throw new Error(`unknown job kind "${name}"; this convlens runs ${Object.keys(kinds()).join(', ')}`);
   return kind;
 }

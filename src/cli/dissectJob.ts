@@ -1,0 +1,67 @@
+/** `dissect`'s counting pass as a sharded dataset job: shards are `dissect --range` passes, merged with merge-dissections' code. */
+import type { JobOptions, ShardKind } from '../jobs/kind.js';
+import { localModelHash } from '../jobs/modelHash.js';
+import {
+  type DissectionState,
+  dissectPass,
+  mergeStates,
+  stateIncompatibility,
+} from '../methods/inspect/dissect/dissect.js';
+import { parseState, serializeState } from '../methods/inspect/dissect/state.js';
+import { type DissectFlags, openDissection } from './dissect.js';
+
+const OPTION_KEYS = [
+  'model',
+  'data',
+  'images',
+  'layers',
+  'quantile',
+  'batch',
+  'reinit',
+  'size',
+  'channels',
+  'mean',
+  'std',
+  'normalize',
+  'resize',
+  'labels',
+  'layout',
+];
+
+/** The dissect flags that define the counting (not where results go or how they are shown). */
+export function dissectJobOptions(flags: DissectFlags): JobOptions {
+  const all = flags as unknown as Record<string, unknown>;
+  return Object.fromEntries(
+    OPTION_KEYS.filter((k) => all[k] !== undefined).map((k) => [k, all[k]]),
+  ) as JobOptions;
+}
+
+const flagsOf = (options: JobOptions, range?: [number, number]) =>
+  ({ ...options, range, quiet: true }) as unknown as DissectFlags;
+
+export const dissectKind: ShardKind<DissectionState> = {
+  name: 'dissect',
+  async open(options) {
+    const { m, fresh, source } = await openDissection(flagsOf(options));
+    await m.release();
+    return { length: source.length, fresh, sha256: localModelHash(options.model) };
+  },
+  async run(options, shard, signal) {
+    const { m, fresh, source, passOptions } = await openDissection(flagsOf(options, shard));
+    try {
+      if (!(await dissectPass(m, source, fresh, passOptions({ signal }))))
+        throw new Error(`dissection of images ${shard[0]}:${shard[1]} was stopped`);
+      return fresh;
+    } finally {
+      await m.release();
+    }
+  },
+  merge(a, b) {
+    const why = stateIncompatibility(a, b);
+    if (why) throw new Error(`the checkpoint and this dissection differ: ${why}`);
+    return mergeStates([a, b]);
+  },
+  covered: (state) => state.scanned,
+  serialize: serializeState,
+  parse: parseState,
+};
