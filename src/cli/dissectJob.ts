@@ -1,6 +1,7 @@
 /** `dissect`'s counting pass as a sharded dataset job: shards are `dissect --range` passes, merged with merge-dissections' code. */
 import type { JobOptions, ShardKind } from '../jobs/kind.js';
 import { localModelHash } from '../jobs/modelHash.js';
+import { openPool } from '../jobs/openPool.js';
 import {
   type DissectionState,
   dissectPass,
@@ -36,8 +37,13 @@ export function dissectJobOptions(flags: DissectFlags): JobOptions {
   ) as JobOptions;
 }
 
-const flagsOf = (options: JobOptions, range?: [number, number]) =>
-  ({ ...options, range, quiet: true }) as unknown as DissectFlags;
+const flagsOf = (options: JobOptions) => ({ ...options, quiet: true }) as unknown as DissectFlags;
+
+/** Opened dissections (model, concept data) reused by the shards a worker runs. */
+const opened = openPool(
+  (options) => openDissection(flagsOf(options)),
+  (o) => o.m.release(),
+);
 
 export const dissectKind: ShardKind<DissectionState> = {
   name: 'dissect',
@@ -46,15 +52,13 @@ export const dissectKind: ShardKind<DissectionState> = {
     await m.release();
     return { length: source.length, fresh, sha256: localModelHash(options.model) };
   },
-  async run(options, shard, signal) {
-    const { m, fresh, source, passOptions } = await openDissection(flagsOf(options, shard));
-    try {
-      if (!(await dissectPass(m, source, fresh, passOptions({ signal }))))
+  run(options, shard, signal) {
+    return opened.use(options, async ({ m, fresh, source, passOptions }) => {
+      const state = structuredClone(fresh);
+      if (!(await dissectPass(m, source, state, { ...passOptions({ signal }), range: shard })))
         throw new Error(`dissection of images ${shard[0]}:${shard[1]} was stopped`);
-      return fresh;
-    } finally {
-      await m.release();
-    }
+      return state;
+    });
   },
   merge(a, b) {
     const why = stateIncompatibility(a, b);

@@ -1,38 +1,56 @@
 /** `scan` as a sharded dataset job: shards are `scan --range` runs, merged with merge-scans' code. */
+import { normalizeSample } from '../data/preprocess.js';
 import type { JobOptions, ShardKind } from '../jobs/kind.js';
 import { localModelHash } from '../jobs/modelHash.js';
-import { checkIndex, incompatibility, mergeIndexes, type ScanIndex } from '../methods/inspect/scan.js';
-import { openScan, runScan, type ScanFlags } from './scan.js';
+import { openPool } from '../jobs/openPool.js';
+import {
+  channelReducer,
+  checkIndex,
+  incompatibility,
+  mergeIndexes,
+  type ScanIndex,
+  scan,
+} from '../methods/inspect/scan.js';
+import { openScan, type ScanFlags } from './scan.js';
 
-const flagsOf = (options: JobOptions, range?: [number, number]): ScanFlags => ({
-  ...(options as unknown as ScanFlags),
-  range,
-  quiet: true,
-});
+const OPTION_KEYS = [
+  'model',
+  'data',
+  'split',
+  'layers',
+  'top',
+  'batch',
+  'size',
+  'channels',
+  'mean',
+  'std',
+  'normalize',
+  'resize',
+  'labels',
+  'layout',
+];
 
 /** The scan flags that define a job (not where its result goes or how it is run). */
 export function scanJobOptions(flags: ScanFlags): JobOptions {
-  const { range: _range, quiet: _quiet, ...rest } = flags as ScanFlags & Record<string, unknown>;
-  const out: Record<string, unknown> = {};
-  for (const key of [
-    'model',
-    'data',
-    'split',
-    'layers',
-    'top',
-    'batch',
-    'size',
-    'channels',
-    'mean',
-    'std',
-    'normalize',
-    'resize',
-    'labels',
-    'layout',
-  ])
-    if (rest[key] !== undefined) out[key] = rest[key];
-  return out as JobOptions;
+  const all = flags as unknown as Record<string, unknown>;
+  return Object.fromEntries(
+    OPTION_KEYS.filter((k) => all[k] !== undefined).map((k) => [k, all[k]]),
+  ) as JobOptions;
 }
+
+const flagsOf = (options: JobOptions) => ({ ...options, quiet: true }) as unknown as ScanFlags;
+
+/** Opened scans (model, data, reduction graphs) reused by the shards a worker runs. */
+const opened = openPool(
+  async (options) => {
+    const o = await openScan(flagsOf(options));
+    return { ...o, reducer: channelReducer(o.m, o.fresh.layers) };
+  },
+  async (o) => {
+    await o.reducer.release();
+    await o.m.release();
+  },
+);
 
 export const scanKind: ShardKind<ScanIndex> = {
   name: 'scan',
@@ -41,10 +59,22 @@ export const scanKind: ShardKind<ScanIndex> = {
     await m.release();
     return { length: data.source.length, fresh, sha256: localModelHash(options.model) };
   },
-  async run(options, shard, signal) {
-    const { index, finished } = await runScan(flagsOf(options, shard), undefined, undefined, { signal });
-    if (!finished) throw new Error(`scan of images ${shard[0]}:${shard[1]} was stopped`);
-    return index;
+  run(options, shard, signal) {
+    return opened.use(options, async ({ m, data, layers, fresh, card, reducer }) => {
+      const index = structuredClone(fresh);
+      const p = card.preprocessing;
+      const finished = await scan(m, data.source, index, {
+        layers,
+        top: index.top,
+        batch: Number(options.batch),
+        range: shard,
+        toInput: (sample, out, offset) => normalizeSample(sample.image, p, out, offset),
+        signal,
+        reducer,
+      });
+      if (!finished) throw new Error(`scan of images ${shard[0]}:${shard[1]} was stopped`);
+      return index;
+    });
   },
   merge(a, b) {
     const why = incompatibility(a, b);
