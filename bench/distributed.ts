@@ -61,68 +61,64 @@ function startWorker(url: string): Promise<() => void> {
   });
 }
 
-const rows: string[][] = [];
-const row = (...cells: (string | number)[]) => {
-  rows.push(cells.map(String));
-  console.error(cells.join('  '));
-};
-const fwd1 = await forwardPerMs(1);
-const fwd2 = await forwardPerMs(2);
-const scan1 = IMAGES / (await scanMs(['--threads', '1'], []));
-const scan2 = IMAGES / (await scanMs(['--threads', '2'], []));
-row('plain forward, 1 thread', (fwd1 * 1000).toFixed(0), '1.00', '—', '—');
-row('plain forward, 2 threads', (fwd2 * 1000).toFixed(0), (fwd2 / fwd1).toFixed(2), '—', '—');
-row(
-  'scan in-process, 1 thread (= --workers 1)',
-  (scan1 * 1000).toFixed(0),
-  (scan1 / fwd1).toFixed(2),
-  (scan1 / scan2).toFixed(2),
-  '—',
-);
-row('scan in-process, 2 threads', (scan2 * 1000).toFixed(0), (scan2 / fwd1).toFixed(2), '1.00', '—');
-/** Worker-time beyond what the 1-thread scan needs for the same images, per shard (fixed costs included). */
-const overhead = (ms: number, workers: number, shard: number) =>
-  ((ms * workers - IMAGES / scan1) / Math.ceil(IMAGES / shard)).toFixed(1);
-const queued: [number, number][] = [];
-for (const workers of [2]) {
-  const ms = await scanMs(
-    ['--threads', String(workers)],
-    ['--workers', String(workers), '--shard-size', '256'],
-  );
-  const rate = IMAGES / ms;
-  row(
-    `--workers ${workers}, shard 256`,
-    (rate * 1000).toFixed(0),
-    (rate / fwd1).toFixed(2),
-    (rate / scan2).toFixed(2),
-    overhead(ms, workers, 256),
-  );
-}
+const ROUNDS = quick ? 1 : 3;
+const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 const redis = await startRedis(dir);
 const stops = await Promise.all([startWorker(redis.url), startWorker(redis.url)]);
+/** Each measurement's wall times (ms) over rounds, in alternating order. */
+const measures: [string, () => Promise<number>][] = [
+  ['scan in-process, 1 thread (= --workers 1)', () => scanMs(['--threads', '1'], [])],
+  ['scan in-process, 2 threads', () => scanMs(['--threads', '2'], [])],
+  ['--workers 2, shard 256', () => scanMs(['--threads', '2'], ['--workers', '2', '--shard-size', '256'])],
+  ...[64, 256, 1024].map((shard): [string, () => Promise<number>] => [
+    `2 queue workers, shard ${shard}`,
+    () => scanMs([], ['--queue', redis.url, '--shard-size', String(shard)]),
+  ]),
+];
+const times = new Map<string, number[]>(measures.map(([name]) => [name, []]));
+const forward: [number[], number[]] = [[], []];
 try {
-  // The first run opens the job on each worker (model, data); the sizes after reuse it.
+  // The first run opens the job on each queue worker (model, data); later runs reuse it.
   await scanMs([], ['--queue', redis.url, '--shard-size', '256', '--range', `0:${BATCH * 4}`]);
-  for (const shard of [64, 256, 1024]) {
-    const ms = await scanMs([], ['--queue', redis.url, '--shard-size', String(shard)]);
-    queued.push([Math.ceil(IMAGES / shard), 2 * ms]);
-    const rate = IMAGES / ms;
-    row(
-      `2 queue workers, shard ${shard}`,
-      (rate * 1000).toFixed(0),
-      (rate / fwd1).toFixed(2),
-      (rate / scan2).toFixed(2),
-      overhead(ms, 2, shard),
-    );
+  for (let r = 0; r < ROUNDS; r++) {
+    forward[0].push(await forwardPerMs(1));
+    forward[1].push(await forwardPerMs(2));
+    for (const [name, run] of r % 2 ? [...measures].reverse() : measures) times.get(name)!.push(await run());
   }
 } finally {
   for (const stop of stops) stop();
   redis.stop();
   rmSync(dir, { recursive: true, force: true });
 }
-const header = ['run', 'images/s', '÷ forward (1 thread)', '÷ scan (2 threads)', 'overhead ms/shard'];
+const fwd1 = median(forward[0]);
+const fwd2 = median(forward[1]);
+const rate = (name: string) => IMAGES / median(times.get(name)!);
+const scan1 = rate(measures[0][0]);
+const scan2 = rate(measures[1][0]);
+const header = ['run', 'images/s', '÷ forward (1 thread)', '÷ scan (2 threads)'];
+const rows = [
+  ['plain forward, 1 thread', fwd1, 1],
+  ['plain forward, 2 threads', fwd2, 2],
+  ...measures.map(([name]) => [name, rate(name), 0] as const),
+].map(([name, r]) => [
+  name,
+  (Number(r) * 1000).toFixed(0),
+  (Number(r) / fwd1).toFixed(2),
+  String(name).startsWith('plain') ? '—' : (Number(r) / scan2).toFixed(2),
+]);
 console.log(`| ${header.join(' | ')} |\n|${header.map(() => '---').join('|')}|`);
 for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+// Worker-time = compute + fixed + shards × per-shard: least squares over the three shard sizes.
+const queued = [64, 256, 1024].map((shard) => [
+  Math.ceil(IMAGES / shard),
+  2 * median(times.get(`2 queue workers, shard ${shard}`)!),
+]);
+const mean = (f: (p: number[]) => number) => queued.reduce((a, p) => a + f(p), 0) / queued.length;
+const [mn, mt] = [mean(([n]) => n), mean(([, t]) => t)];
+const slope = mean(([n, t]) => (n - mn) * (t - mt)) / mean(([n]) => (n - mn) ** 2);
 console.log(
-  `\n${IMAGES} shapes train images, shapes-gap, batch ${BATCH}, ${new Date().toISOString().slice(0, 10)}`,
+  `\nqueue coordination (fitted over shard sizes 64, 256, 1024): ${slope.toFixed(1)} ms of worker time per shard; ${(mt - slope * mn - IMAGES / scan1).toFixed(0)} ms per run beyond the 1-thread scan's compute`,
+);
+console.log(
+  `${IMAGES} shapes train images, shapes-gap, batch ${BATCH}, median of ${ROUNDS} rounds, ${new Date().toISOString().slice(0, 10)}`,
 );
