@@ -7,9 +7,12 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Queue } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { modelsDir } from '../cli/common.js';
 import { cli } from '../cli/harness.js';
+import { QUEUE_NAME } from './queue.js';
+import { connectionOptions, parseQueueUrl } from './queueUrl.js';
 import { type CliProcess, freePort, REDIS_AVAILABLE, spawnCli, startRedis } from './testSupport.js';
 
 let dir: string;
@@ -200,6 +203,26 @@ describe.skipIf(!REDIS_AVAILABLE)('a BullMQ queue on redis-server', () => {
     expect(r.err).toBe('');
     expect(dissectResult(queued)).toBe(dissectResult(join(dir, 'dissect-whole')));
   }, 120_000);
+
+  it('Ctrl-C on the coordinator removes the shards no worker has started', async () => {
+    const queue = new Queue(QUEUE_NAME, { connection: connectionOptions(parseQueueUrl(redis!.url)) });
+    try {
+      const out = join(dir, 'cancelled.json');
+      const coordinator = spawnCli(scanArgs(out, '--queue', redis!.url, '--shard-size', '32'), dir);
+      children.push(coordinator);
+      // No worker runs: the 12 shards wait until the coordinator is interrupted.
+      while ((await queue.getJobCounts('waiting')).waiting < 12) await new Promise((r) => setTimeout(r, 100));
+      coordinator.child.kill('SIGINT');
+      expect(await coordinator.exited).toEqual({ code: 130, signal: null });
+      expect(await queue.getJobCounts('waiting', 'active', 'completed')).toEqual({
+        waiting: 0,
+        active: 0,
+        completed: 0,
+      });
+    } finally {
+      await queue.close();
+    }
+  }, 60_000);
 
   it('a worker with a different model file refuses the job', async () => {
     const mine = join(dir, 'coordinator');
