@@ -28,14 +28,16 @@ import {
   withCardFlags,
   writeAll,
 } from './common.js';
+import { embedJobOptions, embedKind, featureSet } from './embedJob.js';
 import { probeExplainer } from './inspect.js';
 import { openModel } from './runtime.js';
 import { SPLITS, scanData, spreadIndices } from './scan.js';
+import { isSharded, runShardedVerb, type ShardingFlags, withShardingFlags } from './sharding.js';
 
 export const EMBEDDINGS = ['pca', 'tsne', 'umap'] as const;
 type Embedding = (typeof EMBEDDINGS)[number];
 
-interface EmbedFlags extends CardFlags {
+interface EmbedFlags extends CardFlags, ShardingFlags {
   model: string;
   data?: string;
   split: string;
@@ -69,7 +71,7 @@ function vegaBrowserBuild(): string {
 }
 
 export function addEmbedCommands(program: Command): void {
-  withCardFlags(
+  const embedCommand = withCardFlags(
     program
       .command('embed')
       .description(
@@ -100,7 +102,8 @@ export function addEmbedCommands(program: Command): void {
       .option('-o, --out <dir>', 'output folder', 'embedding')
       .option('--json', 'print JSON')
       .option('-q, --quiet', 'no progress output'),
-  ).action(async (flags: EmbedFlags) => {
+  );
+  withShardingFlags(embedCommand).action(async (flags: EmbedFlags) => {
     const methods = flags.methods.split(',').map((s) => s.trim()) as Embedding[];
     const unknown = methods.find((m) => !EMBEDDINGS.includes(m));
     if (unknown) throw new Error(`--methods: "${unknown}" is not one of ${EMBEDDINGS.join(', ')}`);
@@ -127,16 +130,25 @@ export function addEmbedCommands(program: Command): void {
       const probe = probeExplainer(m, card);
       const layer = flags.layer ?? (await probe.resolveLayer());
       await probe.sampleDims(layer);
+      const jobOptions = { ...flags, data: dataSpec, layer, out: undefined, methods: undefined };
       const set = await timed('features', () =>
-        extractFeatures(m, data.source, {
-          layer,
-          indices,
-          batch: flags.batch,
-          inputShape,
-          keepImages: true,
-          toInput: (s, out, offset) => normalizeSample(s.image, p, out, offset),
-          onProgress: ({ done, total }) => progress.onProgress({ method: 'features', done, total }),
-        }),
+        isSharded(flags)
+          ? runShardedVerb(embedKind, embedJobOptions(jobOptions), flags, {
+              checkpoint: () => {},
+              what: 'features are not kept',
+            }).then(({ result, finished }) => {
+              if (!finished) throw new Error('embed was interrupted before every sample had its features');
+              return featureSet(result, indices);
+            })
+          : extractFeatures(m, data.source, {
+              layer,
+              indices,
+              batch: flags.batch,
+              inputShape,
+              keepImages: true,
+              toInput: (s, out, offset) => normalizeSample(s.image, p, out, offset),
+              onProgress: ({ done, total }) => progress.onProgress({ method: 'features', done, total }),
+            }),
       );
       const { n, d, labels } = set;
       const points = { data: set.features, n, d };

@@ -96,6 +96,35 @@ describe('local worker threads', () => {
   }, 60_000);
 });
 
+describe('local worker threads', () => {
+  it('embed --workers 2 extracts features in shards: the same features and PCA as one process', async () => {
+    const args = (out: string, ...rest: string[]) => [
+      'embed',
+      '--model',
+      'shapes-gap',
+      '--data',
+      'shapes',
+      '--limit',
+      '200',
+      '--methods',
+      'pca',
+      '--batch',
+      '32',
+      '--out',
+      out,
+      '-q',
+      ...rest,
+    ];
+    const one = join(dir, 'embed-one');
+    const two = join(dir, 'embed-two');
+    expect((await cli(...args(one))).code).toBe(0);
+    const r = await cli('--threads', '1', ...args(two, '--workers', '2', '--shard-size', '64'));
+    expect(r.err).toBe('');
+    for (const f of ['features.npy', 'pca.npy', 'neighbours.png'])
+      expect(readFileSync(join(two, f)).equals(readFileSync(join(one, f))), f).toBe(true);
+  }, 60_000);
+});
+
 describe('bad input', () => {
   const cases: [string, string[], RegExp][] = [
     [

@@ -1,5 +1,6 @@
 /** The dataset verbs that run in shards, by name (what a queue job's `kind` names). */
 import { dissectKind } from '../cli/dissectJob.js';
+import { embedKind } from '../cli/embedJob.js';
 import { scanKind } from '../cli/scanJob.js';
 import type { ShardKind } from './kind.js';
 
@@ -7,6 +8,7 @@ import type { ShardKind } from './kind.js';
 const kinds = (): Record<string, ShardKind<unknown>> => ({
   scan: scanKind as ShardKind<unknown>,
   dissect: dissectKind as ShardKind<unknown>,
+  embed: embedKind as ShardKind<unknown>,
 });
 
 export function shardKind(name: string): ShardKind<unknown> {
