@@ -96,29 +96,30 @@ describe('local worker threads', () => {
   }, 60_000);
 });
 
+const embedArgs = (out: string, ...rest: string[]) => [
+  'embed',
+  '--model',
+  'shapes-gap',
+  '--data',
+  'shapes',
+  '--limit',
+  '200',
+  '--methods',
+  'pca',
+  '--batch',
+  '32',
+  '--out',
+  out,
+  '-q',
+  ...rest,
+];
+
 describe('local worker threads', () => {
   it('embed --workers 2 extracts features in shards: the same features and PCA as one process', async () => {
-    const args = (out: string, ...rest: string[]) => [
-      'embed',
-      '--model',
-      'shapes-gap',
-      '--data',
-      'shapes',
-      '--limit',
-      '200',
-      '--methods',
-      'pca',
-      '--batch',
-      '32',
-      '--out',
-      out,
-      '-q',
-      ...rest,
-    ];
     const one = join(dir, 'embed-one');
     const two = join(dir, 'embed-two');
-    expect((await cli(...args(one))).code).toBe(0);
-    const r = await cli('--threads', '1', ...args(two, '--workers', '2', '--shard-size', '64'));
+    expect((await cli(...embedArgs(one))).code).toBe(0);
+    const r = await cli('--threads', '1', ...embedArgs(two, '--workers', '2', '--shard-size', '64'));
     expect(r.err).toBe('');
     for (const f of ['features.npy', 'pca.npy', 'neighbours.png'])
       expect(readFileSync(join(two, f)).equals(readFileSync(join(one, f))), f).toBe(true);
@@ -224,13 +225,17 @@ describe.skipIf(!REDIS_AVAILABLE)('a BullMQ queue on redis-server', () => {
     expect(new Set(started).size).toBe(12);
   }, 120_000);
 
-  it('dissect --queue counts in shards on workers and finishes as one run', async () => {
+  it('dissect and embed --queue run their shards on workers and finish as one run', async () => {
     const ws = [worker(redis!.url), worker(redis!.url)];
     await Promise.all(ws.map((w) => w.waitFor(/takes jobs from/)));
     const queued = join(dir, 'dissect-queued');
     const r = await cli(...dissectArgs(queued, '--queue', redis!.url, '--shard-size', '16'));
     expect(r.err).toBe('');
     expect(dissectResult(queued)).toBe(dissectResult(join(dir, 'dissect-whole')));
+    const embedded = join(dir, 'embed-queued');
+    expect((await cli(...embedArgs(embedded, '--queue', redis!.url, '--shard-size', '64'))).err).toBe('');
+    const features = (d: string) => readFileSync(join(d, 'features.npy'));
+    expect(features(embedded).equals(features(join(dir, 'embed-one')))).toBe(true);
   }, 120_000);
 
   it('Ctrl-C on the coordinator removes the shards no worker has started', async () => {
