@@ -1,4 +1,4 @@
-/** `convlens worker`: take shard jobs (scan, …) from a BullMQ queue on Redis until stopped. */
+/** `convlens worker`: take shard jobs (scan, dissect, embed) from a BullMQ queue on Redis until stopped. */
 import type { Command } from 'commander';
 import { parseQueueUrl } from '../jobs/queueUrl.js';
 import { startQueueWorker } from '../jobs/queueWorker.js';
@@ -8,7 +8,7 @@ export function addWorkerCommand(program: Command): void {
   program
     .command('worker')
     .description(
-      'take shard jobs from a queue that scan --queue fills, run them here and return the results (until Ctrl-C)',
+      'take shard jobs from a queue that scan, dissect or embed --queue fill, run them here and return the results (until Ctrl-C)',
     )
     .requiredOption('--queue <redis://HOST:PORT[/DB]>', 'the queue', parseQueueUrl)
     .option('--concurrency <k>', 'shards run at once', parsePositiveInt, 1)
