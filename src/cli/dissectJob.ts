@@ -1,5 +1,5 @@
 /** `dissect`'s counting pass as a sharded dataset job: shards are `dissect --range` passes, merged with merge-dissections' code. */
-import type { JobOptions, ShardKind } from '../jobs/kind.js';
+import { type JobOptions, jobOptions, type ShardKind } from '../jobs/kind.js';
 import { localModelHash } from '../jobs/modelHash.js';
 import { openPool } from '../jobs/openPool.js';
 import {
@@ -11,31 +11,9 @@ import {
 import { parseState, serializeState } from '../methods/inspect/dissect/state.js';
 import { type DissectFlags, openDissection } from './dissect.js';
 
-const OPTION_KEYS = [
-  'model',
-  'data',
-  'images',
-  'layers',
-  'quantile',
-  'batch',
-  'reinit',
-  'size',
-  'channels',
-  'mean',
-  'std',
-  'normalize',
-  'resize',
-  'labels',
-  'layout',
-];
-
 /** The dissect flags that define the counting (not where results go or how they are shown). */
-export function dissectJobOptions(flags: DissectFlags): JobOptions {
-  const all = flags as unknown as Record<string, unknown>;
-  return Object.fromEntries(
-    OPTION_KEYS.filter((k) => all[k] !== undefined).map((k) => [k, all[k]]),
-  ) as JobOptions;
-}
+export const dissectJobOptions = (flags: DissectFlags) =>
+  jobOptions(flags, ['model', 'data', 'images', 'layers', 'quantile', 'batch', 'reinit']);
 
 const flagsOf = (options: JobOptions) => ({ ...options, quiet: true }) as unknown as DissectFlags;
 

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { Preprocessing } from '../data/preprocess.js';
 import { normalizeSample } from '../data/preprocess.js';
-import type { JobOptions, ShardKind } from '../jobs/kind.js';
+import { type JobOptions, jobOptions, type ShardKind } from '../jobs/kind.js';
 import { localModelHash } from '../jobs/modelHash.js';
 import { openPool } from '../jobs/openPool.js';
 import { imageCount, overlaps, type Shard } from '../jobs/shards.js';
@@ -151,26 +151,6 @@ export const embedKind: ShardKind<FeatureRows> = {
   },
 };
 
-const OPTION_KEYS = [
-  'model',
-  'data',
-  'split',
-  'layer',
-  'limit',
-  'batch',
-  'size',
-  'channels',
-  'mean',
-  'std',
-  'normalize',
-  'resize',
-  'labels',
-  'layout',
-];
-
 /** The embed flags that define its features (not the embeddings, which run on the coordinator). */
-export function embedJobOptions(flags: Record<string, unknown>): JobOptions {
-  return Object.fromEntries(
-    OPTION_KEYS.filter((k) => flags[k] !== undefined).map((k) => [k, flags[k]]),
-  ) as JobOptions;
-}
+export const embedJobOptions = (flags: Record<string, unknown>) =>
+  jobOptions(flags, ['model', 'data', 'split', 'layer', 'limit', 'batch']);

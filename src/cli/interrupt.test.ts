@@ -3,49 +3,26 @@
  * complete, resumable state. Each case runs the CLI in a child process (from the TypeScript
  * sources, through tsx) in an empty folder and signals it a few seconds in.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnCli } from '../jobs/testSupport.js';
 import { cli } from './harness.js';
 
-const MAIN = resolve(fileURLToPath(import.meta.url), '../main.ts');
-/** tsx's loader by absolute URL: the child runs in a folder with no node_modules. */
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'convlens-interrupt-'));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Run `convlens ARGS` in `cwd`, send `signal` after `ms`; resolves with how it ended. */
-function interrupted(args: string[], signal: NodeJS.Signals, ms: number, cwd: string) {
-  return new Promise<{ code: number | null; signal: NodeJS.Signals | null; err: string }>((done) => {
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        TSX,
-        '-e',
-        `import(${JSON.stringify(MAIN)}).then((m) => m.main(process.argv))`,
-        'convlens',
-        ...args,
-      ],
-      { cwd, stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    let err = '';
-    child.stderr.on('data', (d) => {
-      err += d;
-    });
-    const timer = setTimeout(() => child.kill(signal), ms);
-    child.on('exit', (code, sig) => {
-      clearTimeout(timer);
-      done({ code, signal: sig, err });
-    });
-  });
+/** Run `convlens ARGS` in `cwd`, send `signal` after `ms`; resolves with how it ended and what it printed. */
+async function interrupted(args: string[], signal: NodeJS.Signals, ms: number, cwd: string) {
+  const run = spawnCli(args, cwd);
+  const timer = setTimeout(() => run.child.kill(signal), ms);
+  const { code, signal: sig } = await run.exited;
+  clearTimeout(timer);
+  return { code, signal: sig, err: run.output() };
 }
 
 const cases: [string, NodeJS.Signals, string[]][] = [

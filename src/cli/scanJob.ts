@@ -1,6 +1,6 @@
 /** `scan` as a sharded dataset job: shards are `scan --range` runs, merged with merge-scans' code. */
 import { normalizeSample } from '../data/preprocess.js';
-import type { JobOptions, ShardKind } from '../jobs/kind.js';
+import { type JobOptions, jobOptions, type ShardKind } from '../jobs/kind.js';
 import { localModelHash } from '../jobs/modelHash.js';
 import { openPool } from '../jobs/openPool.js';
 import {
@@ -13,30 +13,9 @@ import {
 } from '../methods/inspect/scan.js';
 import { openScan, type ScanFlags } from './scan.js';
 
-const OPTION_KEYS = [
-  'model',
-  'data',
-  'split',
-  'layers',
-  'top',
-  'batch',
-  'size',
-  'channels',
-  'mean',
-  'std',
-  'normalize',
-  'resize',
-  'labels',
-  'layout',
-];
-
 /** The scan flags that define a job (not where its result goes or how it is run). */
-export function scanJobOptions(flags: ScanFlags): JobOptions {
-  const all = flags as unknown as Record<string, unknown>;
-  return Object.fromEntries(
-    OPTION_KEYS.filter((k) => all[k] !== undefined).map((k) => [k, all[k]]),
-  ) as JobOptions;
-}
+export const scanJobOptions = (flags: ScanFlags) =>
+  jobOptions(flags, ['model', 'data', 'split', 'layers', 'top', 'batch']);
 
 const flagsOf = (options: JobOptions) => ({ ...options, quiet: true }) as unknown as ScanFlags;
 

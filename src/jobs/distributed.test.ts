@@ -56,7 +56,7 @@ function worker(url: string, cwd = dir, ...rest: string[]): CliProcess {
   return w;
 }
 
-describe('local worker threads', () => {
+describe('scan on local worker threads', () => {
   it('--workers 2 equals one process, byte for byte', async () => {
     const out = join(dir, 'threads.json');
     const r = await cli('--threads', '1', ...scanArgs(out, '--workers', '2', '--shard-size', '96'));
@@ -85,7 +85,7 @@ const dissectResult = (d: string) =>
     .update(bytes(join(d, 'dissect.json')))
     .digest('hex');
 
-describe('local worker threads', () => {
+describe('dissect on local worker threads', () => {
   it('dissect --workers 2 counts in shards and finishes as one run', async () => {
     const whole = join(dir, 'dissect-whole');
     expect((await cli(...dissectArgs(whole))).code).toBe(0);
@@ -114,7 +114,7 @@ const embedArgs = (out: string, ...rest: string[]) => [
   ...rest,
 ];
 
-describe('local worker threads', () => {
+describe('embed on local worker threads', () => {
   it('embed --workers 2 extracts features in shards: the same features and PCA as one process', async () => {
     const one = join(dir, 'embed-one');
     const two = join(dir, 'embed-two');

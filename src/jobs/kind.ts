@@ -26,3 +26,14 @@ export interface ShardKind<P> {
   serialize(p: P): string;
   parse(text: string, source: string): P;
 }
+
+/** The flags describing how images meet a model (CardFlags), part of every job's options. */
+const CARD_KEYS = ['size', 'channels', 'mean', 'std', 'normalize', 'resize', 'labels', 'layout'];
+
+/** A verb's flags that define its job: `keys` and the card flags, where set. */
+export function jobOptions(flags: object, keys: readonly string[]): JobOptions {
+  const all = flags as Record<string, unknown>;
+  return Object.fromEntries(
+    [...keys, ...CARD_KEYS].filter((k) => all[k] !== undefined).map((k) => [k, all[k]]),
+  ) as JobOptions;
+}
