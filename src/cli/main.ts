@@ -20,6 +20,7 @@ import { cliSessionOptions, openModel, setSessionOptions } from './runtime.js';
 import { addScanCommands } from './scan.js';
 import { addScouterCommands } from './scouter.js';
 import { addSegmentCommands } from './segment.js';
+import { addServeCommand } from './serve.js';
 import { addStyleTrainCommand } from './styleTrain.js';
 import { addStylizeCommand } from './stylize.js';
 import { addSynthesisCommands } from './synthesis.js';
@@ -181,6 +182,7 @@ export function buildProgram(): Command {
   addInspectCommands(program);
   addScanCommands(program);
   addWorkerCommand(program);
+  addServeCommand(program);
   addDissectCommands(program);
   addEmbedCommands(program);
   addSynthesisCommands(program);

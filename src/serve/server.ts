@@ -30,8 +30,9 @@ const TYPES: Record<string, string> = {
 
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
-  // onnxruntime-web compiles WebAssembly; nothing else is evaluated.
-  "script-src 'self' 'wasm-unsafe-eval'",
+  // onnxruntime-web compiles WebAssembly; protobufjs (ONNX decoding) builds its decoders with
+  // new Function. Scripts still load from this origin only.
+  "script-src 'self' 'wasm-unsafe-eval' 'unsafe-eval'",
   "worker-src 'self' blob:",
   "img-src 'self' data: blob:",
   "style-src 'self' 'unsafe-inline'",

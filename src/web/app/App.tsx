@@ -1,0 +1,406 @@
+/** The convlens explorer: pick a model, give an image, see its prediction, every attribution map and any layer. */
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { ExplorerWorker } from './client.js';
+import type { ModelInfo, Prediction, RenderedMap } from './protocol.js';
+
+export interface Manifest {
+  models: { name: string; url: string }[];
+}
+
+/** What tests read back from the page. */
+declare global {
+  interface Window {
+    convlensExplorer?: {
+      model?: ModelInfo;
+      predictions?: Prediction[];
+      maps: Record<string, RenderedMap>;
+      target?: number;
+    };
+  }
+}
+
+const worker = new ExplorerWorker();
+const exposed: NonNullable<Window['convlensExplorer']> = { maps: {} };
+window.convlensExplorer = exposed;
+
+/** An image file drawn at the model's size: planar RGB (or grey) in [0, 1], and RGBA for display. */
+async function pixelsOf(file: Blob, info: ModelInfo) {
+  const [h, w] = info.preprocessing.size;
+  const bitmap = await createImageBitmap(file);
+  const canvas = new OffscreenCanvas(w, h);
+  const ctx = canvas.getContext('2d')!;
+  ctx.drawImage(bitmap, 0, 0, w, h);
+  const rgba = ctx.getImageData(0, 0, w, h).data;
+  const c = info.preprocessing.channels;
+  const area = w * h;
+  const pixels = new Float32Array(c * area);
+  for (let i = 0; i < area; i++) {
+    const [r, g, b] = [rgba[i * 4], rgba[i * 4 + 1], rgba[i * 4 + 2]];
+    if (c === 1) pixels[i] = (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
+    else for (const [k, v] of [r, g, b].entries()) pixels[k * area + i] = v / 255;
+  }
+  return { pixels, display: { width: w, height: h, rgba: new Uint8ClampedArray(rgba) } };
+}
+
+function Picture(props: {
+  img: { width: number; height: number; rgba: Uint8ClampedArray };
+  size?: number;
+  label?: string;
+  onHover?: (x: number, y: number) => void;
+}) {
+  const ref = useRef<HTMLCanvasElement>(null);
+  useEffect(() => {
+    const c = ref.current!;
+    c.width = props.img.width;
+    c.height = props.img.height;
+    c.getContext('2d')!.putImageData(
+      new ImageData(new Uint8ClampedArray(props.img.rgba), props.img.width, props.img.height),
+      0,
+      0,
+    );
+  }, [props.img]);
+  const size = props.size ?? 160;
+  return (
+    <canvas
+      ref={ref}
+      aria-label={props.label}
+      style={{
+        width: `${size}px`,
+        height: `${(size * props.img.height) / props.img.width}px`,
+        imageRendering: 'pixelated',
+      }}
+      onMouseMove={(e) => {
+        const r = (e.target as HTMLCanvasElement).getBoundingClientRect();
+        props.onHover?.(
+          Math.floor(((e.clientX - r.left) / r.width) * props.img.width),
+          Math.floor(((e.clientY - r.top) / r.height) * props.img.height),
+        );
+      }}
+    />
+  );
+}
+
+/** A map's value at input pixel (x, y) (maps at layer resolution are read at the covering cell). */
+function valueAt(map: RenderedMap, x: number, y: number, size: number[]): number {
+  const [, c, h, w] = map.dims;
+  const [yy, xx] = [
+    Math.min(h - 1, Math.floor((y * h) / size[0])),
+    Math.min(w - 1, Math.floor((x * w) / size[1])),
+  ];
+  let best = 0;
+  for (let k = 0; k < c; k++) {
+    const v = map.data[k * h * w + yy * w + xx];
+    if (Math.abs(v) > Math.abs(best)) best = v;
+  }
+  return best;
+}
+
+/** A feature map channel as a grey image scaled to the layer's range. */
+function channelImage(data: Float32Array, k: number, h: number, w: number, lo: number, hi: number) {
+  const rgba = new Uint8ClampedArray(h * w * 4);
+  for (let i = 0; i < h * w; i++) {
+    const v = Math.round((255 * (data[k * h * w + i] - lo)) / (hi - lo || 1));
+    rgba.set([v, v, v, 255], i * 4);
+  }
+  return { width: w, height: h, rgba };
+}
+
+export function App(props: { manifest: Manifest }) {
+  const [model, setModel] = useState<ModelInfo>();
+  const [error, setError] = useState<string>();
+  const [busy, setBusy] = useState<string>();
+  const [size, setSize] = useState('');
+  const [pending, setPending] = useState<{ name: string; bytes: ArrayBuffer }>();
+  const [image, setImage] = useState<{
+    pixels: Float32Array;
+    display: { width: number; height: number; rgba: Uint8ClampedArray };
+  }>();
+  const [predictions, setPredictions] = useState<Prediction[]>([]);
+  const [target, setTarget] = useState<number>();
+  const [maps, setMaps] = useState<RenderedMap[]>([]);
+  const [progress, setProgress] = useState<[number, number]>();
+  const [hover, setHover] = useState<[number, number]>();
+  const [layer, setLayer] = useState('');
+  const [featureMaps, setFeatureMaps] = useState<{
+    channels: number;
+    height: number;
+    width: number;
+    data: Float32Array;
+  }>();
+
+  const fail = (e: unknown) => {
+    if ((e as Error).message !== 'cancelled') setError((e as Error).message);
+    setBusy(undefined);
+  };
+
+  async function load(name: string, bytes: ArrayBuffer, given?: number[]) {
+    setError(undefined);
+    setBusy(`loading ${name}`);
+    try {
+      const r = await worker.request({ kind: 'load', name, bytes, size: given });
+      if (r.kind !== 'loaded') return;
+      setModel(r.model);
+      exposed.model = r.model;
+      setPending(undefined);
+      setImage(undefined);
+      setMaps([]);
+      setPredictions([]);
+      setFeatureMaps(undefined);
+      setLayer(
+        r.model.layers.filter((l) => l.shape.length === 4 && l.opType !== 'Input').at(-1)?.tensor ?? '',
+      );
+      setBusy(undefined);
+    } catch (e) {
+      // A model without a card or a fixed size waits for its size.
+      if (/give its size/.test((e as Error).message)) setPending({ name, bytes });
+      fail(e);
+    }
+  }
+
+  async function openShipped(name: string) {
+    const m = props.manifest.models.find((x) => x.name === name);
+    if (m) await load(m.name, await (await fetch(m.url)).arrayBuffer());
+  }
+
+  useEffect(() => {
+    const first = props.manifest.models.find((m) => m.name === 'shapes-gap') ?? props.manifest.models[0];
+    if (first) void openShipped(first.name);
+  }, []);
+
+  async function useImage(file: Blob) {
+    if (!model) return;
+    setError(undefined);
+    try {
+      const img = await pixelsOf(file, model);
+      setImage(img);
+      setMaps([]);
+      exposed.maps = {};
+      const r = await worker.request({ kind: 'predict', pixels: img.pixels, top: 5 });
+      if (r.kind === 'predicted') {
+        setPredictions(r.predictions);
+        exposed.predictions = r.predictions;
+        setTarget(r.predictions[0]?.index);
+        exposed.target = r.predictions[0]?.index;
+      }
+    } catch (e) {
+      fail(e);
+    }
+  }
+
+  async function runExplain(cls = target) {
+    if (!model || !image) return;
+    setError(undefined);
+    setMaps([]);
+    exposed.maps = {};
+    setBusy('explaining');
+    setProgress([0, model.methods.length]);
+    const got: RenderedMap[] = [];
+    try {
+      await worker.request(
+        { kind: 'explain', pixels: image.pixels, methods: model.methods, target: cls ?? 'top' },
+        (map, done, total) => {
+          got.push(map);
+          exposed.maps[map.method] = map;
+          setMaps([...got]);
+          setProgress([done, total]);
+        },
+      );
+      setBusy(undefined);
+    } catch (e) {
+      fail(e);
+    }
+  }
+
+  async function showLayer(name: string) {
+    if (!image || !name) return;
+    setLayer(name);
+    try {
+      const r = await worker.request({ kind: 'featureMaps', pixels: image.pixels, layer: name });
+      if (r.kind === 'featureMaps') setFeatureMaps(r);
+    } catch (e) {
+      fail(e);
+    }
+  }
+
+  const spatial = model?.layers.filter((l) => l.shape.length === 4 && l.opType !== 'Input') ?? [];
+  let range: [number, number] = [0, 1];
+  if (featureMaps) {
+    let lo = Number.POSITIVE_INFINITY;
+    let hi = Number.NEGATIVE_INFINITY;
+    for (const v of featureMaps.data) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
+    range = [lo, hi];
+  }
+  return (
+    <main>
+      <header>
+        <h1>convlens explorer</h1>
+        <label>
+          model{' '}
+          <select
+            aria-label="model"
+            onChange={(e) => openShipped((e.target as HTMLSelectElement).value)}
+            value={model?.name}
+          >
+            {props.manifest.models.map((m) => (
+              <option value={m.name}>{m.name}</option>
+            ))}
+            {model && !props.manifest.models.some((m) => m.name === model.name) && (
+              <option value={model.name}>{model.name}</option>
+            )}
+          </select>
+        </label>{' '}
+        <label>
+          or an .onnx file{' '}
+          <input
+            type="file"
+            aria-label="onnx file"
+            accept=".onnx"
+            onChange={async (e) => {
+              const f = (e.target as HTMLInputElement).files?.[0];
+              if (f) await load(f.name, await f.arrayBuffer());
+            }}
+          />
+        </label>
+        {pending && (
+          <form
+            onSubmit={(e) => {
+              e.preventDefault();
+              const parts = size.split(/[,x]/).map(Number);
+              if (parts.some((n) => !Number.isInteger(n) || n <= 0))
+                return setError(`size "${size}" is not H,W`);
+              void load(pending.name, pending.bytes, parts.length === 1 ? [parts[0], parts[0]] : parts);
+            }}
+          >
+            <label>
+              input size (H,W) of {pending.name}{' '}
+              <input
+                aria-label="input size"
+                value={size}
+                onInput={(e) => setSize((e.target as HTMLInputElement).value)}
+              />
+            </label>
+            <button type="submit">use size</button>
+          </form>
+        )}
+        {busy && <span class="busy">{busy}…</span>}
+      </header>
+      {error && (
+        <p role="alert" class="error">
+          {error}
+        </p>
+      )}
+      {model && (
+        <section aria-label="input">
+          <h2>Input</h2>
+          <p class="facts">
+            {model.name}: {model.preprocessing.channels}×{model.preprocessing.size.join('×')},{' '}
+            {model.classes.length || 'unnamed'} classes
+          </p>
+          <input
+            type="file"
+            aria-label="image file"
+            accept="image/*"
+            onChange={(e) => {
+              const f = (e.target as HTMLInputElement).files?.[0];
+              if (f) void useImage(f);
+            }}
+          />
+          {image && <Picture img={image.display} label="input image" />}
+        </section>
+      )}
+      {predictions.length > 0 && (
+        <section aria-label="prediction">
+          <h2>Prediction</h2>
+          <ol class="bars">
+            {predictions.map((p) => (
+              <li>
+                <button
+                  type="button"
+                  class={p.index === target ? 'target' : ''}
+                  aria-pressed={p.index === target}
+                  onClick={() => {
+                    setTarget(p.index);
+                    exposed.target = p.index;
+                    if (maps.length > 0) void runExplain(p.index);
+                  }}
+                >
+                  <span class="label">{p.label}</span>
+                  <span class="bar" style={{ width: `${Math.round(100 * p.probability)}%` }} />
+                  <span class="prob">{(100 * p.probability).toFixed(1)}%</span>
+                </button>
+              </li>
+            ))}
+          </ol>
+        </section>
+      )}
+      {image && model && (
+        <section aria-label="explain">
+          <h2>Explain {target !== undefined && `· ${model.classes[target] ?? `class ${target}`}`}</h2>
+          <button type="button" onClick={() => runExplain()} disabled={!!busy}>
+            explain with every method
+          </button>{' '}
+          {busy === 'explaining' && (
+            <button type="button" onClick={() => worker.cancel().then(() => setBusy(undefined))}>
+              cancel
+            </button>
+          )}
+          {progress && busy === 'explaining' && <progress value={progress[0]} max={progress[1]} />}
+          {hover && maps.length > 0 && (
+            <p class="hover">
+              ({hover[0]}, {hover[1]}):{' '}
+              {maps
+                .map(
+                  (m) =>
+                    `${m.method} ${valueAt(m, hover[0], hover[1], model.preprocessing.size).toPrecision(3)}`,
+                )
+                .join(' · ')}
+            </p>
+          )}
+          <div class="grid">
+            {maps.map((m) => (
+              <figure class="map" data-method={m.method}>
+                <Picture img={m.overlay} label={m.method} onHover={(x, y) => setHover([x, y])} />
+                <figcaption>
+                  {m.method} · {Math.round(m.ms)} ms
+                </figcaption>
+              </figure>
+            ))}
+          </div>
+        </section>
+      )}
+      {image && spatial.length > 0 && (
+        <section aria-label="layers">
+          <h2>Layers</h2>
+          <select
+            aria-label="layer"
+            value={layer}
+            onChange={(e) => showLayer((e.target as HTMLSelectElement).value)}
+          >
+            {spatial.map((l) => (
+              <option value={l.tensor}>
+                {l.tensor} ({l.opType}, {l.shape.slice(1).join('×')})
+              </option>
+            ))}
+          </select>{' '}
+          <button type="button" onClick={() => showLayer(layer)}>
+            show feature maps
+          </button>
+          {featureMaps && (
+            <div class="grid tiles">
+              {Array.from({ length: featureMaps.channels }, (_, k) => (
+                <figure class="tile">
+                  <Picture
+                    img={channelImage(featureMaps.data, k, featureMaps.height, featureMaps.width, ...range)}
+                    size={64}
+                    label={`channel ${k}`}
+                  />
+                  <figcaption>{k}</figcaption>
+                </figure>
+              ))}
+            </div>
+          )}
+        </section>
+      )}
+    </main>
+  );
+}

@@ -1,0 +1,161 @@
+/** The explorer's Web Worker: it holds the model (onnxruntime-web) and runs predictions and methods off the page. */
+import { topClasses } from '../../cli/predictions.js';
+import { readCard } from '../../data/card.js';
+import { explain, METHOD_NAMES } from '../../methods/attribution/index.js';
+import { Explainer } from '../../methods/attribution/pipeline.js';
+import { decodeModel, type Model } from '../../onnx/model.js';
+import { float32 } from '../../onnx/tensor.js';
+import { renderAttribution } from '../../render/attribution.js';
+import { ConvlensModel } from '../../runtime/model.js';
+import { webBackend } from '../../runtime/web.js';
+import type { ModelInfo, Reply, Request } from './protocol.js';
+
+const post = (reply: Reply, transfer: Transferable[] = []) =>
+  (self as unknown as { postMessage(m: unknown, t: Transferable[]): void }).postMessage(reply, transfer);
+
+let current: { model: ConvlensModel; info: ModelInfo; logits?: string; features?: string } | undefined;
+const backend = webBackend({ wasmPaths: '/ort/' });
+
+function inputDims(info: ModelInfo): number[] {
+  const p = info.preprocessing;
+  return [1, p.channels, ...p.size];
+}
+
+async function load(name: string, bytes: ArrayBuffer, size?: number[]) {
+  let model: Model;
+  try {
+    model = decodeModel(new Uint8Array(bytes));
+  } catch (e) {
+    throw new Error(`"${name}" is not an ONNX model: ${(e as Error).message}`);
+  }
+  const card = readCard(model);
+  const input = model.graph.inputs.find((i) => !model.graph.initializers.has(i.name));
+  const declared = input?.shape?.map((d) => (typeof d === 'number' ? d : undefined)) ?? [];
+  const channels = card?.preprocessing.channels ?? (declared[1] === 1 ? 1 : 3);
+  const hw =
+    size ?? card?.preprocessing.size ?? (declared[2] && declared[3] ? [declared[2], declared[3]] : undefined);
+  if (!hw) throw new Error(`"${name}" has no convlens card and no fixed input size; give its size (H,W)`);
+  const preprocessing = {
+    size: hw as [number, number],
+    channels,
+    resize: 'exact' as const,
+    mean: card?.preprocessing.mean ?? [0],
+    std: card?.preprocessing.std ?? [1],
+  };
+  await current?.model.release();
+  const m = new ConvlensModel(model, backend);
+  const layers = await m.layers([1, channels, ...hw]);
+  const info: ModelInfo = {
+    name,
+    classes: card?.classes ?? [],
+    preprocessing,
+    carded: !!card,
+    methods: [...METHOD_NAMES].filter((x) => x !== 'scouter'),
+    layers: layers.map((l) => ({ tensor: l.tensor, opType: l.opType, shape: l.shape })),
+  };
+  current = { model: m, info, logits: card?.tensors?.logits, features: card?.tensors?.features };
+  return info;
+}
+
+function normalized(pixels: Float32Array): Float32Array {
+  const p = current!.info.preprocessing;
+  const area = p.size[0] * p.size[1];
+  const out = new Float32Array(pixels.length);
+  for (let c = 0; c < p.channels; c++) {
+    const mean = p.mean[c] ?? p.mean[0];
+    const std = p.std[c] ?? p.std[0];
+    for (let i = 0; i < area; i++) out[c * area + i] = (pixels[c * area + i] - mean) / std;
+  }
+  return out;
+}
+
+function explainerFor(pixels: Float32Array) {
+  const { model, info, logits, features } = current!;
+  return new Explainer(model, float32(normalized(pixels), inputDims(info)), {
+    logits,
+    features,
+    classes: info.classes,
+  });
+}
+
+/** The image as the base of overlays: RGB bytes at the model's size. */
+function baseImage(pixels: Float32Array) {
+  const [h, w] = current!.info.preprocessing.size;
+  const area = h * w;
+  const channels = pixels.length / area;
+  const data = new Uint8Array(area * 3);
+  for (let i = 0; i < area; i++)
+    for (let c = 0; c < 3; c++)
+      data[i * 3 + c] = Math.round(255 * pixels[(channels === 3 ? c : 0) * area + i]);
+  return { width: w, height: h, data };
+}
+
+function rgba(img: { width: number; height: number; data: Uint8Array }) {
+  const out = new Uint8ClampedArray(img.width * img.height * 4);
+  for (let i = 0; i < img.width * img.height; i++) {
+    out.set(img.data.subarray(i * 3, i * 3 + 3), i * 4);
+    out[i * 4 + 3] = 255;
+  }
+  return { width: img.width, height: img.height, rgba: out };
+}
+
+async function handle(r: Request): Promise<void> {
+  if (r.kind === 'load') {
+    post({ id: r.id, kind: 'loaded', model: await load(r.name, r.bytes, r.size) });
+    return;
+  }
+  if (!current) throw new Error('no model is loaded');
+  if (r.kind === 'predict') {
+    const explainer = explainerFor(r.pixels);
+    const out = await current.model.run(explainer.input, { outputs: [explainer.logits] });
+    const predictions = topClasses(out[explainer.logits], current.info.classes, r.top)[0];
+    post({ id: r.id, kind: 'predicted', predictions });
+  } else if (r.kind === 'explain') {
+    const explainer = explainerFor(r.pixels);
+    const target =
+      r.target === 'top' ? ({ kind: 'top' } as const) : ({ kind: 'class', index: r.target } as const);
+    const skipped: Record<string, string> = {};
+    const base = baseImage(r.pixels);
+    for (const [i, method] of r.methods.entries()) {
+      const t = performance.now();
+      const result = await explain(explainer, { methods: [method], target });
+      Object.assign(skipped, result.skipped);
+      for (const map of result.maps) {
+        const rendered = renderAttribution(map, 0, base, { displaySize: Math.max(base.width, base.height) });
+        const data = Float32Array.from(map.data);
+        post(
+          {
+            id: r.id,
+            kind: 'map',
+            map: {
+              method,
+              data,
+              dims: map.dims,
+              overlay: rgba(rendered.image),
+              box: rendered.box,
+              ms: performance.now() - t,
+            },
+            done: i + 1,
+            total: r.methods.length,
+          },
+          [data.buffer],
+        );
+      }
+    }
+    post({ id: r.id, kind: 'explained', skipped });
+  } else if (r.kind === 'featureMaps') {
+    const explainer = explainerFor(r.pixels);
+    const out = (await current.model.run(explainer.input, { outputs: [r.layer] }))[r.layer];
+    if (out.dims.length !== 4)
+      throw new Error(`layer "${r.layer}" is not a feature map (shape [${out.dims.join(', ')}])`);
+    const data = Float32Array.from(out.data as Float32Array);
+    post(
+      { id: r.id, kind: 'featureMaps', channels: out.dims[1], height: out.dims[2], width: out.dims[3], data },
+      [data.buffer],
+    );
+  }
+}
+
+self.onmessage = (e: MessageEvent<Request>) => {
+  handle(e.data).catch((err) => post({ id: e.data.id, kind: 'error', message: (err as Error).message }));
+};
