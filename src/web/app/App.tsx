@@ -95,6 +95,10 @@ function valueAt(map: RenderedMap, x: number, y: number, size: number[]): number
   return best;
 }
 
+/** Layers with a spatial map ([1, C, H, W], H·W > 1), inputs aside. */
+const spatialLayers = (m: ModelInfo) =>
+  m.layers.filter((l) => l.shape.length === 4 && l.shape[2] * l.shape[3] > 1 && l.opType !== 'Input');
+
 /** A feature map channel as a grey image scaled to the layer's range. */
 function channelImage(data: Float32Array, k: number, h: number, w: number, lo: number, hi: number) {
   const rgba = new Uint8ClampedArray(h * w * 4);
@@ -222,7 +226,7 @@ export function App(props: { manifest: Manifest }) {
     }
   }
 
-  const spatial = model?.layers.filter((l) => l.shape.length === 4 && l.opType !== 'Input') ?? [];
+  const spatial = model ? spatialLayers(model) : [];
   let range: [number, number] = [0, 1];
   if (featureMaps) {
     let lo = Number.POSITIVE_INFINITY;
