@@ -1,0 +1,48 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { type CliProcess, spawnCli } from '../jobs/testSupport.js';
+import { cli } from './harness.js';
+
+const running: CliProcess[] = [];
+afterEach(async () => {
+  for (const p of running.splice(0)) {
+    p.child.kill('SIGINT');
+    await p.exited;
+  }
+});
+
+function serve(...args: string[]): CliProcess {
+  const p = spawnCli(['serve', '--port', '0', ...args], process.cwd());
+  running.push(p);
+  return p;
+}
+
+describe('convlens serve', () => {
+  it('binds 127.0.0.1 by default, prints its URL and serves the app and the shipped models', async () => {
+    const p = serve();
+    const [, url] = await p.waitFor(/convlens explorer at (http:\/\/127\.0\.0\.1:\d+\/)/);
+    const manifest = (await (await fetch(`${url}api/manifest`)).json()) as {
+      models: { name: string; url: string }[];
+    };
+    expect(manifest.models.map((m) => m.name)).toContain('shapes-gap');
+    const model = await fetch(new URL(manifest.models.find((m) => m.name === 'shapes-gap')!.url, url));
+    expect(model.status).toBe(200);
+    expect((await fetch(url)).headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(p.output()).not.toContain('warning');
+  }, 30_000);
+
+  it('warns when bound to another address', async () => {
+    const p = serve('--host', '0.0.0.0');
+    await p.waitFor(/convlens explorer at http:\/\/0\.0\.0\.0:\d+\//);
+    expect(p.output()).toContain(
+      'warning: serving on 0.0.0.0: anyone who can reach this address can load the models it serves',
+    );
+  }, 30_000);
+
+  it('refuses a model that does not exist or is not .onnx', async () => {
+    let r = await cli('serve', '--port', '0', '--model', 'nope.onnx');
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('model file "nope.onnx" does not exist');
+    r = await cli('serve', '--port', '0', '--model', 'package.json');
+    expect(r.err).toContain('--model "package.json" is not an .onnx file');
+  });
+});
