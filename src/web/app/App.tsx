@@ -1,7 +1,11 @@
 /** The convlens explorer: pick a model, give an image, see its prediction, every attribution map and any layer. */
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
+import { Controls } from './Controls.js';
 import { ExplorerWorker } from './client.js';
+import { saveMapNpy, saveOverlayPng } from './download.js';
 import type { ModelInfo, Prediction, RenderedMap } from './protocol.js';
+import { DEFAULT_SETTINGS, decodeState, encodeState, methodParams, type Settings } from './settings.js';
+import { channelImage, Picture, pixelsOf, spatialLayers, valueAt } from './view.js';
 
 export interface Manifest {
   models: { name: string; url: string }[];
@@ -22,92 +26,6 @@ declare global {
 const worker = new ExplorerWorker();
 const exposed: NonNullable<Window['convlensExplorer']> = { maps: {} };
 window.convlensExplorer = exposed;
-
-/** An image file drawn at the model's size: planar RGB (or grey) in [0, 1], and RGBA for display. */
-async function pixelsOf(file: Blob, info: ModelInfo) {
-  const [h, w] = info.preprocessing.size;
-  const bitmap = await createImageBitmap(file);
-  const canvas = new OffscreenCanvas(w, h);
-  const ctx = canvas.getContext('2d')!;
-  ctx.drawImage(bitmap, 0, 0, w, h);
-  const rgba = ctx.getImageData(0, 0, w, h).data;
-  const c = info.preprocessing.channels;
-  const area = w * h;
-  const pixels = new Float32Array(c * area);
-  for (let i = 0; i < area; i++) {
-    const [r, g, b] = [rgba[i * 4], rgba[i * 4 + 1], rgba[i * 4 + 2]];
-    if (c === 1) pixels[i] = (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
-    else for (const [k, v] of [r, g, b].entries()) pixels[k * area + i] = v / 255;
-  }
-  return { pixels, display: { width: w, height: h, rgba: new Uint8ClampedArray(rgba) } };
-}
-
-function Picture(props: {
-  img: { width: number; height: number; rgba: Uint8ClampedArray };
-  size?: number;
-  label?: string;
-  onHover?: (x: number, y: number) => void;
-}) {
-  const ref = useRef<HTMLCanvasElement>(null);
-  useEffect(() => {
-    const c = ref.current!;
-    c.width = props.img.width;
-    c.height = props.img.height;
-    c.getContext('2d')!.putImageData(
-      new ImageData(new Uint8ClampedArray(props.img.rgba), props.img.width, props.img.height),
-      0,
-      0,
-    );
-  }, [props.img]);
-  const size = props.size ?? 160;
-  return (
-    <canvas
-      ref={ref}
-      aria-label={props.label}
-      style={{
-        width: `${size}px`,
-        height: `${(size * props.img.height) / props.img.width}px`,
-        imageRendering: 'pixelated',
-      }}
-      onMouseMove={(e) => {
-        const r = (e.target as HTMLCanvasElement).getBoundingClientRect();
-        props.onHover?.(
-          Math.floor(((e.clientX - r.left) / r.width) * props.img.width),
-          Math.floor(((e.clientY - r.top) / r.height) * props.img.height),
-        );
-      }}
-    />
-  );
-}
-
-/** A map's value at input pixel (x, y) (maps at layer resolution are read at the covering cell). */
-function valueAt(map: RenderedMap, x: number, y: number, size: number[]): number {
-  const [, c, h, w] = map.dims;
-  const [yy, xx] = [
-    Math.min(h - 1, Math.floor((y * h) / size[0])),
-    Math.min(w - 1, Math.floor((x * w) / size[1])),
-  ];
-  let best = 0;
-  for (let k = 0; k < c; k++) {
-    const v = map.data[k * h * w + yy * w + xx];
-    if (Math.abs(v) > Math.abs(best)) best = v;
-  }
-  return best;
-}
-
-/** Layers with a spatial map ([1, C, H, W], H·W > 1), inputs aside. */
-const spatialLayers = (m: ModelInfo) =>
-  m.layers.filter((l) => l.shape.length === 4 && l.shape[2] * l.shape[3] > 1 && l.opType !== 'Input');
-
-/** A feature map channel as a grey image scaled to the layer's range. */
-function channelImage(data: Float32Array, k: number, h: number, w: number, lo: number, hi: number) {
-  const rgba = new Uint8ClampedArray(h * w * 4);
-  for (let i = 0; i < h * w; i++) {
-    const v = Math.round((255 * (data[k * h * w + i] - lo)) / (hi - lo || 1));
-    rgba.set([v, v, v, 255], i * 4);
-  }
-  return { width: w, height: h, rgba };
-}
 
 export function App(props: { manifest: Manifest }) {
   const [model, setModel] = useState<ModelInfo>();
@@ -131,6 +49,21 @@ export function App(props: { manifest: Manifest }) {
     width: number;
     data: Float32Array;
   }>();
+  const shared = decodeState(location.hash);
+  const [settings, setSettings] = useState<Settings>(shared?.settings ?? DEFAULT_SETTINGS);
+
+  // The page state as a shareable URL hash: model, target, method settings.
+  useEffect(() => {
+    if (model) history.replaceState(null, '', encodeState({ model: model.name, target, settings }));
+  }, [model, target, settings]);
+
+  async function restyle(next: Settings) {
+    setSettings(next);
+    if (maps.length === 0) return;
+    const r = await worker.request({ kind: 'render', look: next.look });
+    if (r.kind === 'rendered')
+      setMaps((ms) => ms.map((m) => ({ ...m, overlay: r.overlays[m.method] ?? m.overlay })));
+  }
 
   const fail = (e: unknown) => {
     if ((e as Error).message !== 'cancelled') setError((e as Error).message);
@@ -167,7 +100,10 @@ export function App(props: { manifest: Manifest }) {
   }
 
   useEffect(() => {
-    const first = props.manifest.models.find((m) => m.name === 'shapes-gap') ?? props.manifest.models[0];
+    const first =
+      props.manifest.models.find((m) => m.name === shared?.model) ??
+      props.manifest.models.find((m) => m.name === 'shapes-gap') ??
+      props.manifest.models[0];
     if (first) void openShipped(first.name);
   }, []);
 
@@ -201,7 +137,15 @@ export function App(props: { manifest: Manifest }) {
     const got: RenderedMap[] = [];
     try {
       await worker.request(
-        { kind: 'explain', pixels: image.pixels, methods: model.methods, target: cls ?? 'top' },
+        {
+          kind: 'explain',
+          pixels: image.pixels,
+          methods: model.methods,
+          target: cls ?? 'top',
+          params: methodParams(settings),
+          layer: settings.layer || undefined,
+          look: { colormap: settings.look.colormap || undefined, alpha: settings.look.alpha },
+        },
         (map, done, total) => {
           got.push(map);
           exposed.maps[map.method] = map;
@@ -349,6 +293,12 @@ export function App(props: { manifest: Manifest }) {
             </button>
           )}
           {progress && busy === 'explaining' && <progress value={progress[0]} max={progress[1]} />}
+          <Controls
+            settings={settings}
+            layers={spatial.map((l) => l.tensor)}
+            onChange={setSettings}
+            onLook={(next) => void restyle(next)}
+          />
           {hover && maps.length > 0 && (
             <p class="hover">
               ({hover[0]}, {hover[1]}):{' '}
@@ -365,7 +315,13 @@ export function App(props: { manifest: Manifest }) {
               <figure class="map" data-method={m.method}>
                 <Picture img={m.overlay} label={m.method} onHover={(x, y) => setHover([x, y])} />
                 <figcaption>
-                  {m.method} · {Math.round(m.ms)} ms
+                  {m.method} · {Math.round(m.ms)} ms{' '}
+                  <button type="button" class="link" onClick={() => saveOverlayPng(m)}>
+                    PNG
+                  </button>{' '}
+                  <button type="button" class="link" onClick={() => saveMapNpy(m)}>
+                    .npy
+                  </button>
                 </figcaption>
               </figure>
             ))}

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { modelsDir } from '../../cli/common.js';
 import { BROWSER_AVAILABLE, withBrowser, writePng } from '../../cli/harness.js';
 import { readCard } from '../../data/card.js';
+import { decodeNpy } from '../../data/npy.js';
 import { normalizeSample } from '../../data/preprocess.js';
 import { shapesSplits } from '../../data/shapes.js';
 import { explain, METHOD_NAMES } from '../../methods/attribution/index.js';
@@ -23,6 +24,7 @@ import { ConvlensModel } from '../../runtime/model.js';
 import { nodeBackend } from '../../runtime/node.js';
 import { startExplorer } from '../../serve/explorer.js';
 import { smallFamilies } from '../../zoo/families.js';
+import { decodeState } from './settings.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'convlens-explorer-'));
 let explorer: Awaited<ReturnType<typeof startExplorer>>;
@@ -72,7 +74,7 @@ describe.skipIf(!BROWSER_AVAILABLE)('the explorer in Chromium', () => {
     const png = join(dir, 'shape.png');
     await writePng(png, sample.image, 64);
     await withBrowser(async (browser) => {
-      const page = await browser.newPage();
+      const page = await browser.newPage({ acceptDownloads: true });
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
       await page.goto(explorer.url);
@@ -126,6 +128,27 @@ describe.skipIf(!BROWSER_AVAILABLE)('the explorer in Chromium', () => {
       expect(await page.evaluate(() => window.convlensExplorer!.target)).toBe(other);
       const second = await compare(other);
       expect(second.gradcam.data).not.toEqual(first.gradcam.data);
+
+      // Another look redraws the overlays without recomputing; a map saves as .npy; the hash holds the state.
+      const overlay = () =>
+        page.evaluate(() =>
+          Array.from(document.querySelectorAll('figure.map canvas')).map((c) =>
+            (c as HTMLCanvasElement).toDataURL(),
+          ),
+        );
+      const before = await overlay();
+      await page.selectOption('select[aria-label=colormap]', 'grey');
+      await expect.poll(async () => (await overlay())[7] !== before[7]).toBe(true);
+      const download = page.waitForEvent('download');
+      await page.click('figure.map[data-method=gradcam] >> text=.npy');
+      const saved = decodeNpy(readFileSync((await (await download).path())!), 'gradcam.npy');
+      expect(Array.from(saved.data as Float32Array)).toEqual(second.gradcam.data);
+      const state = decodeState(new URL(page.url()).hash);
+      expect(state).toMatchObject({
+        model: 'shapes-gap',
+        target: other,
+        settings: { look: { colormap: 'grey' } },
+      });
 
       // The last feature map's channels as a grid of tiles.
       await page.click('text=show feature maps');

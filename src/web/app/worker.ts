@@ -2,13 +2,14 @@
 import { topClasses } from '../../cli/predictions.js';
 import { readCard } from '../../data/card.js';
 import { explain, METHOD_NAMES } from '../../methods/attribution/index.js';
-import { Explainer } from '../../methods/attribution/pipeline.js';
+import { type AttributionMap, Explainer } from '../../methods/attribution/pipeline.js';
 import { decodeModel, type Model } from '../../onnx/model.js';
 import { float32 } from '../../onnx/tensor.js';
 import { renderAttribution } from '../../render/attribution.js';
+import type { ColormapName } from '../../render/colormap.js';
 import { ConvlensModel } from '../../runtime/model.js';
 import { webBackend } from '../../runtime/web.js';
-import type { ModelInfo, Reply, Request } from './protocol.js';
+import type { Look, ModelInfo, Reply, Request } from './protocol.js';
 
 const post = (reply: Reply, transfer: Transferable[] = []) =>
   (self as unknown as { postMessage(m: unknown, t: Transferable[]): void }).postMessage(reply, transfer);
@@ -99,6 +100,18 @@ function rgba(img: { width: number; height: number; data: Uint8Array }) {
   return { width: img.width, height: img.height, rgba: out };
 }
 
+/** The last explanation, kept to draw again with another look. */
+let last: { base: ReturnType<typeof baseImage>; maps: AttributionMap[] } | undefined;
+
+function draw(map: AttributionMap, base: ReturnType<typeof baseImage>, look: Look) {
+  const rendered = renderAttribution(map, 0, base, {
+    displaySize: Math.max(base.width, base.height),
+    colormap: (look.colormap || undefined) as ColormapName | undefined,
+    alpha: look.alpha,
+  });
+  return { overlay: rgba(rendered.image), box: rendered.box };
+}
+
 async function handle(r: Request): Promise<void> {
   if (r.kind === 'load') {
     post({ id: r.id, kind: 'loaded', model: await load(r.name, r.bytes, r.size) });
@@ -110,18 +123,33 @@ async function handle(r: Request): Promise<void> {
     const out = await current.model.run(explainer.input, { outputs: [explainer.logits] });
     const predictions = topClasses(out[explainer.logits], current.info.classes, r.top)[0];
     post({ id: r.id, kind: 'predicted', predictions });
+  } else if (r.kind === 'render') {
+    const kept = last;
+    if (!kept) throw new Error('nothing to draw yet: explain first');
+    const overlays = Object.fromEntries(kept.maps.map((m) => [m.method, draw(m, kept.base, r.look).overlay]));
+    post({ id: r.id, kind: 'rendered', overlays });
   } else if (r.kind === 'explain') {
     const explainer = explainerFor(r.pixels);
     const target =
       r.target === 'top' ? ({ kind: 'top' } as const) : ({ kind: 'class', index: r.target } as const);
     const skipped: Record<string, string> = {};
     const base = baseImage(r.pixels);
+    const kept: NonNullable<typeof last> = { base, maps: [] };
+    last = kept;
+    let layer: string | undefined;
     for (const [i, method] of r.methods.entries()) {
       const t = performance.now();
-      const result = await explain(explainer, { methods: [method], target });
+      const result = await explain(explainer, {
+        methods: [method],
+        target,
+        params: r.params,
+        layer: r.layer,
+      });
       Object.assign(skipped, result.skipped);
+      layer ??= result.layer;
       for (const map of result.maps) {
-        const rendered = renderAttribution(map, 0, base, { displaySize: Math.max(base.width, base.height) });
+        kept.maps.push(map);
+        const rendered = draw(map, base, r.look);
         const data = Float32Array.from(map.data);
         post(
           {
@@ -131,7 +159,7 @@ async function handle(r: Request): Promise<void> {
               method,
               data,
               dims: map.dims,
-              overlay: rgba(rendered.image),
+              overlay: rendered.overlay,
               box: rendered.box,
               ms: performance.now() - t,
             },
@@ -142,7 +170,7 @@ async function handle(r: Request): Promise<void> {
         );
       }
     }
-    post({ id: r.id, kind: 'explained', skipped });
+    post({ id: r.id, kind: 'explained', skipped, layer });
   } else if (r.kind === 'featureMaps') {
     const explainer = explainerFor(r.pixels);
     const out = (await current.model.run(explainer.input, { outputs: [r.layer] }))[r.layer];
