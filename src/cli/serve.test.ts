@@ -1,3 +1,5 @@
+import { readdirSync } from 'node:fs';
+import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type CliProcess, spawnCli } from '../jobs/testSupport.js';
 import { cli } from './harness.js';
@@ -38,11 +40,38 @@ describe('convlens serve', () => {
     );
   }, 30_000);
 
-  it('refuses a model that does not exist or is not .onnx', async () => {
+  it('serves the test images of the datasets it names by index, as PNG', async () => {
+    const p = serve('--data', 'shapes', 'assets/photos');
+    const [, url] = await p.waitFor(/convlens explorer at (http:\/\/127\.0\.0\.1:\d+\/)/);
+    const { data } = (await (await fetch(`${url}api/manifest`)).json()) as {
+      data: { name: string; length: number }[];
+    };
+    expect(data.map((d) => d.name)).toEqual(['shapes', 'photos']);
+    expect(data[1].length).toBe(readdirSync('assets/photos').filter((f) => /\.(jpe?g|png)$/i.test(f)).length);
+    for (const [set, size] of [
+      [0, 64],
+      [1, undefined],
+    ] as const) {
+      const r = await fetch(`${url}api/data/${set}/0.png`);
+      expect(r.headers.get('content-type')).toBe('image/png');
+      const meta = await sharp(Buffer.from(await r.arrayBuffer())).metadata();
+      if (size) expect([meta.width, meta.height]).toEqual([size, size]);
+      else expect(meta.format).toBe('png');
+    }
+    expect((await fetch(`${url}api/data/1/${data[1].length}.png`)).status).toBe(404);
+    expect((await fetch(`${url}api/data/2/0.png`)).status).toBe(404);
+  }, 30_000);
+
+  it('refuses a model that does not exist or is not .onnx, and data that is neither built in nor a folder', async () => {
     let r = await cli('serve', '--port', '0', '--model', 'nope.onnx');
     expect(r.code).toBe(1);
     expect(r.err).toContain('model file "nope.onnx" does not exist');
     r = await cli('serve', '--port', '0', '--model', 'package.json');
     expect(r.err).toContain('--model "package.json" is not an .onnx file');
+    r = await cli('serve', '--port', '0', '--data', 'imagenet');
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(
+      'data "imagenet" is neither a built-in dataset (mnist, shapes) nor an existing folder',
+    );
   });
 });

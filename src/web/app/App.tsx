@@ -3,12 +3,14 @@ import { useEffect, useState } from 'preact/hooks';
 import { Controls } from './Controls.js';
 import { ExplorerWorker } from './client.js';
 import { saveMapNpy, saveOverlayPng } from './download.js';
+import { type DatasetInfo, InputPicker } from './InputPicker.js';
 import type { ModelInfo, Prediction, RenderedMap } from './protocol.js';
 import { DEFAULT_SETTINGS, decodeState, encodeState, methodParams, type Settings } from './settings.js';
 import { channelImage, Picture, pixelsOf, spatialLayers, valueAt } from './view.js';
 
 export interface Manifest {
   models: { name: string; url: string }[];
+  data?: DatasetInfo[];
 }
 
 /** What tests read back from the page. */
@@ -78,6 +80,8 @@ export function App(props: { manifest: Manifest }) {
       if (r.kind !== 'loaded') return;
       setModel(r.model);
       exposed.model = r.model;
+      exposed.predictions = undefined;
+      exposed.maps = {};
       setPending(undefined);
       setImage(undefined);
       setMaps([]);
@@ -244,14 +248,10 @@ export function App(props: { manifest: Manifest }) {
             {model.name}: {model.preprocessing.channels}×{model.preprocessing.size.join('×')},{' '}
             {model.classes.length || 'unnamed'} classes
           </p>
-          <input
-            type="file"
-            aria-label="image file"
-            accept="image/*"
-            onChange={(e) => {
-              const f = (e.target as HTMLInputElement).files?.[0];
-              if (f) void useImage(f);
-            }}
+          <InputPicker
+            data={props.manifest.data ?? []}
+            onImage={(blob) => void useImage(blob)}
+            onError={setError}
           />
           {image && <Picture img={image.display} label="input image" />}
         </section>

@@ -205,4 +205,36 @@ describe.skipIf(!BROWSER_AVAILABLE)('the explorer in Chromium', () => {
       expect(errors).toEqual([]);
     });
   }, 120_000);
+
+  it('takes dataset samples from the server and drawings from the canvas', async () => {
+    const labels = await Promise.all(
+      [0, 1, 2, 3].map(async (i) => (await shapesSplits({ test: 4 }).test.get(i)).label),
+    );
+    await withBrowser(async (browser) => {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(explorer.url);
+      await page.waitForSelector('section[aria-label=input]');
+      for (const i of [1, 3]) {
+        await page.fill('input[aria-label=sample]', String(i));
+        await page.click('text=use sample');
+        await page.waitForFunction(
+          (want) => window.convlensExplorer?.predictions?.[0]?.index === want,
+          labels[i],
+          { timeout: 20_000 },
+        );
+      }
+      await page.selectOption('select[aria-label=model]', 'digits-gap');
+      await page.waitForFunction(() => window.convlensExplorer!.model?.name === 'digits-gap');
+      const box = (await page.locator('canvas[aria-label=drawing]').boundingBox())!;
+      await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.2);
+      await page.mouse.down();
+      await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.8, { steps: 12 });
+      await page.mouse.up();
+      await page.waitForFunction(() => (window.convlensExplorer?.predictions?.length ?? 0) === 5);
+      expect(await page.evaluate(() => window.convlensExplorer!.predictions![0].label)).toMatch(/^\d$/);
+      expect(errors).toEqual([]);
+    });
+  }, 120_000);
 });
