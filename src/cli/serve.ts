@@ -15,28 +15,35 @@ export function addServeCommand(program: Command): void {
       'datasets whose test images the page offers: shapes, mnist or image folders',
       ['shapes', 'mnist'],
     )
+    .option(
+      '--index <index.json>',
+      'a scan index (`convlens scan`): each channel shows its top dataset patches',
+    )
     .option('--port <p>', 'port (0: any free one)', parseNonNegativeInt, 8080)
     .option(
       '--host <address>',
       'address to bind (anything but 127.0.0.1 exposes your files to the network)',
       '127.0.0.1',
     )
-    .action(async (flags: { model?: string[]; data: string[]; port: number; host: string }) => {
-      if (flags.host !== '127.0.0.1' && flags.host !== 'localhost' && flags.host !== '::1')
-        process.stderr.write(
-          `warning: serving on ${flags.host}: anyone who can reach this address can load the models it serves\n`,
-        );
-      const { url, close } = await startExplorer({
-        models: flags.model,
-        data: flags.data,
-        port: flags.port,
-        host: flags.host,
-      });
-      process.stdout.write(`convlens explorer at ${url} (Ctrl-C to stop)\n`);
-      await new Promise<void>((done) => {
-        const stop = () => void close().then(done);
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
-    });
+    .action(
+      async (flags: { model?: string[]; data: string[]; index?: string; port: number; host: string }) => {
+        if (flags.host !== '127.0.0.1' && flags.host !== 'localhost' && flags.host !== '::1')
+          process.stderr.write(
+            `warning: serving on ${flags.host}: anyone who can reach this address can load the models it serves\n`,
+          );
+        const { url, close } = await startExplorer({
+          models: flags.model,
+          data: flags.data,
+          index: flags.index,
+          port: flags.port,
+          host: flags.host,
+        });
+        process.stdout.write(`convlens explorer at ${url} (Ctrl-C to stop)\n`);
+        await new Promise<void>((done) => {
+          const stop = () => void close().then(done);
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+        });
+      },
+    );
 }

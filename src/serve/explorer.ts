@@ -4,45 +4,9 @@ import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { basename, dirname, extname, join } from 'node:path';
-import sharp from 'sharp';
 import { modelsDir, SHIPPED_MODELS } from '../cli/common.js';
-import { BUILTIN_DATASETS, imageFolderSource, loadDatasetSplits } from '../data/node.js';
 import { explorerServer } from './server.js';
-
-/** A dataset's test images as PNG by index (built-ins drawn at their native size; folders' files as they are). */
-async function sampleSource(spec: string) {
-  if ((BUILTIN_DATASETS as readonly string[]).includes(spec)) {
-    const size = spec === 'mnist' ? 28 : 64;
-    const split = (await loadDatasetSplits(spec, { size: [size, size], channels: 3, resize: 'exact' })).test;
-    return {
-      name: spec,
-      length: split.length,
-      classes: [...split.classes],
-      png: async (i: number) => {
-        const { image } = await split.get(i);
-        const channels = image.length / (size * size);
-        const px = Buffer.alloc(size * size * 3);
-        for (let k = 0; k < size * size; k++)
-          for (let c = 0; c < 3; c++)
-            px[k * 3 + c] = Math.round(255 * image[(channels === 3 ? c : 0) * size * size + k]);
-        return sharp(px, { raw: { width: size, height: size, channels: 3 } })
-          .png()
-          .toBuffer();
-      },
-    };
-  }
-  if (!existsSync(spec))
-    throw new Error(
-      `data "${spec}" is neither a built-in dataset (${BUILTIN_DATASETS.join(', ')}) nor an existing folder`,
-    );
-  const source = imageFolderSource(spec, { size: [1, 1], channels: 3, resize: 'exact' });
-  return {
-    name: basename(spec),
-    length: source.files.length,
-    classes: [...source.classes],
-    png: async (i: number) => sharp(join(spec, source.files[i])).png().toBuffer(),
-  };
-}
+import { indexPatches, sampleSource } from './sources.js';
 
 /** Where `npm run build:web` puts the explorer. */
 export const appDir = () => join(dirname(modelsDir()), 'dist-web');
@@ -52,6 +16,8 @@ export interface ExplorerOptions {
   models?: string[];
   /** Datasets whose test images the page can pick (built-in names or image folders; default shapes, mnist). */
   data?: string[];
+  /** A scan index whose top dataset patches the page shows per channel. */
+  index?: string;
   port?: number;
   host?: string;
 }
@@ -86,12 +52,14 @@ export async function startExplorer(
   }
   const ort = dirname(createRequire(import.meta.url).resolve('onnxruntime-web'));
   const datasets = await Promise.all((options.data ?? ['shapes', 'mnist']).map(sampleSource));
+  const patches = options.index ? await indexPatches(options.index) : undefined;
   const manifest = {
     models: Object.keys(files).map((f) => ({
       name: basename(f, '.onnx'),
       url: `/models/${encodeURIComponent(f)}`,
     })),
     data: datasets.map(({ name, length, classes }) => ({ name, length, classes })),
+    index: patches?.summary,
   };
   const server = explorerServer({
     roots: [
@@ -108,8 +76,20 @@ export async function startExplorer(
           // data/<dataset>/<sample>.png
           const m = /^data\/(\d+)\/(\d+)\.png$/.exec(rest);
           const d = m ? datasets[Number(m[1])] : undefined;
-          if (!m || !d || Number(m[2]) >= d.length) return undefined;
-          return { body: await d.png(Number(m[2])), type: 'image/png' };
+          if (m && d && Number(m[2]) < d.length)
+            return { body: await d.png(Number(m[2])), type: 'image/png' };
+          // data/<dataset>/labels-<n>.json: the labels of the first n samples (−1: unlabelled)
+          const l = /^data\/(\d+)\/labels-(\d+)\.json$/.exec(rest);
+          const ld = l ? datasets[Number(l[1])] : undefined;
+          if (l && ld) {
+            const n = Math.min(Number(l[2]), ld.length);
+            const labels = await Promise.all(Array.from({ length: n }, (_, i) => ld.label(i)));
+            return { body: JSON.stringify(labels), type: 'application/json; charset=utf-8' };
+          }
+          // patch/<layer>/<channel>/<rank>.png
+          const p = /^patch\/(\d+)\/(\d+)\/(\d+)\.png$/.exec(rest);
+          const png = p && (await patches?.png(Number(p[1]), Number(p[2]), Number(p[3])));
+          return png ? { body: png, type: 'image/png' } : undefined;
         },
       },
     ],

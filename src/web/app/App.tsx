@@ -1,33 +1,20 @@
 /** The convlens explorer: pick a model, give an image, see its prediction, every attribution map and any layer. */
 import { useEffect, useState } from 'preact/hooks';
 import { Controls } from './Controls.js';
-import { ExplorerWorker } from './client.js';
 import { saveMapNpy, saveOverlayPng } from './download.js';
+import { EmbeddingView } from './EmbeddingView.js';
 import { type DatasetInfo, InputPicker } from './InputPicker.js';
+import { type IndexInfo, LayersView } from './LayersView.js';
+import { exposed, worker } from './page.js';
 import type { ModelInfo, Prediction, RenderedMap } from './protocol.js';
 import { DEFAULT_SETTINGS, decodeState, encodeState, methodParams, type Settings } from './settings.js';
-import { channelImage, Picture, pixelsOf, spatialLayers, valueAt } from './view.js';
+import { Picture, pixelsOf, spatialLayers, valueAt } from './view.js';
 
 export interface Manifest {
   models: { name: string; url: string }[];
   data?: DatasetInfo[];
+  index?: IndexInfo;
 }
-
-/** What tests read back from the page. */
-declare global {
-  interface Window {
-    convlensExplorer?: {
-      model?: ModelInfo;
-      predictions?: Prediction[];
-      maps: Record<string, RenderedMap>;
-      target?: number;
-    };
-  }
-}
-
-const worker = new ExplorerWorker();
-const exposed: NonNullable<Window['convlensExplorer']> = { maps: {} };
-window.convlensExplorer = exposed;
 
 export function App(props: { manifest: Manifest }) {
   const [model, setModel] = useState<ModelInfo>();
@@ -44,13 +31,6 @@ export function App(props: { manifest: Manifest }) {
   const [maps, setMaps] = useState<RenderedMap[]>([]);
   const [progress, setProgress] = useState<[number, number]>();
   const [hover, setHover] = useState<[number, number]>();
-  const [layer, setLayer] = useState('');
-  const [featureMaps, setFeatureMaps] = useState<{
-    channels: number;
-    height: number;
-    width: number;
-    data: Float32Array;
-  }>();
   const shared = decodeState(location.hash);
   const [settings, setSettings] = useState<Settings>(shared?.settings ?? DEFAULT_SETTINGS);
 
@@ -86,10 +66,6 @@ export function App(props: { manifest: Manifest }) {
       setImage(undefined);
       setMaps([]);
       setPredictions([]);
-      setFeatureMaps(undefined);
-      setLayer(
-        r.model.layers.filter((l) => l.shape.length === 4 && l.opType !== 'Input').at(-1)?.tensor ?? '',
-      );
       setBusy(undefined);
     } catch (e) {
       // A model without a card or a fixed size waits for its size.
@@ -163,25 +139,7 @@ export function App(props: { manifest: Manifest }) {
     }
   }
 
-  async function showLayer(name: string) {
-    if (!image || !name) return;
-    setLayer(name);
-    try {
-      const r = await worker.request({ kind: 'featureMaps', pixels: image.pixels, layer: name });
-      if (r.kind === 'featureMaps') setFeatureMaps(r);
-    } catch (e) {
-      fail(e);
-    }
-  }
-
   const spatial = model ? spatialLayers(model) : [];
-  let range: [number, number] = [0, 1];
-  if (featureMaps) {
-    let lo = Number.POSITIVE_INFINITY;
-    let hi = Number.NEGATIVE_INFINITY;
-    for (const v of featureMaps.data) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
-    range = [lo, hi];
-  }
   return (
     <main>
       <header>
@@ -328,38 +286,11 @@ export function App(props: { manifest: Manifest }) {
           </div>
         </section>
       )}
-      {image && spatial.length > 0 && (
-        <section aria-label="layers">
-          <h2>Layers</h2>
-          <select
-            aria-label="layer"
-            value={layer}
-            onChange={(e) => showLayer((e.target as HTMLSelectElement).value)}
-          >
-            {spatial.map((l) => (
-              <option value={l.tensor}>
-                {l.tensor} ({l.opType}, {l.shape.slice(1).join('×')})
-              </option>
-            ))}
-          </select>{' '}
-          <button type="button" onClick={() => showLayer(layer)}>
-            show feature maps
-          </button>
-          {featureMaps && (
-            <div class="grid tiles">
-              {Array.from({ length: featureMaps.channels }, (_, k) => (
-                <figure class="tile">
-                  <Picture
-                    img={channelImage(featureMaps.data, k, featureMaps.height, featureMaps.width, ...range)}
-                    size={64}
-                    label={`channel ${k}`}
-                  />
-                  <figcaption>{k}</figcaption>
-                </figure>
-              ))}
-            </div>
-          )}
-        </section>
+      {image && model && spatial.length > 0 && (
+        <LayersView model={model} pixels={image.pixels} index={props.manifest.index} onError={setError} />
+      )}
+      {model && (props.manifest.data?.length ?? 0) > 0 && (
+        <EmbeddingView key={model.sha256} model={model} data={props.manifest.data!} onError={setError} />
       )}
     </main>
   );

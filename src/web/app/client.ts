@@ -5,6 +5,7 @@ type Pending = {
   resolve(r: Reply): void;
   reject(e: Error): void;
   onMap?(m: RenderedMap, done: number, total: number): void;
+  onProgress?(done: number, total: number): void;
 };
 /** A request without its id (Omit over each member of the union). */
 type Body = Request extends infer R ? (R extends Request ? Omit<R, 'id'> : never) : never;
@@ -26,17 +27,18 @@ export class ExplorerWorker {
       const p = this.pending.get(r.id);
       if (!p) return;
       if (r.kind === 'map') return p.onMap?.(r.map, r.done, r.total);
+      if (r.kind === 'progress') return p.onProgress?.(r.done, r.total);
       this.pending.delete(r.id);
       if (r.kind === 'error') p.reject(new Error(r.message));
       else p.resolve(r);
     };
   }
 
-  request(body: Body, onMap?: Pending['onMap']): Promise<Reply> {
+  request(body: Body, onMap?: Pending['onMap'], onProgress?: Pending['onProgress']): Promise<Reply> {
     const id = this.next++;
     if (body.kind === 'load') this.lastLoad = { ...body, bytes: body.bytes.slice(0) };
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, onMap });
+      this.pending.set(id, { resolve, reject, onMap, onProgress });
       this.worker.postMessage({ ...body, id });
     });
   }

@@ -14,8 +14,20 @@ export interface ModelInfo {
   /** Whether the model carries a convlens card (without one, the size must be given). */
   carded: boolean;
   methods: string[];
-  layers: { tensor: string; opType: string; shape: number[] }[];
+  /** Layers with their receptive field in input pixels (H×W; 'global' after pooling; absent when not modelled). */
+  layers: { tensor: string; opType: string; shape: number[]; field?: [number, number] | 'global' }[];
+  /** SHA-256 of the model file (hex), to match scan indexes. */
+  sha256: string;
 }
+
+/** A Conv filter: the weights [in / group, kh, kw] of one output channel. */
+export interface Filter {
+  conv: string;
+  dims: number[];
+  data: Float32Array;
+}
+
+export type EmbeddingMethod = 'pca' | 'tsne' | 'umap';
 
 export interface Prediction {
   index: number;
@@ -52,7 +64,22 @@ export type Request =
     }
   /** Draw the last explanation's maps again with another look (no recomputation). */
   | { id: number; kind: 'render'; look: Look }
-  | { id: number; kind: 'featureMaps'; pixels: Float32Array; layer: string };
+  | { id: number; kind: 'featureMaps'; pixels: Float32Array; layer: string }
+  /** The Conv filter behind a channel of a layer (through elementwise ops such as ReLU and BatchNorm). */
+  | { id: number; kind: 'filter'; layer: string; channel: number }
+  /** A feature visualisation of one channel: gradient ascent from seeded noise; streams progress. */
+  | { id: number; kind: 'visualize'; layer: string; channel: number; steps: number }
+  /** Embed samples (n images at the model's size, [0, 1]) by their features at a layer; keeps the features for `neighbours`. */
+  | {
+      id: number;
+      kind: 'embed';
+      layer: string;
+      pixels: Float32Array;
+      labels: number[];
+      n: number;
+      method: EmbeddingMethod;
+    }
+  | { id: number; kind: 'neighbours'; of: number; k: number };
 
 export type Reply =
   | { id: number; kind: 'loaded'; model: ModelInfo }
@@ -61,4 +88,15 @@ export type Reply =
   | { id: number; kind: 'explained'; skipped: Record<string, string>; layer?: string }
   | { id: number; kind: 'rendered'; overlays: Record<string, RenderedMap['overlay']> }
   | { id: number; kind: 'featureMaps'; channels: number; height: number; width: number; data: Float32Array }
+  | { id: number; kind: 'progress'; done: number; total: number }
+  | { id: number; kind: 'filter'; filter?: Filter; why?: string }
+  | {
+      id: number;
+      kind: 'visualized';
+      image: { width: number; height: number; rgba: Uint8ClampedArray };
+      objective: [number, number];
+      ms: number;
+    }
+  | { id: number; kind: 'embedded'; points: Float64Array; dims: number; pooled: boolean; ms: number }
+  | { id: number; kind: 'neighbours'; of: number; neighbours: number[] }
   | { id: number; kind: 'error'; message: string };

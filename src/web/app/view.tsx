@@ -1,6 +1,6 @@
 /** What the explorer draws with: images at the model's size, canvases, map values, layer tiles. */
 import { useEffect, useRef } from 'preact/hooks';
-import type { ModelInfo, RenderedMap } from './protocol.js';
+import type { Filter, ModelInfo, RenderedMap } from './protocol.js';
 
 /** An image file drawn at the model's size: planar RGB (or grey) in [0, 1], and RGBA for display. */
 export async function pixelsOf(file: Blob, info: ModelInfo) {
@@ -86,4 +86,34 @@ export function channelImage(data: Float32Array, k: number, h: number, w: number
     rgba.set([v, v, v, 255], i * 4);
   }
   return { width: w, height: h, rgba };
+}
+
+/**
+ * A filter's weights [in, kh, kw] as pictures: one colour image when it reads RGB, else one tile
+ * per input channel (at most `limit`), red positive and blue negative; all scaled by max |w|.
+ */
+export function filterImages(filter: Filter, limit = 32) {
+  const [cin, kh, kw] = filter.dims;
+  const area = kh * kw;
+  let scale = 0;
+  for (const v of filter.data) scale = Math.max(scale, Math.abs(v));
+  scale ||= 1;
+  if (cin === 3) {
+    const rgba = new Uint8ClampedArray(area * 4);
+    for (let i = 0; i < area; i++) {
+      for (let c = 0; c < 3; c++)
+        rgba[i * 4 + c] = Math.round(255 * (0.5 + filter.data[c * area + i] / (2 * scale)));
+      rgba[i * 4 + 3] = 255;
+    }
+    return [{ width: kw, height: kh, rgba }];
+  }
+  return Array.from({ length: Math.min(cin, limit) }, (_, k) => {
+    const rgba = new Uint8ClampedArray(area * 4);
+    for (let i = 0; i < area; i++) {
+      const v = filter.data[k * area + i] / scale;
+      const fade = Math.round(255 * (1 - Math.abs(v)));
+      rgba.set(v >= 0 ? [255, fade, fade, 255] : [fade, fade, 255, 255], i * 4);
+    }
+    return { width: kw, height: kh, rgba };
+  });
 }

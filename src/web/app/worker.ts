@@ -3,18 +3,23 @@ import { topClasses } from '../../cli/predictions.js';
 import { readCard } from '../../data/card.js';
 import { explain, METHOD_NAMES } from '../../methods/attribution/index.js';
 import { type AttributionMap, Explainer } from '../../methods/attribution/pipeline.js';
+import { receptiveFields } from '../../methods/inspect/receptiveField.js';
 import { decodeModel, type Model } from '../../onnx/model.js';
 import { float32 } from '../../onnx/tensor.js';
 import { renderAttribution } from '../../render/attribution.js';
 import type { ColormapName } from '../../render/colormap.js';
 import { ConvlensModel } from '../../runtime/model.js';
 import { webBackend } from '../../runtime/web.js';
+import { embedSamples, nearest } from './embedding.js';
 import type { Look, ModelInfo, Reply, Request } from './protocol.js';
+import { filterOf, visualizeChannel } from './units.js';
 
 const post = (reply: Reply, transfer: Transferable[] = []) =>
   (self as unknown as { postMessage(m: unknown, t: Transferable[]): void }).postMessage(reply, transfer);
 
-let current: { model: ConvlensModel; info: ModelInfo; logits?: string; features?: string } | undefined;
+let current:
+  | { model: ConvlensModel; graph: Model; info: ModelInfo; logits: string; features?: string }
+  | undefined;
 const backend = webBackend({ wasmPaths: '/ort/' });
 
 function inputDims(info: ModelInfo): number[] {
@@ -46,27 +51,51 @@ async function load(name: string, bytes: ArrayBuffer, size?: number[]) {
   await current?.model.release();
   const m = new ConvlensModel(model, backend);
   const layers = await m.layers([1, channels, ...hw]);
+  const s = await m.prepare({ [m.inputNames[0]]: [1, channels, ...hw] });
+  const { fields } = receptiveFields(s.model, s.types);
+  const field = (t: string) => {
+    const f = fields.get(t);
+    return f === 'global' ? f : f?.size;
+  };
+  const digest = await crypto.subtle.digest('SHA-256', bytes);
   const info: ModelInfo = {
     name,
     classes: card?.classes ?? [],
     preprocessing,
     carded: !!card,
     methods: [...METHOD_NAMES].filter((x) => x !== 'scouter'),
-    layers: layers.map((l) => ({ tensor: l.tensor, opType: l.opType, shape: l.shape })),
+    layers: layers.map((l) => ({
+      tensor: l.tensor,
+      opType: l.opType,
+      shape: l.shape,
+      field: field(l.tensor),
+    })),
+    sha256: [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join(''),
   };
-  current = { model: m, info, logits: card?.tensors?.logits, features: card?.tensors?.features };
+  current = {
+    model: m,
+    graph: model,
+    info,
+    logits: card?.tensors?.logits ?? m.outputNames[0],
+    features: card?.tensors?.features,
+  };
   return info;
 }
 
-function normalized(pixels: Float32Array): Float32Array {
+/** Pixels in [0, 1] (one image, planar) normalised into `out` at `offset` as the model expects. */
+function normalizeInto(pixels: Float32Array, out: Float32Array, offset: number): void {
   const p = current!.info.preprocessing;
   const area = p.size[0] * p.size[1];
-  const out = new Float32Array(pixels.length);
   for (let c = 0; c < p.channels; c++) {
     const mean = p.mean[c] ?? p.mean[0];
     const std = p.std[c] ?? p.std[0];
-    for (let i = 0; i < area; i++) out[c * area + i] = (pixels[c * area + i] - mean) / std;
+    for (let i = 0; i < area; i++) out[offset + c * area + i] = (pixels[c * area + i] - mean) / std;
   }
+}
+
+function normalized(pixels: Float32Array): Float32Array {
+  const out = new Float32Array(pixels.length);
+  normalizeInto(pixels, out, 0);
   return out;
 }
 
@@ -181,6 +210,37 @@ async function handle(r: Request): Promise<void> {
       { id: r.id, kind: 'featureMaps', channels: out.dims[1], height: out.dims[2], width: out.dims[3], data },
       [data.buffer],
     );
+  } else if (r.kind === 'filter') {
+    const got = filterOf(current.graph, r.layer, r.channel);
+    post({ id: r.id, kind: 'filter', ...got }, got.filter ? [got.filter.data.buffer] : []);
+  } else if (r.kind === 'visualize') {
+    const v = await visualizeChannel(
+      current.model,
+      current.info.preprocessing,
+      current.logits,
+      r,
+      (done, total) => post({ id: r.id, kind: 'progress', done, total }),
+    );
+    post({ id: r.id, kind: 'visualized', ...v }, [v.image.rgba.buffer]);
+  } else if (r.kind === 'embed') {
+    const t = performance.now();
+    const { points, features } = await embedSamples(
+      current.model,
+      r,
+      inputDims(current.info).slice(1),
+      normalizeInto,
+      (done, total) => post({ id: r.id, kind: 'progress', done, total }),
+    );
+    post({
+      id: r.id,
+      kind: 'embedded',
+      points,
+      dims: points.length / r.n,
+      pooled: features.pooled,
+      ms: performance.now() - t,
+    });
+  } else if (r.kind === 'neighbours') {
+    post({ id: r.id, kind: 'neighbours', of: r.of, neighbours: nearest(r.of, r.k) });
   }
 }
 
