@@ -5,6 +5,7 @@ import { saveMapNpy, saveOverlayPng } from './download.js';
 import { EmbeddingView } from './EmbeddingView.js';
 import { type DatasetInfo, InputPicker } from './InputPicker.js';
 import { type IndexInfo, LayersView } from './LayersView.js';
+import { ModelPanel, type Overrides } from './ModelPanel.js';
 import { exposed, worker } from './page.js';
 import type { ModelInfo, Prediction, RenderedMap } from './protocol.js';
 import { DEFAULT_SETTINGS, decodeState, encodeState, methodParams, type Settings } from './settings.js';
@@ -21,7 +22,17 @@ export function App(props: { manifest: Manifest }) {
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState<string>();
   const [size, setSize] = useState('');
-  const [pending, setPending] = useState<{ name: string; bytes: ArrayBuffer }>();
+  const [pending, setPending] = useState<{
+    name: string;
+    bytes: ArrayBuffer;
+    extra?: Record<string, ArrayBuffer>;
+  }>();
+  /** The loaded model's file, to load again with other preprocessing. */
+  const [source, setSource] = useState<{
+    name: string;
+    bytes: ArrayBuffer;
+    extra?: Record<string, ArrayBuffer>;
+  }>();
   const [image, setImage] = useState<{
     pixels: Float32Array;
     display: { width: number; height: number; rgba: Uint8ClampedArray };
@@ -52,12 +63,17 @@ export function App(props: { manifest: Manifest }) {
     setBusy(undefined);
   };
 
-  async function load(name: string, bytes: ArrayBuffer, given?: number[]) {
+  async function load(
+    name: string,
+    bytes: ArrayBuffer,
+    options: Overrides & { extra?: Record<string, ArrayBuffer> } = {},
+  ) {
     setError(undefined);
     setBusy(`loading ${name}`);
     try {
-      const r = await worker.request({ kind: 'load', name, bytes, size: given });
+      const r = await worker.request({ kind: 'load', name, bytes, ...options });
       if (r.kind !== 'loaded') return;
+      setSource({ name, bytes, extra: options.extra });
       setModel(r.model);
       exposed.model = r.model;
       exposed.predictions = undefined;
@@ -69,7 +85,7 @@ export function App(props: { manifest: Manifest }) {
       setBusy(undefined);
     } catch (e) {
       // A model without a card or a fixed size waits for its size.
-      if (/give its size/.test((e as Error).message)) setPending({ name, bytes });
+      if (/give its size/.test((e as Error).message)) setPending({ name, bytes, extra: options.extra });
       fail(e);
     }
   }
@@ -160,14 +176,23 @@ export function App(props: { manifest: Manifest }) {
           </select>
         </label>{' '}
         <label>
-          or an .onnx file{' '}
+          or an .onnx file (with its external-data files){' '}
           <input
             type="file"
             aria-label="onnx file"
-            accept=".onnx"
+            multiple
             onChange={async (e) => {
-              const f = (e.target as HTMLInputElement).files?.[0];
-              if (f) await load(f.name, await f.arrayBuffer());
+              const input = e.target as HTMLInputElement;
+              const files = [...(input.files ?? [])];
+              input.value = ''; // the same file chosen again is a new choice
+              const onnx = files.filter((f) => f.name.toLowerCase().endsWith('.onnx'));
+              if (onnx.length !== 1)
+                return setError(
+                  `choose one .onnx file (and its external-data files); got ${onnx.length} .onnx files`,
+                );
+              const extra: Record<string, ArrayBuffer> = {};
+              for (const f of files) if (f !== onnx[0]) extra[f.name] = await f.arrayBuffer();
+              await load(onnx[0].name, await onnx[0].arrayBuffer(), { extra });
             }}
           />
         </label>
@@ -178,7 +203,10 @@ export function App(props: { manifest: Manifest }) {
               const parts = size.split(/[,x]/).map(Number);
               if (parts.some((n) => !Number.isInteger(n) || n <= 0))
                 return setError(`size "${size}" is not H,W`);
-              void load(pending.name, pending.bytes, parts.length === 1 ? [parts[0], parts[0]] : parts);
+              void load(pending.name, pending.bytes, {
+                extra: pending.extra,
+                size: parts.length === 1 ? [parts[0], parts[0]] : parts,
+              });
             }}
           >
             <label>
@@ -198,6 +226,14 @@ export function App(props: { manifest: Manifest }) {
         <p role="alert" class="error">
           {error}
         </p>
+      )}
+      {model && source && (
+        <ModelPanel
+          key={`${model.name}:${model.sha256}:${model.preprocessing.size.join('x')}`}
+          model={model}
+          onApply={(overrides) => void load(source.name, source.bytes, { extra: source.extra, ...overrides })}
+          onError={setError}
+        />
       )}
       {model && (
         <section aria-label="input">

@@ -92,7 +92,9 @@ export function InputPicker(props: {
           aria-label="image file"
           accept="image/*"
           onChange={(e) => {
-            const f = (e.target as HTMLInputElement).files?.[0];
+            const input = e.target as HTMLInputElement;
+            const f = input.files?.[0];
+            input.value = ''; // the same file chosen again is a new choice
             if (f) props.onImage(f, f.name);
           }}
         />

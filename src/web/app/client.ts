@@ -36,9 +36,14 @@ export class ExplorerWorker {
 
   request(body: Body, onMap?: Pending['onMap'], onProgress?: Pending['onProgress']): Promise<Reply> {
     const id = this.next++;
-    if (body.kind === 'load') this.lastLoad = { ...body, bytes: body.bytes.slice(0) };
+    // The model is loaded again after a cancel, so keep a copy of the last one that loaded.
+    const copy = body.kind === 'load' ? { ...body, bytes: body.bytes.slice(0) } : undefined;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, onMap, onProgress });
+      const loaded = (r: Reply) => {
+        if (copy && r.kind === 'loaded') this.lastLoad = copy;
+        resolve(r);
+      };
+      this.pending.set(id, { resolve: loaded, reject, onMap, onProgress });
       this.worker.postMessage({ ...body, id });
     });
   }

@@ -163,7 +163,7 @@ describe.skipIf(!BROWSER_AVAILABLE)('the explorer in Chromium', () => {
     });
   }, 180_000);
 
-  it('takes a dropped card-less model once given its size, and reports a corrupt one in the page', async () => {
+  it('takes a dropped card-less model once given its size, its labels from a file, its weights from external data, and reports a corrupt one in the page', async () => {
     const zoo = smallFamilies().find((f) => f.name === 'resnet')!.model;
     // A model as exporters write it without convlens: no card, free height and width.
     const input = zoo.graph.inputs[0];
@@ -202,6 +202,49 @@ describe.skipIf(!BROWSER_AVAILABLE)('the explorer in Chromium', () => {
       const p = await page.evaluate(() => window.convlensExplorer!.predictions!);
       expect(p.length).toBeGreaterThan(0);
       expect(p.every((x) => x.probability >= 0 && x.probability <= 1)).toBe(true);
+
+      // Its labels from a file: a wrong count is refused (the model stays), the right one names the classes.
+      const classes = await page.evaluate(
+        (out) => window.convlensExplorer!.model!.layers.find((l) => l.tensor === out)!.shape.at(-1)!,
+        free.graph.outputs[0].name,
+      );
+      const labels = join(dir, 'labels.txt');
+      writeFileSync(labels, 'only\ntwo\n');
+      await page.setInputFiles('input[aria-label="labels file"]', labels);
+      await page.waitForSelector('text=2 labels read');
+      await page.click('button:text-is("apply")');
+      await expect
+        .poll(() => page.locator('[role=alert]').textContent())
+        .toContain(`the labels file has 2 labels, but the model has ${classes} classes`);
+      const named = join(dir, 'named.txt');
+      writeFileSync(named, Array.from({ length: classes }, (_, k) => `kind ${k}`).join('\n'));
+      await page.setInputFiles('input[aria-label="labels file"]', named);
+      await page.waitForSelector(`text=${classes} labels read`);
+      await page.click('button:text-is("apply")');
+      await page.waitForFunction(() => window.convlensExplorer!.model!.classes.length > 0);
+      await page.setInputFiles('input[aria-label="image file"]', png);
+      await page.waitForFunction(() => (window.convlensExplorer?.predictions?.length ?? 0) > 0);
+      const relabelled = await page.evaluate(() => window.convlensExplorer!.predictions!);
+      expect(relabelled.map((x) => x.label)).toEqual(relabelled.map((x) => `kind ${x.index}`));
+      expect(relabelled.map((x) => x.probability)).toEqual(p.map((x) => x.probability));
+
+      // Weights in an external-data file: refused alone, loaded with it.
+      const { bytes, external } = encodeModel(free, { externalData: { location: 'resnet-ext.onnx.data' } });
+      const ext = join(dir, 'resnet-ext.onnx');
+      writeFileSync(ext, bytes);
+      writeFileSync(join(dir, 'resnet-ext.onnx.data'), external!);
+      await page.setInputFiles('input[aria-label="onnx file"]', ext);
+      await expect
+        .poll(() => page.locator('[role=alert]').textContent())
+        .toMatch(/external file "resnet-ext.onnx.data"; choose it together with resnet-ext.onnx/);
+      await page.setInputFiles('input[aria-label="onnx file"]', [ext, join(dir, 'resnet-ext.onnx.data')]);
+      await page.fill('input[aria-label="input size"]', '32,32');
+      await page.click('text=use size');
+      await page.waitForFunction(() => window.convlensExplorer!.model?.name === 'resnet-ext.onnx');
+      await page.setInputFiles('input[aria-label="image file"]', png);
+      await page.waitForFunction(() => (window.convlensExplorer?.predictions?.length ?? 0) > 0);
+      const fromExternal = await page.evaluate(() => window.convlensExplorer!.predictions!);
+      expect(fromExternal.map((x) => x.probability)).toEqual(p.map((x) => x.probability));
       expect(errors).toEqual([]);
     });
   }, 120_000);

@@ -47,7 +47,20 @@ export interface RenderedMap {
 }
 
 export type Request =
-  | { id: number; kind: 'load'; name: string; bytes: ArrayBuffer; size?: number[] }
+  | {
+      id: number;
+      kind: 'load';
+      name: string;
+      bytes: ArrayBuffer;
+      /** External-data files by name, given with the model. */
+      extra?: Record<string, ArrayBuffer>;
+      /** Preprocessing that overrides the card's: input size, layout, normalisation, class labels. */
+      size?: number[];
+      layout?: 'nchw' | 'nhwc';
+      mean?: number[];
+      std?: number[];
+      classes?: string[];
+    }
   /** Pixels: the image at the model's size, planar RGB (or grey) in [0, 1]. */
   | { id: number; kind: 'predict'; pixels: Float32Array; top: number }
   | {

@@ -4,6 +4,7 @@ import { readCard } from '../../data/card.js';
 import { explain, METHOD_NAMES } from '../../methods/attribution/index.js';
 import { type AttributionMap, Explainer } from '../../methods/attribution/pipeline.js';
 import { receptiveFields } from '../../methods/inspect/receptiveField.js';
+import { inputLayout, withNchwInput } from '../../onnx/layout.js';
 import { decodeModel, type Model } from '../../onnx/model.js';
 import { float32 } from '../../onnx/tensor.js';
 import { renderAttribution } from '../../render/attribution.js';
@@ -27,14 +28,28 @@ function inputDims(info: ModelInfo): number[] {
   return [1, p.channels, ...p.size];
 }
 
-async function load(name: string, bytes: ArrayBuffer, size?: number[]) {
-  let model: Model;
+async function load(request: Extract<Request, { kind: 'load' }>) {
+  const { name, bytes, size } = request;
+  let decoded: Model;
   try {
-    model = decodeModel(new Uint8Array(bytes));
+    decoded = decodeModel(new Uint8Array(bytes), {
+      source: `"${name}"`,
+      readExternal: (location) => {
+        const file = request.extra?.[location.split('/').at(-1)!];
+        if (!file)
+          throw new Error(
+            `its weights are in the external file "${location}"; choose it together with ${name}`,
+          );
+        return new Uint8Array(file);
+      },
+    });
   } catch (e) {
-    throw new Error(`"${name}" is not an ONNX model: ${(e as Error).message}`);
+    const message = (e as Error).message;
+    throw new Error(/is not an ONNX model/.test(message) ? message : `"${name}": ${message}`);
   }
-  const card = readCard(model);
+  const card = readCard(decoded);
+  const layout = request.layout ?? card?.preprocessing.layout ?? inputLayout(decoded) ?? 'nchw';
+  const model = withNchwInput(decoded, layout);
   const input = model.graph.inputs.find((i) => !model.graph.initializers.has(i.name));
   const declared = input?.shape?.map((d) => (typeof d === 'number' ? d : undefined)) ?? [];
   const channels = card?.preprocessing.channels ?? (declared[1] === 1 ? 1 : 3);
@@ -45,11 +60,40 @@ async function load(name: string, bytes: ArrayBuffer, size?: number[]) {
     size: hw as [number, number],
     channels,
     resize: 'exact' as const,
-    mean: card?.preprocessing.mean ?? [0],
-    std: card?.preprocessing.std ?? [1],
+    layout,
+    mean: request.mean ?? card?.preprocessing.mean ?? [0],
+    std: request.std ?? card?.preprocessing.std ?? [1],
   };
-  await current?.model.release();
+  if (preprocessing.std.some((v) => !(v > 0)))
+    throw new Error(`std must be positive, got ${preprocessing.std.join(', ')}`);
   const m = new ConvlensModel(model, backend);
+  try {
+    const info = await describe(m, name, bytes, request, card, preprocessing);
+    await current?.model.release();
+    current = {
+      model: m,
+      graph: model,
+      info: info.model,
+      logits: info.logits,
+      features: card?.tensors?.features,
+    };
+    return info.model;
+  } catch (e) {
+    await m.release();
+    throw e;
+  }
+}
+
+/** What the page shows of a model; refuses labels that do not fit its classes. */
+async function describe(
+  m: ConvlensModel,
+  name: string,
+  bytes: ArrayBuffer,
+  request: Extract<Request, { kind: 'load' }>,
+  card: ReturnType<typeof readCard>,
+  preprocessing: ModelInfo['preprocessing'],
+): Promise<{ model: ModelInfo; logits: string }> {
+  const { channels, size: hw } = preprocessing;
   const layers = await m.layers([1, channels, ...hw]);
   const s = await m.prepare({ [m.inputNames[0]]: [1, channels, ...hw] });
   const { fields } = receptiveFields(s.model, s.types);
@@ -58,9 +102,15 @@ async function load(name: string, bytes: ArrayBuffer, size?: number[]) {
     return f === 'global' ? f : f?.size;
   };
   const digest = await crypto.subtle.digest('SHA-256', bytes);
+  const logits = card?.tensors?.logits ?? m.outputNames[0];
+  const classCount = layers.find((l) => l.tensor === logits)?.shape.at(-1);
+  if (request.classes && classCount !== undefined && request.classes.length !== classCount)
+    throw new Error(
+      `the labels file has ${request.classes.length} labels, but the model has ${classCount} classes`,
+    );
   const info: ModelInfo = {
     name,
-    classes: card?.classes ?? [],
+    classes: request.classes ?? card?.classes ?? [],
     preprocessing,
     carded: !!card,
     methods: [...METHOD_NAMES].filter((x) => x !== 'scouter'),
@@ -72,14 +122,7 @@ async function load(name: string, bytes: ArrayBuffer, size?: number[]) {
     })),
     sha256: [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join(''),
   };
-  current = {
-    model: m,
-    graph: model,
-    info,
-    logits: card?.tensors?.logits ?? m.outputNames[0],
-    features: card?.tensors?.features,
-  };
-  return info;
+  return { model: info, logits };
 }
 
 /** Pixels in [0, 1] (one image, planar) normalised into `out` at `offset` as the model expects. */
@@ -143,7 +186,7 @@ function draw(map: AttributionMap, base: ReturnType<typeof baseImage>, look: Loo
 
 async function handle(r: Request): Promise<void> {
   if (r.kind === 'load') {
-    post({ id: r.id, kind: 'loaded', model: await load(r.name, r.bytes, r.size) });
+    post({ id: r.id, kind: 'loaded', model: await load(r) });
     return;
   }
   if (!current) throw new Error('no model is loaded');
