@@ -43,9 +43,7 @@ describe('convlens serve', () => {
   it('serves the test images of the datasets it names by index, as PNG', async () => {
     const p = serve('--data', 'shapes', 'assets/photos');
     const [, url] = await p.waitFor(/convlens explorer at (http:\/\/127\.0\.0\.1:\d+\/)/);
-    const { data } = (await (await fetch(`${url}api/manifest`)).json()) as {
-      data: { name: string; length: number }[];
-    };
+    const data = (await (await fetch(`${url}api/data`)).json()) as { name: string; length: number }[];
     expect(data.map((d) => d.name)).toEqual(['shapes', 'photos']);
     expect(data[1].length).toBe(readdirSync('assets/photos').filter((f) => /\.(jpe?g|png)$/i.test(f)).length);
     for (const [set, size] of [

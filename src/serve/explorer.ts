@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { basename, dirname, extname, join } from 'node:path';
 import { modelsDir, SHIPPED_MODELS } from '../cli/common.js';
 import { explorerServer } from './server.js';
-import { indexPatches, sampleSource } from './sources.js';
+import { checkDataSpec, indexPatches, sampleSource } from './sources.js';
 
 /** Where `npm run build:web` puts the explorer. */
 export const appDir = () => join(dirname(modelsDir()), 'dist-web');
@@ -51,14 +51,17 @@ export async function startExplorer(
     files[name] = path;
   }
   const ort = dirname(createRequire(import.meta.url).resolve('onnxruntime-web'));
-  const datasets = await Promise.all((options.data ?? ['shapes', 'mnist']).map(sampleSource));
+  const specs = options.data ?? ['shapes', 'mnist'];
+  for (const spec of specs) checkDataSpec(spec);
+  // Datasets load on their first request (MNIST's JSON takes half a second), so the app shows first.
+  let loading: ReturnType<typeof loadDatasets> | undefined;
+  const loadDatasets = () => Promise.all(specs.map(sampleSource));
   const patches = options.index ? await indexPatches(options.index) : undefined;
   const manifest = {
     models: Object.keys(files).map((f) => ({
       name: basename(f, '.onnx'),
       url: `/models/${encodeURIComponent(f)}`,
     })),
-    data: datasets.map(({ name, length, classes }) => ({ name, length, classes })),
     index: patches?.summary,
   };
   const server = explorerServer({
@@ -71,8 +74,15 @@ export async function startExplorer(
       {
         prefix: '/api/',
         handle: async (rest) => {
-          if (rest === 'manifest')
-            return { body: JSON.stringify(manifest), type: 'application/json; charset=utf-8' };
+          const json = (value: unknown) => ({
+            body: JSON.stringify(value),
+            type: 'application/json; charset=utf-8',
+          });
+          if (rest === 'manifest') return json(manifest);
+          loading ??= loadDatasets();
+          const datasets = await loading;
+          if (rest === 'data')
+            return json(datasets.map(({ name, length, classes }) => ({ name, length, classes })));
           // data/<dataset>/<sample>.png
           const m = /^data\/(\d+)\/(\d+)\.png$/.exec(rest);
           const d = m ? datasets[Number(m[1])] : undefined;
@@ -84,7 +94,7 @@ export async function startExplorer(
           if (l && ld) {
             const n = Math.min(Number(l[2]), ld.length);
             const labels = await Promise.all(Array.from({ length: n }, (_, i) => ld.label(i)));
-            return { body: JSON.stringify(labels), type: 'application/json; charset=utf-8' };
+            return json(labels);
           }
           // patch/<layer>/<channel>/<rank>.png
           const p = /^patch\/(\d+)\/(\d+)\/(\d+)\.png$/.exec(rest);

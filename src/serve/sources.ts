@@ -9,6 +9,14 @@ import { scannedCount } from '../methods/inspect/scan.js';
 import { cropRegion } from '../render/inspect.js';
 import { encodePng } from '../render/node.js';
 
+/** Refuse a data spec that is neither a built-in dataset nor an existing folder. */
+export function checkDataSpec(spec: string): void {
+  if (!(BUILTIN_DATASETS as readonly string[]).includes(spec) && !existsSync(spec))
+    throw new Error(
+      `data "${spec}" is neither a built-in dataset (${BUILTIN_DATASETS.join(', ')}) nor an existing folder`,
+    );
+}
+
 /** A dataset's test images as PNG by index (built-ins drawn at their native size; folders' files as they are). */
 export async function sampleSource(spec: string) {
   if ((BUILTIN_DATASETS as readonly string[]).includes(spec)) {
@@ -25,10 +33,7 @@ export async function sampleSource(spec: string) {
       },
     };
   }
-  if (!existsSync(spec))
-    throw new Error(
-      `data "${spec}" is neither a built-in dataset (${BUILTIN_DATASETS.join(', ')}) nor an existing folder`,
-    );
+  checkDataSpec(spec);
   const source = imageFolderSource(spec, { size: [1, 1], channels: 3, resize: 'exact' });
   return {
     name: basename(spec),

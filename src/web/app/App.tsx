@@ -13,7 +13,6 @@ import { Picture, pixelsOf, spatialLayers, valueAt } from './view.js';
 
 export interface Manifest {
   models: { name: string; url: string }[];
-  data?: DatasetInfo[];
   index?: IndexInfo;
 }
 
@@ -94,6 +93,14 @@ export function App(props: { manifest: Manifest }) {
     const m = props.manifest.models.find((x) => x.name === name);
     if (m) await load(m.name, await (await fetch(m.url)).arrayBuffer());
   }
+
+  // Datasets come separately: the server may still be loading them.
+  const [data, setData] = useState<DatasetInfo[]>([]);
+  useEffect(() => {
+    fetch('/api/data')
+      .then((r) => (r.ok ? r.json() : []))
+      .then(setData, () => setData([]));
+  }, []);
 
   useEffect(() => {
     const first =
@@ -240,13 +247,9 @@ export function App(props: { manifest: Manifest }) {
           <h2>Input</h2>
           <p class="facts">
             {model.name}: {model.preprocessing.channels}×{model.preprocessing.size.join('×')},{' '}
-            {model.classes.length || 'unnamed'} classes
+            {model.classes.length || 'unnamed'} classes · runs in this browser: {model.runtime}
           </p>
-          <InputPicker
-            data={props.manifest.data ?? []}
-            onImage={(blob) => void useImage(blob)}
-            onError={setError}
-          />
+          <InputPicker data={data} onImage={(blob) => void useImage(blob)} onError={setError} />
           {image && <Picture img={image.display} label="input image" />}
         </section>
       )}
@@ -325,8 +328,8 @@ export function App(props: { manifest: Manifest }) {
       {image && model && spatial.length > 0 && (
         <LayersView model={model} pixels={image.pixels} index={props.manifest.index} onError={setError} />
       )}
-      {model && (props.manifest.data?.length ?? 0) > 0 && (
-        <EmbeddingView key={model.sha256} model={model} data={props.manifest.data!} onError={setError} />
+      {model && data.length > 0 && (
+        <EmbeddingView key={model.sha256} model={model} data={data} onError={setError} />
       )}
     </main>
   );

@@ -1,6 +1,6 @@
 /** The Embeddings view: dataset samples placed by their features at a layer (PCA, t-SNE or UMAP), drawn with Vega. */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { parse, type Spec, View } from 'vega';
+import type { Spec, View } from 'vega';
 import type { DatasetInfo } from './InputPicker.js';
 import { exposed, worker } from './page.js';
 import type { EmbeddingMethod, ModelInfo } from './protocol.js';
@@ -146,33 +146,41 @@ export function EmbeddingView(props: {
   useEffect(() => {
     if (!points || !chart.current) return;
     view.current?.finalize();
-    const v = new View(parse(scatterSpec(points)), {
-      renderer: 'canvas',
-      container: chart.current,
-      hover: true,
+    let live = true;
+    // Vega loads with the first chart, not with the page.
+    void import('vega').then(({ parse, View }) => {
+      if (!live || !chart.current) return;
+      const v = new View(parse(scatterSpec(points)), {
+        renderer: 'canvas',
+        container: chart.current,
+        hover: true,
+      });
+      v.addEventListener('mouseover', (_, item) => {
+        const datum = (item as { datum?: Point } | null)?.datum;
+        if (datum) setHovered(datum.i);
+      });
+      v.addEventListener('click', (_, item) => {
+        const datum = (item as { datum?: Point } | null)?.datum;
+        if (datum) void near(datum.i);
+      });
+      view.current = v;
+      void v.runAsync().then(() => {
+        exposed.embedding = {
+          ...exposed.embedding!,
+          locate: (i) => {
+            const box = chart.current!.querySelector('canvas')!.getBoundingClientRect();
+            // The plot's origin within the canvas: Vega's origin (axes, legend) plus the padding.
+            const [ox, oy] = v.origin();
+            const pad = v.padding() as { left: number; top: number };
+            const p = points[i];
+            return [box.left + pad.left + ox + v.scale('x')(p.x), box.top + pad.top + oy + v.scale('y')(p.y)];
+          },
+        };
+      });
     });
-    v.addEventListener('mouseover', (_, item) => {
-      const datum = (item as { datum?: Point } | null)?.datum;
-      if (datum) setHovered(datum.i);
-    });
-    v.addEventListener('click', (_, item) => {
-      const datum = (item as { datum?: Point } | null)?.datum;
-      if (datum) void near(datum.i);
-    });
-    view.current = v;
-    void v.runAsync().then(() => {
-      exposed.embedding = {
-        ...exposed.embedding!,
-        locate: (i) => {
-          const box = chart.current!.querySelector('canvas')!.getBoundingClientRect();
-          // The plot's origin within the canvas: Vega's origin (axes, legend) plus the padding.
-          const [ox, oy] = v.origin();
-          const pad = v.padding() as { left: number; top: number };
-          const p = points[i];
-          return [box.left + pad.left + ox + v.scale('x')(p.x), box.top + pad.top + oy + v.scale('y')(p.y)];
-        },
-      };
-    });
+    return () => {
+      live = false;
+    };
   }, [points]);
   useEffect(() => () => view.current?.finalize(), []);
 

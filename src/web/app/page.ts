@@ -9,6 +9,8 @@ declare global {
       predictions?: Prediction[];
       maps: Record<string, RenderedMap>;
       target?: number;
+      /** The worker's requests, for automation (benchmarks drive the page through it). */
+      request?: ExplorerWorker['request'];
       /** The Layers view's selected channel: its filter, visualisation objective and patch count. */
       channel?: {
         layer: string;
@@ -31,5 +33,8 @@ declare global {
 }
 
 export const worker = new ExplorerWorker();
-export const exposed: NonNullable<Window['convlensExplorer']> = { maps: {} };
+export const exposed: NonNullable<Window['convlensExplorer']> = {
+  maps: {},
+  request: (...args) => worker.request(...args),
+};
 window.convlensExplorer = exposed;

@@ -16,6 +16,8 @@ export interface ModelInfo {
   methods: string[];
   /** Layers with their receptive field in input pixels (H×W; 'global' after pooling; absent when not modelled). */
   layers: { tensor: string; opType: string; shape: number[]; field?: [number, number] | 'global' }[];
+  /** Where it runs, e.g. "WebAssembly, 2 threads; WebGPU available". */
+  runtime: string;
   /** SHA-256 of the model file (hex), to match scan indexes. */
   sha256: string;
 }

@@ -1,4 +1,5 @@
 /** The explorer's Web Worker: it holds the model (onnxruntime-web) and runs predictions and methods off the page. */
+import * as ort from 'onnxruntime-web/wasm';
 import { topClasses } from '../../cli/predictions.js';
 import { readCard } from '../../data/card.js';
 import { explain, METHOD_NAMES } from '../../methods/attribution/index.js';
@@ -10,7 +11,7 @@ import { float32 } from '../../onnx/tensor.js';
 import { renderAttribution } from '../../render/attribution.js';
 import type { ColormapName } from '../../render/colormap.js';
 import { ConvlensModel } from '../../runtime/model.js';
-import { webBackend } from '../../runtime/web.js';
+import { OrtBackend, type OrtModule } from '../../runtime/onnxruntime.js';
 import { embedSamples, nearest } from './embedding.js';
 import type { Look, ModelInfo, Reply, Request } from './protocol.js';
 import { filterOf, visualizeChannel } from './units.js';
@@ -21,7 +22,11 @@ const post = (reply: Reply, transfer: Transferable[] = []) =>
 let current:
   | { model: ConvlensModel; graph: Model; info: ModelInfo; logits: string; features?: string }
   | undefined;
-const backend = webBackend({ wasmPaths: '/ort/' });
+// onnxruntime-web's WebAssembly build (half the size of the WebGPU one, so the first model loads
+// sooner), on every core when the page is cross-origin isolated (the server sends COOP/COEP).
+ort.env.wasm.wasmPaths = '/ort/';
+ort.env.wasm.numThreads = self.crossOriginIsolated ? navigator.hardwareConcurrency : 1;
+const backend = new OrtBackend('onnxruntime-web', ort as unknown as OrtModule, ['wasm']);
 
 function inputDims(info: ModelInfo): number[] {
   const p = info.preprocessing;
@@ -120,6 +125,7 @@ async function describe(
       shape: l.shape,
       field: field(l.tensor),
     })),
+    runtime: `WebAssembly, ${ort.env.wasm.numThreads} thread(s)`,
     sha256: [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join(''),
   };
   return { model: info, logits };
