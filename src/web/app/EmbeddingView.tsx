@@ -1,73 +1,13 @@
 /** The Embeddings view: dataset samples placed by their features at a layer (PCA, t-SNE or UMAP), drawn with Vega. */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { Spec, View } from 'vega';
+import type { View } from 'vega';
+import { type ScatterPoint, scatterSpec } from '../../render/scatter.js';
 import type { DatasetInfo } from './InputPicker.js';
 import { exposed, worker } from './page.js';
 import type { EmbeddingMethod, ModelInfo } from './protocol.js';
 import { pixelsOf } from './view.js';
 
-interface Point {
-  i: number;
-  x: number;
-  y: number;
-  label: string;
-  near: boolean;
-}
-
-function scatterSpec(points: Point[]): Spec {
-  return {
-    width: 420,
-    height: 360,
-    padding: 8,
-    data: [{ name: 'points', values: points }],
-    scales: [
-      {
-        name: 'x',
-        type: 'linear',
-        domain: { data: 'points', field: 'x' },
-        range: 'width',
-        zero: false,
-        nice: true,
-      },
-      {
-        name: 'y',
-        type: 'linear',
-        domain: { data: 'points', field: 'y' },
-        range: 'height',
-        zero: false,
-        nice: true,
-      },
-      {
-        name: 'colour',
-        type: 'ordinal',
-        domain: { data: 'points', field: 'label', sort: true },
-        range: 'category',
-      },
-    ],
-    axes: [
-      { orient: 'bottom', scale: 'x', tickCount: 5 },
-      { orient: 'left', scale: 'y', tickCount: 5 },
-    ],
-    legends: [{ fill: 'colour', title: 'class' }],
-    marks: [
-      {
-        type: 'symbol',
-        from: { data: 'points' },
-        encode: {
-          update: {
-            x: { scale: 'x', field: 'x' },
-            y: { scale: 'y', field: 'y' },
-            fill: { scale: 'colour', field: 'label' },
-            size: { signal: 'datum.near ? 120 : 36' },
-            stroke: { signal: "datum.near ? '#000' : null" },
-            fillOpacity: { value: 0.8 },
-            cursor: { value: 'pointer' },
-          },
-        },
-      },
-    ],
-  };
-}
+type Point = ScatterPoint & { i: number; near: boolean };
 
 export function EmbeddingView(props: {
   model: ModelInfo;
@@ -150,7 +90,7 @@ export function EmbeddingView(props: {
     // Vega loads with the first chart, not with the page.
     void import('vega').then(({ parse, View }) => {
       if (!live || !chart.current) return;
-      const v = new View(parse(scatterSpec(points)), {
+      const v = new View(parse(scatterSpec(points, { width: 420, height: 360 })), {
         renderer: 'canvas',
         container: chart.current,
         hover: true,

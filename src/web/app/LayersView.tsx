@@ -1,18 +1,12 @@
 /** The Layers view: a layer's feature maps as tiles; a channel's filter, live visualisation and top dataset patches. */
 import { useEffect, useState } from 'preact/hooks';
+import type { IndexSummary } from '../../serve/sources.js';
 import { exposed, worker } from './page.js';
 import type { Filter, ModelInfo } from './protocol.js';
 import { channelImage, filterImages, Picture, spatialLayers } from './view.js';
 
-/** A scan index the server offers (see serve/sources.ts). */
-export interface IndexInfo {
-  file: string;
-  model: { name: string; sha256: string };
-  data: string;
-  scanned: number;
-  top: number;
-  layers: { name: string; channels: number; field: [number, number] | null }[];
-}
+/** A scan index the server offers. */
+export type IndexInfo = IndexSummary;
 
 type Rgba = { width: number; height: number; rgba: Uint8ClampedArray };
 

@@ -25,6 +25,7 @@ import { nodeBackend } from '../../runtime/node.js';
 import { startExplorer } from '../../serve/explorer.js';
 import { smallFamilies } from '../../zoo/families.js';
 import { decodeState } from './settings.js';
+import { openExplorerPage } from './testPage.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'convlens-explorer-'));
 let explorer: Awaited<ReturnType<typeof startExplorer>>;
@@ -74,11 +75,7 @@ describe.skipIf(!BROWSER_AVAILABLE)('the explorer in Chromium', () => {
     const png = join(dir, 'shape.png');
     await writePng(png, sample.image, 64);
     await withBrowser(async (browser) => {
-      const page = await browser.newPage({ acceptDownloads: true });
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(e.message));
-      await page.goto(explorer.url);
-      await page.waitForSelector('section[aria-label=input]');
+      const { page, errors } = await openExplorerPage(browser, explorer.url);
       await page.setInputFiles('input[aria-label="image file"]', png);
       await page.waitForFunction(() => (window.convlensExplorer?.predictions?.length ?? 0) > 0);
       const top = await page.evaluate(() => window.convlensExplorer!.predictions![0].index);
@@ -181,11 +178,7 @@ describe.skipIf(!BROWSER_AVAILABLE)('the explorer in Chromium', () => {
     const png = join(dir, 'shape32.png');
     await writePng(png, (await shapesSplits({ test: 2 }).test.get(0)).image, 64);
     await withBrowser(async (browser) => {
-      const page = await browser.newPage();
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(e.message));
-      await page.goto(explorer.url);
-      await page.waitForSelector('section[aria-label=input]');
+      const { page, errors } = await openExplorerPage(browser, explorer.url);
       await page.setInputFiles('input[aria-label="onnx file"]', corrupt);
       await expect
         .poll(() => page.locator('[role=alert]').textContent())
@@ -254,11 +247,7 @@ describe.skipIf(!BROWSER_AVAILABLE)('the explorer in Chromium', () => {
       [0, 1, 2, 3].map(async (i) => (await shapesSplits({ test: 4 }).test.get(i)).label),
     );
     await withBrowser(async (browser) => {
-      const page = await browser.newPage();
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(e.message));
-      await page.goto(explorer.url);
-      await page.waitForSelector('section[aria-label=input]');
+      const { page, errors } = await openExplorerPage(browser, explorer.url);
       for (const i of [1, 3]) {
         await page.fill('input[aria-label=sample]', String(i));
         await page.click('text=use sample');

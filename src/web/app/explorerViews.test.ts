@@ -22,6 +22,7 @@ import { readModelFile } from '../../node.js';
 import { ConvlensModel } from '../../runtime/model.js';
 import { nodeBackend } from '../../runtime/node.js';
 import { startExplorer } from '../../serve/explorer.js';
+import { openExplorerPage } from './testPage.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'convlens-explorer-views-'));
 const indexFile = join(dir, 'scan.json');
@@ -52,11 +53,7 @@ describe.skipIf(!BROWSER_AVAILABLE)("the explorer's Layers and Embeddings views 
     const [layer] = Object.keys(index.layers);
     const field = index.layers[layer].field!;
     await withBrowser(async (browser) => {
-      const page = await browser.newPage();
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(e.message));
-      await page.goto(explorer.url);
-      await page.waitForSelector('section[aria-label=input]');
+      const { page, errors } = await openExplorerPage(browser, explorer.url);
       await page.click('text=use sample');
       await page.waitForFunction(() => (window.convlensExplorer?.predictions?.length ?? 0) > 0);
       await page.selectOption('select[aria-label=layer]', layer);
@@ -130,11 +127,7 @@ describe.skipIf(!BROWSER_AVAILABLE)("the explorer's Layers and Embeddings views 
     const points = { data: features.features, n, d: features.d };
     const want = distances(pca(points, 2).projection, n);
     await withBrowser(async (browser) => {
-      const page = await browser.newPage();
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(e.message));
-      await page.goto(explorer.url);
-      await page.waitForSelector('section[aria-label=embeddings]');
+      const { page, errors } = await openExplorerPage(browser, explorer.url, 'embeddings');
       await page.fill('input[aria-label="embedding samples"]', String(n));
       await page.selectOption('select[aria-label="embedding layer"]', layer);
       await page.click('button:text-is("embed")');
