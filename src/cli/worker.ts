@@ -1,7 +1,6 @@
 /** `convlens worker`: take shard jobs (scan, dissect, embed) from a BullMQ queue on Redis until stopped. */
 import type { Command } from 'commander';
 import { parseQueueUrl } from '../jobs/queueUrl.js';
-import { startQueueWorker } from '../jobs/queueWorker.js';
 import { parsePositiveInt } from './common.js';
 
 export function addWorkerCommand(program: Command): void {
@@ -27,6 +26,7 @@ export function addWorkerCommand(program: Command): void {
         lockMs: number;
       }) => {
         const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+        const { startQueueWorker } = await import('../jobs/queueWorker.js');
         const w = await startQueueWorker(flags.queue, {
           concurrency: flags.concurrency,
           resultsDir: flags.results,

@@ -1,6 +1,5 @@
 /** Queue addresses: `redis://HOST:PORT[/DB]`, checked before anything is enqueued. */
 import { InvalidArgumentError } from 'commander';
-import { Redis } from 'ioredis';
 
 export interface QueueAddress {
   url: string;
@@ -64,6 +63,7 @@ export function connectionOptions(a: QueueAddress) {
 
 /** Connect once without retries; a clear error within `timeoutMs` when the queue is not there. */
 export async function checkQueue(a: QueueAddress, timeoutMs = 3000): Promise<void> {
+  const { Redis } = await import('ioredis');
   const client = new Redis({
     ...connectionOptions(a),
     lazyConnect: true,

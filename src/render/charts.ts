@@ -2,7 +2,7 @@
  * Charts as Vega specifications (https://vega.github.io/vega/), rendered to SVG by Vega itself, so
  * the same spec draws in Node (rasterised by render/node.ts) and in a browser page.
  */
-import * as vega from 'vega';
+import type * as vega from 'vega';
 
 export { type ScatterPoint, scatterSpec } from './scatter.js';
 
@@ -75,7 +75,9 @@ export function heatmapSpec(
 
 /** Render a Vega spec to an SVG string (no browser needed). */
 export async function chartSvg(spec: vega.Spec): Promise<string> {
-  const view = new vega.View(vega.parse(spec), { renderer: 'none' });
+  // Vega takes a third of a second to load: only commands that draw a chart pay for it.
+  const { parse, View } = await import('vega');
+  const view = new View(parse(spec), { renderer: 'none' });
   try {
     return await view.toSVG();
   } finally {
