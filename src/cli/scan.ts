@@ -76,6 +76,20 @@ export async function scanData(spec: string, split: string, p: Preprocessing): P
   };
 }
 
+/** The images a scan index was made from, refused when they have changed since (another fingerprint). */
+export async function scannedData(index: ScanIndex, file: string): Promise<ScanData> {
+  const data = await scanData(
+    index.data.spec,
+    index.data.split === 'all' ? 'test' : index.data.split,
+    index.data.preprocessing,
+  );
+  if (data.fingerprint !== index.data.fingerprint)
+    throw new Error(
+      `the data "${index.data.spec}" of scan index "${file}" has changed since the scan (its fingerprint differs); scan it again`,
+    );
+  return data;
+}
+
 export function modelHash(model: Model, path?: string): string {
   const bytes = path ? readFileSync(path) : encodeModel(model).bytes;
   return createHash('sha256').update(bytes).digest('hex');
@@ -344,15 +358,7 @@ export function addScanCommands(program: Command): void {
       const bad = channels.find((c) => c >= l.channels);
       if (bad !== undefined)
         throw new Error(`channel ${bad} is out of range: "${layer}" has channels 0-${l.channels - 1}`);
-      const data = await scanData(
-        index.data.spec,
-        index.data.split === 'all' ? 'test' : index.data.split,
-        index.data.preprocessing,
-      );
-      if (data.fingerprint !== index.data.fingerprint)
-        throw new Error(
-          `the data "${index.data.spec}" has changed since the scan (its fingerprint differs); scan it again`,
-        );
+      const data = await scannedData(index, flags.index);
       const [c0, h, w] = index.model.input;
       const rows: GridRow[] = [];
       for (const c of channels) {

@@ -1,4 +1,6 @@
-import { readdirSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type CliProcess, spawnCli } from '../jobs/testSupport.js';
@@ -66,6 +68,26 @@ describe('convlens serve', () => {
     expect(r.err).toContain('model file "nope.onnx" does not exist');
     r = await cli('serve', '--port', '0', '--model', 'package.json');
     expect(r.err).toContain('--model "package.json" is not an .onnx file');
+    // A scan index whose image folder has changed since the scan.
+    const folder = mkdtempSync(join(tmpdir(), 'convlens-serve-'));
+    try {
+      for (const f of ['brick.png', 'grass.png']) copyFileSync(join('assets/photos', f), join(folder, f));
+      const index = join(folder, 'scan.json');
+      expect((await cli('scan', '-q', '--data', folder, '--top', '1', '-o', index)).code).toBe(0);
+      copyFileSync('assets/photos/gravel.png', join(folder, 'gravel.png'));
+      for (const args of [
+        ['serve', '--port', '0', '--index', index],
+        ['patches', '--index', index, '-o', join(folder, 'p.png')],
+      ]) {
+        r = await cli(...args);
+        expect(r.code).toBe(1);
+        expect(r.err).toContain(
+          `of scan index "${index}" has changed since the scan (its fingerprint differs)`,
+        );
+      }
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
     r = await cli('serve', '--port', '0', '--data', 'imagenet');
     expect(r.code).toBe(1);
     expect(r.err).toContain(

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import sharp from 'sharp';
-import { readIndex, scanData } from '../cli/scan.js';
+import { readIndex, scannedData } from '../cli/scan.js';
 import { BUILTIN_DATASETS, imageFolderSource, loadDatasetSplits } from '../data/node.js';
 import { fieldRegion } from '../methods/inspect/receptiveField.js';
 import { scannedCount } from '../methods/inspect/scan.js';
@@ -60,15 +60,7 @@ export interface IndexSummary {
  */
 export async function indexPatches(file: string) {
   const index = readIndex(file);
-  const data = await scanData(
-    index.data.spec,
-    index.data.split === 'all' ? 'test' : index.data.split,
-    index.data.preprocessing,
-  );
-  if (data.fingerprint !== index.data.fingerprint)
-    throw new Error(
-      `the data "${index.data.spec}" of scan index "${file}" has changed since the scan (its fingerprint differs); scan it again`,
-    );
+  const data = await scannedData(index, file);
   const names = Object.keys(index.layers);
   const summary: IndexSummary = {
     file: basename(file),
