@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
+import { loadDatasetSplits } from '../data/node.js';
 import { type CliProcess, spawnCli } from '../jobs/testSupport.js';
 import { cli } from './harness.js';
 
@@ -48,16 +49,23 @@ describe('convlens serve', () => {
     const data = (await (await fetch(`${url}api/data`)).json()) as { name: string; length: number }[];
     expect(data.map((d) => d.name)).toEqual(['shapes', 'photos']);
     expect(data[1].length).toBe(readdirSync('assets/photos').filter((f) => /\.(jpe?g|png)$/i.test(f)).length);
-    for (const [set, size] of [
-      [0, 64],
-      [1, undefined],
-    ] as const) {
+    // Sample 0 of each: the built-in's pixels at 64 px, the folder's first file as it is.
+    const raw = async (png: Buffer) => (await sharp(png).removeAlpha().raw().toBuffer()).toString('base64');
+    const served = async (set: number) => {
       const r = await fetch(`${url}api/data/${set}/0.png`);
       expect(r.headers.get('content-type')).toBe('image/png');
-      const meta = await sharp(Buffer.from(await r.arrayBuffer())).metadata();
-      if (size) expect([meta.width, meta.height]).toEqual([size, size]);
-      else expect(meta.format).toBe('png');
-    }
+      return raw(Buffer.from(await r.arrayBuffer()));
+    };
+    const shape = (await loadDatasetSplits('shapes', { size: [64, 64], channels: 3, resize: 'exact' })).test;
+    const { image } = await shape.get(0);
+    const rgb = Buffer.alloc(64 * 64 * 3);
+    for (let i = 0; i < 64 * 64; i++)
+      for (let c = 0; c < 3; c++) rgb[i * 3 + c] = Math.round(255 * image[c * 64 * 64 + i]);
+    expect(await served(0)).toBe(rgb.toString('base64'));
+    const first = readdirSync('assets/photos')
+      .filter((f) => /\.(jpe?g|png)$/i.test(f))
+      .sort()[0];
+    expect(await served(1)).toBe(await raw(await sharp(join('assets/photos', first)).png().toBuffer()));
     expect((await fetch(`${url}api/data/1/${data[1].length}.png`)).status).toBe(404);
     expect((await fetch(`${url}api/data/2/0.png`)).status).toBe(404);
   }, 30_000);

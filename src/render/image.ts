@@ -30,6 +30,16 @@ export function rgbFromPlanar(
   return { width, height, data };
 }
 
+/** RGB bytes as opaque RGBA (what a canvas's ImageData takes). */
+export function rgbaFromRgb(img: RgbImage): { width: number; height: number; rgba: Uint8ClampedArray } {
+  const rgba = new Uint8ClampedArray(img.width * img.height * 4);
+  for (let i = 0; i < img.width * img.height; i++) {
+    rgba.set(img.data.subarray(i * 3, i * 3 + 3), i * 4);
+    rgba[i * 4 + 3] = 255;
+  }
+  return { width: img.width, height: img.height, rgba };
+}
+
 /** Undo mean/std normalisation: model input [C, H, W] → pixels in [0, 1]. */
 export function denormalize(x: Float32Array, channels: number, mean: number[], std: number[]): Float32Array {
   const area = x.length / channels;

@@ -79,6 +79,12 @@ export async function startExplorer(
             type: 'application/json; charset=utf-8',
           });
           if (rest === 'manifest') return json(manifest);
+          // patch/<layer>/<channel>/<rank>.png
+          const p = /^patch\/(\d+)\/(\d+)\/(\d+)\.png$/.exec(rest);
+          if (p) {
+            const png = await patches?.png(Number(p[1]), Number(p[2]), Number(p[3]));
+            return png ? { body: png, type: 'image/png' } : undefined;
+          }
           loading ??= loadDatasets();
           const datasets = await loading;
           if (rest === 'data')
@@ -96,10 +102,7 @@ export async function startExplorer(
             const labels = await Promise.all(Array.from({ length: n }, (_, i) => ld.label(i)));
             return json(labels);
           }
-          // patch/<layer>/<channel>/<rank>.png
-          const p = /^patch\/(\d+)\/(\d+)\/(\d+)\.png$/.exec(rest);
-          const png = p && (await patches?.png(Number(p[1]), Number(p[2]), Number(p[3])));
-          return png ? { body: png, type: 'image/png' } : undefined;
+          return undefined;
         },
       },
     ],

@@ -6,6 +6,7 @@ import { readIndex, scannedData } from '../cli/scan.js';
 import { BUILTIN_DATASETS, imageFolderSource, loadDatasetSplits } from '../data/node.js';
 import { fieldRegion } from '../methods/inspect/receptiveField.js';
 import { scannedCount } from '../methods/inspect/scan.js';
+import { rgbFromPlanar } from '../render/image.js';
 import { cropRegion } from '../render/inspect.js';
 import { encodePng } from '../render/node.js';
 
@@ -29,7 +30,7 @@ export async function sampleSource(spec: string) {
       label: async (i: number) => (await split.get(i)).label,
       png: async (i: number) => {
         const { image } = await split.get(i);
-        return encodePng(cropRegion(image, image.length / (size * size), size, size, [0, 0, size, size]));
+        return encodePng(rgbFromPlanar(image, image.length / (size * size), size, size));
       },
     };
   }

@@ -16,22 +16,22 @@ export interface Manifest {
   index?: IndexInfo;
 }
 
+/** A model file as chosen: its bytes and any external-data files by name. */
+interface ModelFile {
+  name: string;
+  bytes: ArrayBuffer;
+  extra?: Record<string, ArrayBuffer>;
+}
+
 export function App(props: { manifest: Manifest }) {
   const [model, setModel] = useState<ModelInfo>();
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState<string>();
   const [size, setSize] = useState('');
-  const [pending, setPending] = useState<{
-    name: string;
-    bytes: ArrayBuffer;
-    extra?: Record<string, ArrayBuffer>;
-  }>();
+  /** A model file waiting for its input size. */
+  const [pending, setPending] = useState<ModelFile>();
   /** The loaded model's file, to load again with other preprocessing. */
-  const [source, setSource] = useState<{
-    name: string;
-    bytes: ArrayBuffer;
-    extra?: Record<string, ArrayBuffer>;
-  }>();
+  const [source, setSource] = useState<ModelFile>();
   const [image, setImage] = useState<{
     pixels: Float32Array;
     display: { width: number; height: number; rgba: Uint8ClampedArray };

@@ -3,7 +3,9 @@ import type { Preprocessing } from '../../data/preprocess.js';
 import { convLayers, filterWeights } from '../../methods/inspect/filters.js';
 import { parseObjective } from '../../methods/synthesis/objective.js';
 import { synthesize } from '../../methods/synthesis/synthesize.js';
+import { producers } from '../../onnx/graph.js';
 import type { Model } from '../../onnx/model.js';
+import { rgbaFromRgb, rgbFromPlanar } from '../../render/image.js';
 import type { ConvlensModel } from '../../runtime/model.js';
 import type { Filter } from './protocol.js';
 
@@ -31,7 +33,7 @@ const PER_CHANNEL = new Set([
  * through per-channel ops (ReLU, BatchNorm, …); a reason when there is none.
  */
 export function filterOf(model: Model, layer: string, channel: number): { filter?: Filter; why?: string } {
-  const producer = new Map(model.graph.nodes.flatMap((n) => n.outputs.map((o) => [o, n] as const)));
+  const producer = producers(model.graph);
   const convs = new Map(convLayers(model.graph).map((c) => [c.output, c]));
   let tensor = layer;
   for (let hops = 0; hops < 16; hops++) {
@@ -80,15 +82,8 @@ export async function visualizeChannel(
     onStep: (p) => onStep(p.step + 1, p.steps),
   });
   const [h, w] = preprocessing.size;
-  const area = h * w;
-  const c = preprocessing.channels;
-  const rgba = new Uint8ClampedArray(area * 4);
-  for (let i = 0; i < area; i++) {
-    for (let k = 0; k < 3; k++) rgba[i * 4 + k] = Math.round(255 * r.pixels[(c === 3 ? k : 0) * area + i]);
-    rgba[i * 4 + 3] = 255;
-  }
   return {
-    image: { width: w, height: h, rgba },
+    image: rgbaFromRgb(rgbFromPlanar(r.pixels, preprocessing.channels, h, w)),
     objective: [r.trace[0].objective, r.trace.at(-1)!.objective] as [number, number],
     ms: r.ms,
   };

@@ -2,6 +2,7 @@
 import * as ort from 'onnxruntime-web/wasm';
 import { topClasses } from '../../cli/predictions.js';
 import { readCard } from '../../data/card.js';
+import { normalizeSample } from '../../data/preprocess.js';
 import { explain, METHOD_NAMES } from '../../methods/attribution/index.js';
 import { type AttributionMap, Explainer } from '../../methods/attribution/pipeline.js';
 import { receptiveFields } from '../../methods/inspect/receptiveField.js';
@@ -10,6 +11,7 @@ import { decodeModel, type Model } from '../../onnx/model.js';
 import { float32 } from '../../onnx/tensor.js';
 import { renderAttribution } from '../../render/attribution.js';
 import type { ColormapName } from '../../render/colormap.js';
+import { type RgbImage, rgbaFromRgb, rgbFromPlanar } from '../../render/image.js';
 import { ConvlensModel } from '../../runtime/model.js';
 import { OrtBackend, type OrtModule } from '../../runtime/onnxruntime.js';
 import { embedSamples, nearest } from './embedding.js';
@@ -132,15 +134,8 @@ async function describe(
 }
 
 /** Pixels in [0, 1] (one image, planar) normalised into `out` at `offset` as the model expects. */
-function normalizeInto(pixels: Float32Array, out: Float32Array, offset: number): void {
-  const p = current!.info.preprocessing;
-  const area = p.size[0] * p.size[1];
-  for (let c = 0; c < p.channels; c++) {
-    const mean = p.mean[c] ?? p.mean[0];
-    const std = p.std[c] ?? p.std[0];
-    for (let i = 0; i < area; i++) out[offset + c * area + i] = (pixels[c * area + i] - mean) / std;
-  }
-}
+const normalizeInto = (pixels: Float32Array, out: Float32Array, offset: number) =>
+  normalizeSample(pixels, current!.info.preprocessing, out, offset);
 
 function normalized(pixels: Float32Array): Float32Array {
   const out = new Float32Array(pixels.length);
@@ -158,36 +153,21 @@ function explainerFor(pixels: Float32Array) {
 }
 
 /** The image as the base of overlays: RGB bytes at the model's size. */
-function baseImage(pixels: Float32Array) {
+function baseImage(pixels: Float32Array): RgbImage {
   const [h, w] = current!.info.preprocessing.size;
-  const area = h * w;
-  const channels = pixels.length / area;
-  const data = new Uint8Array(area * 3);
-  for (let i = 0; i < area; i++)
-    for (let c = 0; c < 3; c++)
-      data[i * 3 + c] = Math.round(255 * pixels[(channels === 3 ? c : 0) * area + i]);
-  return { width: w, height: h, data };
-}
-
-function rgba(img: { width: number; height: number; data: Uint8Array }) {
-  const out = new Uint8ClampedArray(img.width * img.height * 4);
-  for (let i = 0; i < img.width * img.height; i++) {
-    out.set(img.data.subarray(i * 3, i * 3 + 3), i * 4);
-    out[i * 4 + 3] = 255;
-  }
-  return { width: img.width, height: img.height, rgba: out };
+  return rgbFromPlanar(pixels, pixels.length / (h * w), h, w);
 }
 
 /** The last explanation, kept to draw again with another look. */
-let last: { base: ReturnType<typeof baseImage>; maps: AttributionMap[] } | undefined;
+let last: { base: RgbImage; maps: AttributionMap[] } | undefined;
 
-function draw(map: AttributionMap, base: ReturnType<typeof baseImage>, look: Look) {
+function draw(map: AttributionMap, base: RgbImage, look: Look) {
   const rendered = renderAttribution(map, 0, base, {
     displaySize: Math.max(base.width, base.height),
     colormap: (look.colormap || undefined) as ColormapName | undefined,
     alpha: look.alpha,
   });
-  return { overlay: rgba(rendered.image), box: rendered.box };
+  return { overlay: rgbaFromRgb(rendered.image), box: rendered.box };
 }
 
 async function handle(r: Request): Promise<void> {
