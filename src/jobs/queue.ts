@@ -88,7 +88,10 @@ export function queueExecutor(address: QueueAddress, options: QueueOptions = {})
           if ((await job.getState()) === 'failed') await job.retry('failed');
           jobs.push(job);
         }
+        // Interrupted while enqueueing: cancel once every job is known, and wait for nothing (an
+        // abort listener added now would never fire).
         if (signal?.aborted) await cancel();
+        if (stop.signal.aborted) return;
         const aborted = new Promise<void>((done) => stop.signal.addEventListener('abort', () => done()));
         const waits = jobs.map(async (job) => {
           let value: ShardJobResult;
