@@ -1,14 +1,13 @@
 /** `convlens faithfulness`: every faithfulness metric and sanity check over every attribution method. */
-import { existsSync, readFileSync } from 'node:fs';
-import { basename, extname } from 'node:path';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { ModelCard } from '../data/card.js';
 import { shuffledLabels, subset } from '../data/dataset.js';
 import { loadDatasetSplits } from '../data/node.js';
-import { decodeNpy } from '../data/npy.js';
+import { imageCount } from '../jobs/shards.js';
 import { METHOD_NAMES } from '../methods/attribution/index.js';
 import { Explainer } from '../methods/attribution/pipeline.js';
-import { parseTarget } from '../methods/attribution/target.js';
 import {
   CONFIDENCE_SUBSTRATE,
   DEFAULT_STEP,
@@ -17,15 +16,12 @@ import {
   type FaithfulnessReport,
   type FaithfulnessRequest,
   METRICS,
-  parseMetrics,
   ROAD_FRACTIONS,
   ROAD_NOISE,
   SCORES,
   SUBSTRATES,
-  type Substrate,
+  summarizeFaithfulness,
 } from '../methods/evaluation/index.js';
-import type { ChannelReduction } from '../methods/evaluation/planes.js';
-import { toLayout } from '../onnx/layout.js';
 import { chartSvg } from '../render/charts.js';
 import { REDUCTIONS } from '../render/display.js';
 import {
@@ -50,38 +46,31 @@ import {
   withCardFlags,
   writeAll,
 } from './common.js';
-import { inputsFrom, type SampleFlags, withSampleOptions } from './explain.js';
+import { withSampleOptions } from './explain.js';
 import type { ExplainJob } from './explainJob.js';
+import {
+  explainerOptions,
+  type FaithfulnessJobFlags,
+  type FaithfulnessParts,
+  faithfulnessJobOptions,
+  faithfulnessKind,
+  joinedMeasures,
+  openFaithfulness,
+} from './faithfulnessJob.js';
 import type { ExplainInputs } from './inputs.js';
 import { openModel } from './runtime.js';
+import { isSharded, runShardedVerb, type ShardingFlags, withShardingFlags } from './sharding.js';
 
-interface FaithfulnessFlags extends Omit<SampleFlags, 'method'> {
-  methods: string;
-  metrics: string;
-  target: string;
-  score: string;
-  step: number;
-  deletionSubstrate: string;
-  insertionSubstrate: string;
-  confidenceSubstrate: string;
-  roadFractions: number[];
-  roadNoise: number;
-  tolerance?: number;
-  maps?: string[];
-  reduce: string;
+interface FaithfulnessFlags extends FaithfulnessJobFlags, ShardingFlags {
   dataRandomization?: number;
-  batch: number;
-  seed: number;
   out: string;
+  resume?: boolean;
   json?: boolean;
   quiet?: boolean;
 }
 
-const list = (value: string) =>
-  value
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
+/** Where an interrupted sharded run keeps its measures (in --out) for --resume. */
+const PARTIAL_FILE = 'faithfulness.partial.json';
 
 function parseStep(value: string): number {
   const n = Number(value);
@@ -106,26 +95,6 @@ function parseNumberAtLeastZero(value: string): number {
   return n;
 }
 
-/** Maps from .npy files, named by their stems: (N, H, W) or (N, C, H, W) in the model's layout. */
-function externalMaps(files: string[], card: ModelCard, n: number, reduce: ChannelReduction) {
-  return files.map((file) => {
-    if (!existsSync(file)) throw new Error(`--maps "${file}" does not exist`);
-    const arr = decodeNpy(readFileSync(file), `"${file}"`);
-    if (arr.dtype !== 'float32' && arr.dtype !== 'float64')
-      throw new Error(`"${file}": dtype ${arr.dtype}; --maps takes float32 or float64 maps`);
-    if (arr.shape.length !== 3 && arr.shape.length !== 4)
-      throw new Error(`"${file}": shape (${arr.shape.join(', ')}); --maps takes (N, H, W) or (N, C, H, W)`);
-    if (arr.shape[0] !== n)
-      throw new Error(`"${file}": ${arr.shape[0]} maps for ${n} images; give one map per image, in order`);
-    const data = Float32Array.from(arr.data as ArrayLike<number>);
-    const nchw =
-      arr.shape.length === 4 && card.preprocessing.layout === 'nhwc'
-        ? toLayout({ dtype: 'float32', dims: arr.shape, data }, 'nchw')
-        : { dims: arr.shape, data };
-    return { name: basename(file, extname(file)), data: nchw.data as Float32Array, dims: nchw.dims, reduce };
-  });
-}
-
 /** Run the metrics with the CLI's flags; shared by `faithfulness` and `report --faithfulness`. */
 export async function runFaithfulness(
   m: ConvlensModel,
@@ -140,11 +109,7 @@ export async function runFaithfulness(
 ): Promise<FaithfulnessReport> {
   const progress = stepProgress(!!options.quiet);
   const explainer = new Explainer(m, inputs.input, {
-    logits: card.tensors?.logits,
-    classes: card.classes,
-    features: card.tensors?.features,
-    batch: options.batch,
-    seed: options.seed,
+    ...explainerOptions(card, options.batch, options.seed),
     onProgress: (p) => progress.onProgress(p),
   });
   try {
@@ -183,122 +148,145 @@ export async function faithfulnessReportSection(
 }
 
 export function addFaithfulnessCommands(program: Command): void {
-  withCardFlags(
-    withSampleOptions(
-      program.command('faithfulness'),
-      32,
-      'test samples of shapes (masks for the pointing games), mnist or a folder (default: the card’s dataset)',
-    )
-      .description(
-        'are the explanations right? deletion/insertion, confidence drop, ROAD, pointing games and weight-randomisation sanity checks for every method',
+  withShardingFlags(
+    withCardFlags(
+      withSampleOptions(
+        program.command('faithfulness'),
+        32,
+        'test samples of shapes (masks for the pointing games), mnist or a folder (default: the card’s dataset)',
       )
-      .option('--methods <list>', `comma-separated methods, or all: ${METHOD_NAMES.join(', ')}`, 'all')
-      .option('--metrics <list>', `comma-separated metrics, or all: ${METRICS.join(', ')}`, 'all')
-      .option('-l, --layer <tensor>', 'feature map for CAM-family methods')
-      .option('-t, --target <target>', 'top (default), a class index or name', 'top')
-      .addOption(
-        new Option('--score <kind>', 'what the perturbation curves follow')
-          .choices([...SCORES])
-          .default('probability'),
-      )
-      .option(
-        '--step <s>',
-        'deletion/insertion step: a fraction of the pixels, or pixels',
-        parseStep,
-        DEFAULT_STEP,
-      )
-      .addOption(
-        new Option('--deletion-substrate <kind>', 'removed pixels become')
-          .choices([...SUBSTRATES])
-          .default(DEFAULT_SUBSTRATE.deletion),
-      )
-      .addOption(
-        new Option('--insertion-substrate <kind>', 'insertion starts from')
-          .choices([...SUBSTRATES])
-          .default(DEFAULT_SUBSTRATE.insertion),
-      )
-      .addOption(
-        new Option('--confidence-substrate <kind>', 'what the map hides becomes (average drop)')
-          .choices([...SUBSTRATES])
-          .default(CONFIDENCE_SUBSTRATE),
-      )
-      .option('--road-fractions <list>', 'ROAD: fractions of pixels removed', parseFractions, ROAD_FRACTIONS)
-      .option(
-        '--road-noise <x>',
-        'ROAD: imputation noise in model-input units',
-        parseNumberAtLeastZero,
-        ROAD_NOISE,
-      )
-      .option(
-        '--tolerance <px>',
-        'pointing game: tolerance in pixels (default 15 at 224 px, scaled)',
-        parseNumberAtLeastZero,
-      )
-      .option(
-        '--maps <files...>',
-        'also score maps made elsewhere: .npy, (N, H, W) or (N, C, H, W), named by file stem',
-      )
-      .addOption(
-        new Option('--reduce <how>', 'how --maps with channels become one plane')
-          .choices([...REDUCTIONS])
-          .default('abs-max'),
-      )
-      .option(
-        '--data-randomization <epochs>',
-        "also retrain the model's recipe for this many epochs on shuffled labels (no augmentation) and compare its maps (Adebayo et al. 2018, §3.2)",
-        parsePositiveInt,
-      )
-      .option('--batch <n>', 'rows per forward/backward pass', parsePositiveInt, 32)
-      .option(
-        '--seed <n>',
-        'seed of tie orders, ROAD noise, random weights and SmoothGrad',
-        parseNonNegativeInt,
-        0,
-      )
-      .option('-o, --out <dir>', 'output folder', 'faithfulness')
-      .option('--json', 'print faithfulness.json to stdout')
-      .option('-q, --quiet', 'no progress output'),
+        .description(
+          'are the explanations right? deletion/insertion, confidence drop, ROAD, pointing games and weight-randomisation sanity checks for every method',
+        )
+        .option('--methods <list>', `comma-separated methods, or all: ${METHOD_NAMES.join(', ')}`, 'all')
+        .option('--metrics <list>', `comma-separated metrics, or all: ${METRICS.join(', ')}`, 'all')
+        .option('-l, --layer <tensor>', 'feature map for CAM-family methods')
+        .option('-t, --target <target>', 'top (default), a class index or name', 'top')
+        .addOption(
+          new Option('--score <kind>', 'what the perturbation curves follow')
+            .choices([...SCORES])
+            .default('probability'),
+        )
+        .option(
+          '--step <s>',
+          'deletion/insertion step: a fraction of the pixels, or pixels',
+          parseStep,
+          DEFAULT_STEP,
+        )
+        .addOption(
+          new Option('--deletion-substrate <kind>', 'removed pixels become')
+            .choices([...SUBSTRATES])
+            .default(DEFAULT_SUBSTRATE.deletion),
+        )
+        .addOption(
+          new Option('--insertion-substrate <kind>', 'insertion starts from')
+            .choices([...SUBSTRATES])
+            .default(DEFAULT_SUBSTRATE.insertion),
+        )
+        .addOption(
+          new Option('--confidence-substrate <kind>', 'what the map hides becomes (average drop)')
+            .choices([...SUBSTRATES])
+            .default(CONFIDENCE_SUBSTRATE),
+        )
+        .option(
+          '--road-fractions <list>',
+          'ROAD: fractions of pixels removed',
+          parseFractions,
+          ROAD_FRACTIONS,
+        )
+        .option(
+          '--road-noise <x>',
+          'ROAD: imputation noise in model-input units',
+          parseNumberAtLeastZero,
+          ROAD_NOISE,
+        )
+        .option(
+          '--tolerance <px>',
+          'pointing game: tolerance in pixels (default 15 at 224 px, scaled)',
+          parseNumberAtLeastZero,
+        )
+        .option(
+          '--maps <files...>',
+          'also score maps made elsewhere: .npy, (N, H, W) or (N, C, H, W), named by file stem',
+        )
+        .addOption(
+          new Option('--reduce <how>', 'how --maps with channels become one plane')
+            .choices([...REDUCTIONS])
+            .default('abs-max'),
+        )
+        .option(
+          '--data-randomization <epochs>',
+          "also retrain the model's recipe for this many epochs on shuffled labels (no augmentation) and compare its maps (Adebayo et al. 2018, §3.2)",
+          parsePositiveInt,
+        )
+        .option('--batch <n>', 'rows per forward/backward pass', parsePositiveInt, 32)
+        .option(
+          '--seed <n>',
+          'seed of tie orders, ROAD noise, random weights and SmoothGrad',
+          parseNonNegativeInt,
+          0,
+        )
+        .option('-o, --out <dir>', 'output folder', 'faithfulness')
+        .option('--resume', 'continue the measures an interrupted --workers/--queue run kept in --out')
+        .option('--json', 'print faithfulness.json to stdout')
+        .option('-q, --quiet', 'no progress output'),
+    ),
   ).action(async (flags: FaithfulnessFlags) => {
-    const metrics = list(flags.metrics);
-    parseMetrics(metrics);
-    const methods = list(flags.methods);
-    const { model } = resolveModel(flags.model);
-    const card = cardFor(model, flags);
-    const recipe = flags.dataRandomization ? recipeOf(card) : undefined;
-    const target = parseTarget(flags.target, card.classes);
-    const inputs = await inputsFrom(flags, card, card.dataset);
-    const external = flags.maps
-      ? externalMaps(flags.maps, card, inputs.stems.length, flags.reduce as ChannelReduction)
-      : [];
+    // A model without a recipe is refused before any sample is read.
+    const recipe = flags.dataRandomization
+      ? recipeOf(cardFor(resolveModel(flags.model).model, flags))
+      : undefined;
+    const { model, card, inputs, request } = await openFaithfulness(flags);
+    const quiet = !!(flags.quiet || flags.json);
     const shuffled =
       recipe && flags.dataRandomization
-        ? await trainOnShuffledLabels(
-            recipe,
-            flags.dataRandomization,
-            flags.seed,
-            !!(flags.quiet || flags.json),
-          )
+        ? await trainOnShuffledLabels(recipe, flags.dataRandomization, flags.seed, quiet)
         : undefined;
-    const m = openModel(model, card.preprocessing.layout);
-    const noise = shuffled ? openModel(shuffled.model, card.preprocessing.layout) : undefined;
-    try {
-      const report = await runFaithfulness(m, card, inputs, {
-        dataRandomized: noise,
-        methods,
-        metrics,
-        target,
-        layer: flags.layer,
-        score: flags.score as FaithfulnessRequest['score'],
-        deletion: { step: flags.step, substrate: flags.deletionSubstrate as Substrate },
-        insertion: { step: flags.step, substrate: flags.insertionSubstrate as Substrate },
-        confidence: { substrate: flags.confidenceSubstrate as Substrate },
-        road: { fractions: flags.roadFractions, noise: flags.roadNoise },
-        tolerance: flags.tolerance,
-        external,
-        seed: flags.seed,
-        batch: flags.batch,
-        quiet: flags.quiet || flags.json,
-      });
+    const partialFile = join(flags.out, PARTIAL_FILE);
+    let report: FaithfulnessReport;
+    if (isSharded(flags)) {
+      const started = performance.now();
+      let resume: FaithfulnessParts | undefined;
+      if (existsSync(partialFile)) {
+        if (!flags.resume)
+          throw new Error(`"${partialFile}" exists; pass --resume to continue it, or choose another --out`);
+        resume = faithfulnessKind.parse(readFileSync(partialFile, 'utf8'), `"${partialFile}"`);
+      }
+      const save = (p: FaithfulnessParts) =>
+        writeAll(flags.out, new Map([[PARTIAL_FILE, faithfulnessKind.serialize(p)]]));
+      const run = await runShardedVerb(
+        faithfulnessKind,
+        faithfulnessJobOptions(flags, shuffled?.model),
+        { ...flags, quiet },
+        { resume, checkpoint: save, what: `the measures so far are kept in ${partialFile}` },
+      );
+      if (!run.finished) {
+        process.stdout.write(
+          `interrupted: ${imageCount(run.result.covered)}/${inputs.stems.length} images measured → ${partialFile}; run again with --resume to finish\n`,
+        );
+        process.exitCode = 130;
+        return;
+      }
+      report = summarizeFaithfulness(
+        joinedMeasures(run.result, inputs.stems.length),
+        performance.now() - started,
+      );
+    } else {
+      const m = openModel(model, card.preprocessing.layout);
+      const noise = shuffled ? openModel(shuffled.model, card.preprocessing.layout) : undefined;
+      try {
+        report = await runFaithfulness(m, card, inputs, {
+          ...request,
+          dataRandomized: noise,
+          batch: flags.batch,
+          quiet,
+        });
+      } finally {
+        await m.release();
+        await noise?.release();
+      }
+    }
+    {
       const charts = faithfulnessCharts(report);
       const svgs = await Promise.all(charts.map((c) => chartSvg(c.spec)));
       const files = new Map<string, Uint8Array | string>();
@@ -330,6 +318,7 @@ export function addFaithfulnessCommands(program: Command): void {
         faithfulnessHtml(`convlens faithfulness: ${card.name}`, facts, report, svgs),
       );
       writeAll(flags.out, files);
+      rmSync(partialFile, { force: true });
       if (flags.json) process.stdout.write(json);
       else {
         process.stdout.write(`${faithfulnessText(report)}\n`);
@@ -338,9 +327,6 @@ export function addFaithfulnessCommands(program: Command): void {
           `${report.samples} images, ${(report.ms / 1000).toFixed(1)} s → ${flags.out}/faithfulness.{json,md,html} and ${charts.length} charts\n`,
         );
       }
-    } finally {
-      await m.release();
-      await noise?.release();
     }
   });
 }

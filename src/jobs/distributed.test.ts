@@ -4,7 +4,15 @@
  * restarted) yields the bytes of one single-process scan.
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
@@ -126,6 +134,58 @@ describe('embed on local worker threads', () => {
   }, 60_000);
 });
 
+const faithfulnessArgs = (out: string, ...rest: string[]) => [
+  'faithfulness',
+  '--count',
+  '8',
+  '--methods',
+  'saliency,smoothgrad,gradcam',
+  '--metrics',
+  'deletion,insertion,confidence,road,pointing,energy',
+  '--step',
+  '0.1',
+  '--road-fractions',
+  '0.3,0.7',
+  '--out',
+  out,
+  '-q',
+  ...rest,
+];
+/** The report without its time. */
+const faithfulnessResult = (d: string) => {
+  const { ms: _, ...report } = JSON.parse(bytes(join(d, 'faithfulness.json')));
+  return report;
+};
+
+describe('faithfulness on local worker threads', () => {
+  it('--workers 2 measures in shards and reports exactly what one process reports', async () => {
+    const randomised = ['--metrics', 'deletion,road,pointing,independent'];
+    const one = join(dir, 'faithfulness-one');
+    expect((await cli(...faithfulnessArgs(one, ...randomised))).code).toBe(0);
+    const two = join(dir, 'faithfulness-two');
+    const r = await cli(
+      '--threads',
+      '1',
+      ...faithfulnessArgs(two, ...randomised, '--workers', '2', '--shard-size', '3'),
+    );
+    expect(r.err).toBe('');
+    expect(faithfulnessResult(two)).toEqual(faithfulnessResult(one));
+    expect(existsSync(join(two, 'faithfulness.partial.json'))).toBe(false);
+  }, 90_000);
+
+  it('an interrupted run is resumed only when asked, and only by the same job', async () => {
+    const out = join(dir, 'faithfulness-partial');
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, 'faithfulness.partial.json'), '{}');
+    const asked = await cli(...faithfulnessArgs(out, '--workers', '2'));
+    expect(asked.code).toBe(1);
+    expect(asked.err).toMatch(/faithfulness\.partial\.json" exists; pass --resume/);
+    expect((await cli(...faithfulnessArgs(out, '--workers', '2', '--resume'))).err).toMatch(
+      /is not a convlens faithfulness-measures result/,
+    );
+  }, 60_000);
+});
+
 describe('bad input', () => {
   const cases: [string, string[], RegExp][] = [
     [
@@ -236,6 +296,27 @@ describe.skipIf(!REDIS_AVAILABLE)('a BullMQ queue on redis-server', () => {
     expect((await cli(...embedArgs(embedded, '--queue', redis!.url, '--shard-size', '64'))).err).toBe('');
     const features = (d: string) => readFileSync(join(d, 'features.npy'));
     expect(features(embedded).equals(features(join(dir, 'embed-one')))).toBe(true);
+  }, 120_000);
+
+  it('faithfulness --queue: a coordinator killed and restarted with --resume reports what one process does', async () => {
+    const one = join(dir, 'faithfulness-reference');
+    expect((await cli(...faithfulnessArgs(one))).code).toBe(0);
+    const w = worker(redis!.url);
+    await w.waitFor(/takes jobs from/);
+    const out = join(dir, 'faithfulness-queued');
+    const args = faithfulnessArgs(out, '--queue', redis!.url, '--shard-size', '2');
+    const first = spawnCli(args, dir);
+    children.push(first);
+    await w.waitFor(/(job \S+ done[\s\S]*){2}/);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const r = await cli(...args, '--resume');
+    expect(r.err).toBe('');
+    expect(faithfulnessResult(out)).toEqual(faithfulnessResult(one));
+    // Each of the 4 shards ran once: merged before the kill, or read back from Redis after it.
+    const started = [...w.output().matchAll(/job (\S+) started/g)].map((m) => m[1]);
+    expect(started).toHaveLength(4);
+    expect(new Set(started).size).toBe(4);
   }, 120_000);
 
   it('Ctrl-C on the coordinator removes the shards no worker has started', async () => {

@@ -30,10 +30,13 @@ export interface QueueOptions {
   backoffMs?: number;
 }
 
+/** What every queue job id of one job starts with. */
+const jobIdPrefix = (spec: JobSpec) =>
+  `${spec.kind}-${createHash('sha256').update(JSON.stringify(spec)).digest('hex').slice(0, 16)}-`;
+
 /** The id of a shard's queue job: the same for the same job content on every run. */
 export function shardJobId(spec: JobSpec, [s, e]: Shard): string {
-  const run = createHash('sha256').update(JSON.stringify(spec)).digest('hex').slice(0, 16);
-  return `${spec.kind}-${run}-${s}-${e}`;
+  return `${jobIdPrefix(spec)}${s}-${e}`;
 }
 
 /**
@@ -110,9 +113,14 @@ export function queueExecutor(address: QueueAddress, options: QueueOptions = {})
         all.catch(() => {});
         await Promise.race([all, aborted]);
         if (!stop.signal.aborted) {
-          // Every shard is merged: the run's jobs and result files are no longer needed.
+          // Every shard is merged: the job's queue entries and result files are no longer needed,
+          // this run's and those an earlier, interrupted coordinator merged into its checkpoint.
+          const prefix = jobIdPrefix(spec);
+          const finished = (await queue.getJobs(['completed', 'failed'])).filter((j) =>
+            j?.id?.startsWith(prefix),
+          );
           await Promise.all(
-            jobs.map(async (job) => {
+            [...jobs, ...finished].map(async (job) => {
               const value = (await queue.getJob(job.id!))?.returnvalue;
               if (value && typeof value === 'object') rmSync(value.file, { force: true });
               await job.remove().catch(() => {});

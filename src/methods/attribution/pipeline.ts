@@ -5,6 +5,7 @@
  * session serves every chunk. Methods (one file each) are strategies on top; none renders.
  */
 import type { ReluRule } from '../../autodiff/rule.js';
+import { indexSeed } from '../../maths/random.js';
 import { ancestors, nearestNames } from '../../onnx/graph.js';
 import { elementCount, type Tensor } from '../../onnx/tensor.js';
 import type { ConvlensModel, LayerInfo } from '../../runtime/model.js';
@@ -41,6 +42,12 @@ export interface ExplainerOptions {
   batch?: number;
   /** Seed for every random choice (SmoothGrad noise). */
   seed?: number;
+  /**
+   * The index of the input's first sample in a larger batch (default 0). Random streams are drawn
+   * per sample from the seed and the sample's index in that batch, so a shard of it draws the same
+   * numbers as the whole batch does.
+   */
+  firstSample?: number;
   onProgress?: (p: { method: string; done: number; total: number }) => void;
   /** Told each warning as it arises (default: console.warn); all are kept in `warnings` too. */
   onWarning?: (message: string) => void;
@@ -72,6 +79,7 @@ export class Explainer {
   readonly classes: readonly string[];
   readonly batch: number;
   readonly seed: number;
+  readonly firstSample: number;
   readonly inputName: string;
   /** Warnings raised while explaining, e.g. a requested layer that is not a feature map. */
   readonly warnings: string[] = [];
@@ -95,7 +103,15 @@ export class Explainer {
     if (!Number.isInteger(this.batch) || this.batch < 1)
       throw new Error(`batch must be a positive integer, got ${this.batch}`);
     this.seed = options.seed ?? 0;
+    this.firstSample = options.firstSample ?? 0;
+    if (!Number.isInteger(this.firstSample) || this.firstSample < 0)
+      throw new Error(`firstSample must be an integer ≥ 0, got ${this.firstSample}`);
     this.inputName = model.inputNames[0];
+  }
+
+  /** The seed of sample i's random stream: `seed` (default the explainer's) hashed with the sample's index in the whole batch. */
+  sampleSeed(i: number, seed = this.seed): number {
+    return indexSeed(seed, this.firstSample + i);
   }
 
   get n(): number {

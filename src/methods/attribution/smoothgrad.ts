@@ -45,9 +45,9 @@ export function smoothGrad(
       const per = run.explainer.rowSize;
       const x = run.input.data as Float32Array;
       const noisy = new Float32Array(n * p.samples * per);
-      const rng = new Random(run.explainer.seed);
       const noiseStd: number[] = [];
       for (let i = 0; i < n; i++) {
+        const rng = new Random(run.explainer.sampleSeed(i));
         let lo = Number.POSITIVE_INFINITY;
         let hi = Number.NEGATIVE_INFINITY;
         for (let j = i * per; j < (i + 1) * per; j++) {

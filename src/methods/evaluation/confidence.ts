@@ -89,17 +89,27 @@ export async function confidenceChange(
     options.onProgress,
   );
   const explained = Array.from(values);
+  return { ...confidenceSummary(original, explained), original, explained, params: { substrate, score } };
+}
+
+/**
+ * Average drop and increase in confidence from Y (`original`) and O (`explained`) per image.
+ *
+ * @example
+ * ```ts
+ * confidenceSummary([0.8, 0.5], [0.4, 0.6]); // { averageDrop: 0.25, increase: 0.5 }
+ * ```
+ */
+export function confidenceSummary(
+  original: readonly number[],
+  explained: readonly number[],
+): { averageDrop: number; increase: number } {
+  const n = original.length;
   let drop = 0;
   let increase = 0;
   for (let i = 0; i < n; i++) {
     if (original[i] > 0) drop += Math.max(0, original[i] - explained[i]) / original[i];
     if (explained[i] > original[i]) increase++;
   }
-  return {
-    averageDrop: drop / n,
-    increase: increase / n,
-    original,
-    explained,
-    params: { substrate, score },
-  };
+  return { averageDrop: drop / n, increase: increase / n };
 }

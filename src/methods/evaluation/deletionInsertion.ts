@@ -101,8 +101,9 @@ export async function perturbationCurves(
   const score = checkScore(options.score ?? 'probability', target);
   const x = explainer.input.data as Float32Array;
   const base = batchSubstrate(explainer, substrate, options.blurSigma);
-  const random = new Random(options.seed ?? 0);
-  const orders = Array.from({ length: n }, (_, i) => rankPixels(planeAt(planes, i), random));
+  const orders = Array.from({ length: n }, (_, i) =>
+    rankPixels(planeAt(planes, i), new Random(explainer.sampleSeed(i, options.seed ?? 0))),
+  );
   const counts: number[] = [];
   for (let k = 0; k < area; k += step) counts.push(k);
   counts.push(area);

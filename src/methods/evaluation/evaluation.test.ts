@@ -7,7 +7,12 @@ import { reinitialized, weightedLayers } from '../../train/initialize.js';
 import { Explainer, explain } from '../attribution/index.js';
 import { confidenceChange } from './confidence.js';
 import { perturbationCurves, stepPixels, trapezoid } from './deletionInsertion.js';
-import { evaluateFaithfulness, parseMetrics } from './faithfulness.js';
+import { evaluateFaithfulness, measureFaithfulness, parseMetrics } from './faithfulness.js';
+import {
+  concatFaithfulnessMeasures,
+  type FaithfulnessMeasures,
+  summarizeFaithfulness,
+} from './faithfulnessMeasures.js';
 import { noisyLinearImputation } from './imputation.js';
 import { rankPixels, relevancePlanes } from './planes.js';
 import { pointingGame } from './pointingGame.js';
@@ -32,6 +37,16 @@ async function linearModel() {
 const contributions = (c: number) => X.map((v, j) => Math.fround(v) * Math.fround(W[c * 16 + j]));
 /** float32 rounding bound of a 16-term dot product: 16 ulps of Σ|w·x|. */
 const dotTolerance = (c: number) => 16 * EPS32 * contributions(c).reduce((a, v) => a + Math.abs(v), 0);
+
+/** Two convolutions, global average pooling and a linear head on [N, 1, 6, 6]. */
+async function convNet() {
+  const b = new GraphBuilder({ seed: 4 });
+  b.input('x', ['n', 1, 6, 6]);
+  const a = b.relu(b.conv('x', { in: 1, out: 3, kernel: 3, pads: 1 }));
+  const c = b.named(b.relu(b.conv(a, { in: 3, out: 4, kernel: 3, pads: 1 })), 'features');
+  const logits = b.named(b.gemm(b.flatten(b.globalAveragePool(c)), { in: 4, out: 3 }), 'logits');
+  return b.build([logits]);
+}
 
 describe('pixel ranking', () => {
   it('orders by value, largest first, with ties (−0 = 0 included) in a seeded random order', () => {
@@ -279,15 +294,6 @@ describe('pointing games', () => {
 });
 
 describe('weight randomisation', () => {
-  async function convNet() {
-    const b = new GraphBuilder({ seed: 4 });
-    b.input('x', ['n', 1, 6, 6]);
-    const a = b.relu(b.conv('x', { in: 1, out: 3, kernel: 3, pads: 1 }));
-    const c = b.named(b.relu(b.conv(a, { in: 3, out: 4, kernel: 3, pads: 1 })), 'features');
-    const logits = b.named(b.gemm(b.flatten(b.globalAveragePool(c)), { in: 4, out: 3 }), 'logits');
-    return b.build([logits]);
-  }
-
   it('changes exactly the chosen layers, and a layer draws the same weights at every stage', async () => {
     const model = await convNet();
     const layers = weightedLayers(model);
@@ -400,6 +406,65 @@ describe('faithfulness over methods', () => {
       /needs 16 values, got 10/,
     );
     expect(() => relevancePlanes(Float32Array.from([Number.NaN]), [1, 1, 1, 1], 1, 1)).toThrow(/non-finite/);
+  });
+});
+
+describe('faithfulness in shards', () => {
+  it('ranges of a batch, measured apart and joined, report exactly what the whole batch reports', async () => {
+    const m = await load(await convNet());
+    const twin = await load(reinitialized(m.model, 9, [weightedLayers(m.model)[2].name]));
+    const n = 5;
+    const x = new Random(3).normals(n * 36);
+    // Samples 1 and 3 have no object: the pointing games leave them out, whichever range they are in.
+    const masks = Array.from({ length: n }, (_, i) =>
+      i % 2 ? undefined : Uint8Array.from({ length: 36 }, (_, j) => (j % 6 < 3 ? 1 : 0)),
+    );
+    const request = {
+      methods: ['saliency', 'smoothgrad', 'gradcam'],
+      metrics: ['all'],
+      road: { fractions: [0.25, 0.5] },
+      deletion: { step: 4 },
+      insertion: { step: 4 },
+      params: { smoothgrad: { samples: 3 } },
+      dataRandomized: twin,
+      seed: 5,
+    };
+    const explainerOf = (start: number, end: number) =>
+      new Explainer(m, float32(x.subarray(start * 36, end * 36), [end - start, 1, 6, 6]), {
+        logits: 'logits',
+        seed: 5,
+        firstSample: start,
+      });
+    const whole = await measureFaithfulness(explainerOf(0, n), { ...request, masks });
+    const parts: FaithfulnessMeasures[] = [];
+    for (const [start, end] of [
+      [0, 2],
+      [2, 5],
+    ])
+      parts.push(
+        await measureFaithfulness(explainerOf(start, end), {
+          ...request,
+          masks: masks.slice(start, end),
+          masksInBatch: true,
+        }),
+      );
+    const joined = concatFaithfulnessMeasures(parts);
+    expect(joined).toEqual(whole);
+    expect(summarizeFaithfulness(joined, 0)).toEqual(summarizeFaithfulness(whole, 0));
+    // The split changes nothing, and the streams do depend on the sample's place: the same image
+    // at another index draws other SmoothGrad noise.
+    const moved = await measureFaithfulness(
+      new Explainer(m, float32(x.subarray(0, 72), [2, 1, 6, 6]), {
+        logits: 'logits',
+        seed: 5,
+        firstSample: 7,
+      }),
+      { ...request, masks: masks.slice(0, 2) },
+    );
+    expect(moved.rows[1].deletion!.auc).not.toEqual(parts[0].rows[1].deletion!.auc);
+    expect(() =>
+      concatFaithfulnessMeasures([parts[0], { ...parts[1], params: { ...parts[1].params, seed: 6 } }]),
+    ).toThrow(/different methods, metrics or parameters/);
   });
 });
 

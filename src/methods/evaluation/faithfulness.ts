@@ -17,44 +17,19 @@ import {
   perturbationCurves,
   stepPixels,
 } from './deletionInsertion.js';
+import {
+  type FaithfulnessMeasures,
+  type FaithfulnessReport,
+  METRICS,
+  type MethodMeasures,
+  type MetricName,
+  summarizeFaithfulness,
+} from './faithfulnessMeasures.js';
 import { checkScore, checkSubstrate, type Score } from './perturbation.js';
 import { type ChannelReduction, planesOf, relevancePlanes } from './planes.js';
 import { defaultTolerance, pointingGame } from './pointingGame.js';
-import {
-  parameterRandomization,
-  type RandomizationStage,
-  type Similarity,
-  similarityOfMaps,
-} from './randomization.js';
+import { parameterRandomizationBySample, similarityOfMapsBySample } from './randomization.js';
 import { checkRoadOptions, ROAD_FRACTIONS, ROAD_NOISE, type RoadOptions, road } from './road.js';
-
-export const METRICS = [
-  'deletion',
-  'insertion',
-  'confidence',
-  'road',
-  'pointing',
-  'energy',
-  'cascading',
-  'independent',
-] as const;
-export type MetricName = (typeof METRICS)[number];
-
-/** Which way is better for each summary number. */
-export const BETTER: Record<string, 'lower' | 'higher'> = {
-  deletion: 'lower',
-  insertion: 'higher',
-  averageDrop: 'lower',
-  increase: 'higher',
-  roadMorf: 'lower',
-  roadLerf: 'higher',
-  roadGap: 'higher',
-  pointing: 'higher',
-  energy: 'higher',
-  cascading: 'lower',
-  independent: 'lower',
-  dataRandomization: 'lower',
-};
 
 export interface FaithfulnessRequest {
   /** Method names or ['all']. */
@@ -84,41 +59,14 @@ export interface FaithfulnessRequest {
    * 2018, §3.2): its maps are compared with the model's like a randomised model's.
    */
   dataRandomized?: ConvlensModel;
+  /**
+   * Whether the whole batch has object masks, when the explainer holds a shard of it (default:
+   * whether `masks` has any), so every shard scores the pointing games or none does.
+   */
+  masksInBatch?: boolean;
   /** Seed of tie orders, imputation noise and random weights. */
   seed?: number;
   onProgress?: (p: { stage: string; done: number; total: number }) => void;
-}
-
-/** The mean deletion or insertion curve of one method. */
-export interface MeanCurve {
-  fractions: number[];
-  mean: number[];
-}
-
-export interface MethodFaithfulness {
-  method: string;
-  /** Summary numbers (see BETTER for their direction). */
-  scores: Partial<Record<keyof typeof BETTER, number>>;
-  deletion?: MeanCurve;
-  insertion?: MeanCurve;
-  road?: { fractions: number[]; morf: number[]; lerf: number[] };
-}
-
-export interface FaithfulnessReport {
-  samples: number;
-  methods: string[];
-  metrics: MetricName[];
-  /** Metrics left out of 'all', and why. */
-  skipped: Record<string, string>;
-  layer?: string;
-  target: string[];
-  params: Record<string, unknown>;
-  rows: MethodFaithfulness[];
-  cascading?: RandomizationStage[];
-  independent?: RandomizationStage[];
-  /** Per method, the similarity of the shuffled-label model's maps to the model's. */
-  dataRandomization?: Record<string, Similarity>;
-  ms: number;
 }
 
 /** Parse a metric list ('all' or names); throws naming the valid ones. */
@@ -130,25 +78,6 @@ export function parseMetrics(list: string[]): MetricName[] {
       throw new Error(`unknown metric "${m}"; valid metrics: ${METRICS.join(', ')}, or all`);
   return list as MetricName[];
 }
-
-const meanOf = (v: ArrayLike<number>) => {
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s += v[i];
-  return s / v.length;
-};
-
-/** Column means of an [n × k] array. */
-function columnMeans(values: Float64Array, n: number, k: number): number[] {
-  return Array.from({ length: k }, (_, j) => {
-    let s = 0;
-    for (let i = 0; i < n; i++) s += values[i * k + j];
-    return s / n;
-  });
-}
-
-/** Mean Spearman ρ of |map| over the randomisation stages. */
-const stageMean = (stages: RandomizationStage[], method: string) =>
-  meanOf(stages.map((s) => s.methods[method].spearmanAbs));
 
 /**
  * @example
@@ -166,10 +95,29 @@ export async function evaluateFaithfulness(
   request: FaithfulnessRequest,
 ): Promise<FaithfulnessReport> {
   const started = performance.now();
+  const measures = await measureFaithfulness(explainer, request);
+  return summarizeFaithfulness(measures, performance.now() - started);
+}
+
+/**
+ * Every metric's numbers per sample (see faithfulnessMeasures.ts): what `evaluateFaithfulness`
+ * summarises, and what the shards of a split run return.
+ *
+ * @example
+ * ```ts
+ * const first = await measureFaithfulness(new Explainer(model, firstHalf), request);
+ * const second = await measureFaithfulness(new Explainer(model, secondHalf, { firstSample: 16 }), request);
+ * summarizeFaithfulness(concatFaithfulnessMeasures([first, second]), 0); // = the whole batch's report
+ * ```
+ */
+export async function measureFaithfulness(
+  explainer: Explainer,
+  request: FaithfulnessRequest,
+): Promise<FaithfulnessMeasures> {
   const allMetrics = request.metrics.length === 1 && request.metrics[0] === 'all';
   let metrics = parseMetrics(request.metrics);
   const skipped: Record<string, string> = {};
-  const hasMasks = request.masks?.some((m) => m?.some((v) => v > 0)) ?? false;
+  const hasMasks = request.masksInBatch ?? request.masks?.some((m) => m?.some((v) => v > 0)) ?? false;
   for (const m of ['pointing', 'energy'] as const)
     if (metrics.includes(m) && !hasMasks) {
       if (!allMetrics)
@@ -223,10 +171,10 @@ export async function evaluateFaithfulness(
   const maps: AttributionMap[] = explained.maps;
   const scored = [...maps.map((map) => ({ name: map.method, planes: planesOf(map, h, w) })), ...given];
   for (const [k, v] of Object.entries(explained.skipped)) skipped[k] = v;
-  const rows: MethodFaithfulness[] = [];
+  const rows: MethodMeasures[] = [];
   const perMethod = metrics.filter((m) => m !== 'cascading' && m !== 'independent');
   for (const { name, planes } of scored) {
-    const row: MethodFaithfulness = { method: name, scores: {} };
+    const row: MethodMeasures = { method: name };
     for (const metric of perMethod) {
       if (metric === 'deletion' || metric === 'insertion') {
         const c = await perturbationCurves(explainer, target, planes, metric, {
@@ -235,16 +183,14 @@ export async function evaluateFaithfulness(
           ...request[metric],
           onProgress: (done, total) => progress(`${name} ${metric}`, done, total),
         });
-        row.scores[metric] = meanOf(c.auc);
-        row[metric] = { fractions: c.fractions, mean: columnMeans(c.scores, n, c.fractions.length) };
+        row[metric] = { fractions: c.fractions, scores: Array.from(c.scores), auc: c.auc };
       } else if (metric === 'confidence') {
         const c = await confidenceChange(explainer, target, planes, {
           score,
           ...request.confidence,
           onProgress: (done, total) => progress(`${name} average drop`, done, total),
         });
-        row.scores.averageDrop = c.averageDrop;
-        row.scores.increase = c.increase;
+        row.confidence = { original: c.original, explained: c.explained };
       } else if (metric === 'road') {
         const r = await road(explainer, target, planes, {
           score,
@@ -252,23 +198,15 @@ export async function evaluateFaithfulness(
           ...request.road,
           onProgress: (done, total) => progress(`${name} ROAD`, done, total),
         });
-        const f = r.fractions.length;
-        const morf = columnMeans(r.morf, n, f);
-        const lerf = columnMeans(r.lerf, n, f);
-        row.scores.roadMorf = meanOf(morf);
-        row.scores.roadLerf = meanOf(lerf);
-        row.scores.roadGap = meanOf(r.gap);
-        row.road = { fractions: r.fractions, morf, lerf };
-      } else if (metric === 'pointing' || metric === 'energy') {
-        if (row.scores.pointing !== undefined || row.scores.energy !== undefined) continue;
+        row.road = { fractions: r.fractions, morf: Array.from(r.morf), lerf: Array.from(r.lerf), gap: r.gap };
+      } else if ((metric === 'pointing' || metric === 'energy') && !row.pointing) {
         const p = pointingGame(planes, request.masks!, request.tolerance ?? defaultTolerance(h, w));
-        if (metrics.includes('pointing')) row.scores.pointing = p.accuracy;
-        if (metrics.includes('energy')) row.scores.energy = p.meanEnergy;
+        row.pointing = { hits: p.hits, energy: p.energy };
       }
     }
     rows.push(row);
   }
-  const report: FaithfulnessReport = {
+  const measures: FaithfulnessMeasures = {
     samples: n,
     methods: scored.map((m) => m.name),
     metrics,
@@ -286,11 +224,10 @@ export async function evaluateFaithfulness(
       methods: Object.fromEntries(maps.map((m) => [m.method, m.params])),
     },
     rows,
-    ms: 0,
   };
   for (const mode of ['cascading', 'independent'] as const) {
     if (!metrics.includes(mode) || maps.length === 0) continue;
-    const stages = await parameterRandomization(explainer, maps, {
+    measures[mode] = await parameterRandomizationBySample(explainer, maps, {
       mode,
       seed: seed + 1,
       params: request.params,
@@ -298,22 +235,15 @@ export async function evaluateFaithfulness(
       target: request.target,
       onStage: (done, total) => progress(mode, done, total),
     });
-    report[mode] = stages;
-    for (const row of rows)
-      if (stages[0]?.methods[row.method]) row.scores[mode] = stageMean(stages, row.method);
   }
   if (request.dataRandomized && maps.length > 0) {
     progress('data randomisation', 0, 1);
-    const similarity = await similarityOfMaps(explainer, maps, request.dataRandomized, {
+    measures.dataRandomization = await similarityOfMapsBySample(explainer, maps, request.dataRandomized, {
       target: request.target,
       layer: explained.layer,
       params: request.params,
     });
-    report.dataRandomization = similarity;
-    for (const row of rows)
-      if (similarity[row.method]) row.scores.dataRandomization = similarity[row.method].spearmanAbs;
     progress('data randomisation', 1, 1);
   }
-  report.ms = performance.now() - started;
-  return report;
+  return measures;
 }

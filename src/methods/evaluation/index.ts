@@ -16,15 +16,22 @@ export {
   trapezoid,
 } from './deletionInsertion.js';
 export {
-  BETTER,
   evaluateFaithfulness,
-  type FaithfulnessReport,
   type FaithfulnessRequest,
-  METRICS,
-  type MethodFaithfulness,
-  type MetricName,
+  measureFaithfulness,
   parseMetrics,
 } from './faithfulness.js';
+export {
+  BETTER,
+  concatFaithfulnessMeasures,
+  type FaithfulnessMeasures,
+  type FaithfulnessReport,
+  METRICS,
+  type MethodFaithfulness,
+  type MethodMeasures,
+  type MetricName,
+  summarizeFaithfulness,
+} from './faithfulnessMeasures.js';
 export { noisyLinearImputation } from './imputation.js';
 export { SCORES, type Score, SUBSTRATES, type Substrate, substrateOf } from './perturbation.js';
 export {
@@ -38,11 +45,17 @@ export {
 export { defaultTolerance, type PointingResult, pointingGame } from './pointingGame.js';
 export {
   mapSimilarity,
+  meanSimilarity,
   parameterRandomization,
+  parameterRandomizationBySample,
   type RandomizationMode,
   type RandomizationStage,
+  type SampleRandomizationStage,
+  type SampleSimilarities,
   type Similarity,
+  sampleSimilarities,
   similarityOfMaps,
+  similarityOfMapsBySample,
 } from './randomization.js';
 export { ROAD_FRACTIONS, ROAD_NOISE, type RoadOptions, type RoadResult, road } from './road.js';
 export { hog, hogSimilarity, pearson, ranks, spearman, ssim } from './similarity.js';

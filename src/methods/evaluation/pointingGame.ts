@@ -75,16 +75,25 @@ export function pointingGame(
     energy.push(total > 0 ? inside / total : 0);
   }
   const scored = hits.filter((v) => !Number.isNaN(v));
-  const mean = (v: number[]) => {
-    const ok = v.filter((x) => !Number.isNaN(x));
-    return ok.length ? ok.reduce((a, b) => a + b, 0) / ok.length : Number.NaN;
-  };
   return {
     hits,
-    accuracy: mean(hits),
+    accuracy: meanOfScored(hits),
     energy,
-    meanEnergy: mean(energy),
+    meanEnergy: meanOfScored(energy),
     scored: scored.length,
     tolerance,
   };
+}
+
+/**
+ * The mean over samples that were scored (NaN entries, samples without a mask, left out); NaN when none was.
+ *
+ * @example
+ * ```ts
+ * meanOfScored([1, Number.NaN, 0]); // 0.5
+ * ```
+ */
+export function meanOfScored(values: readonly number[]): number {
+  const ok = values.filter((x) => !Number.isNaN(x));
+  return ok.length ? ok.reduce((a, b) => a + b, 0) / ok.length : Number.NaN;
 }

@@ -30,6 +30,12 @@ export interface RandomizationStage {
   methods: Record<string, Similarity>;
 }
 
+/** A randomisation stage with each method's similarities per sample. */
+export interface SampleRandomizationStage {
+  randomized: string[];
+  methods: Record<string, SampleSimilarities>;
+}
+
 export interface RandomizationOptions {
   mode: RandomizationMode;
   /** Layers to walk (default: every weighted layer, output side first). */
@@ -58,6 +64,48 @@ function comparable(map: AttributionMap, height: number, width: number) {
   return { abs, signed };
 }
 
+/** Per sample, the similarity of two maps (each entry holds one number per sample). */
+export type SampleSimilarities = { [K in keyof Similarity]: number[] };
+
+/**
+ * The similarity of two maps of the same method, sample by sample.
+ *
+ * @example
+ * ```ts
+ * sampleSimilarities(original, randomized, 64, 64).spearmanAbs; // one ρ per sample
+ * ```
+ */
+export function sampleSimilarities(
+  a: AttributionMap,
+  b: AttributionMap,
+  height: number,
+  width: number,
+): SampleSimilarities {
+  const x = comparable(a, height, width);
+  const y = comparable(b, height, width);
+  const out: SampleSimilarities = { spearmanAbs: [], spearmanSigned: [], ssim: [], hog: [] };
+  for (let i = 0; i < x.abs.n; i++) {
+    const xa = planeAt(x.abs, i);
+    const ya = planeAt(y.abs, i);
+    out.spearmanAbs.push(spearman(xa, ya));
+    out.spearmanSigned.push(spearman(planeAt(x.signed, i), planeAt(y.signed, i)));
+    out.ssim.push(ssim(xa, ya, height, width, 1));
+    out.hog.push(hogSimilarity(xa, ya, height, width));
+  }
+  return out;
+}
+
+/** The mean over samples of each similarity, summed in sample order. */
+export function meanSimilarity(s: SampleSimilarities): Similarity {
+  const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+  return {
+    spearmanAbs: mean(s.spearmanAbs),
+    spearmanSigned: mean(s.spearmanSigned),
+    ssim: mean(s.ssim),
+    hog: mean(s.hog),
+  };
+}
+
 /**
  * Mean similarity of two maps of the same method over their samples.
  *
@@ -72,24 +120,7 @@ export function mapSimilarity(
   height: number,
   width: number,
 ): Similarity {
-  const x = comparable(a, height, width);
-  const y = comparable(b, height, width);
-  const n = x.abs.n;
-  const sum = { spearmanAbs: 0, spearmanSigned: 0, ssim: 0, hog: 0 };
-  for (let i = 0; i < n; i++) {
-    const xa = planeAt(x.abs, i);
-    const ya = planeAt(y.abs, i);
-    sum.spearmanAbs += spearman(xa, ya);
-    sum.spearmanSigned += spearman(planeAt(x.signed, i), planeAt(y.signed, i));
-    sum.ssim += ssim(xa, ya, height, width, 1);
-    sum.hog += hogSimilarity(xa, ya, height, width);
-  }
-  return {
-    spearmanAbs: sum.spearmanAbs / n,
-    spearmanSigned: sum.spearmanSigned / n,
-    ssim: sum.ssim / n,
-    hog: sum.hog / n,
-  };
+  return meanSimilarity(sampleSimilarities(a, b, height, width));
 }
 
 /**
@@ -108,6 +139,20 @@ export async function parameterRandomization(
   originals: AttributionMap[],
   options: RandomizationOptions,
 ): Promise<RandomizationStage[]> {
+  const stages = await parameterRandomizationBySample(explainer, originals, options);
+  return stages.map((s) => ({ randomized: s.randomized, methods: meanSimilarities(s.methods) }));
+}
+
+/** Each method's mean similarities. */
+export const meanSimilarities = (methods: Record<string, SampleSimilarities>): Record<string, Similarity> =>
+  Object.fromEntries(Object.entries(methods).map(([k, v]) => [k, meanSimilarity(v)]));
+
+/** parameterRandomization with every similarity per sample (what a sharded run merges). */
+export async function parameterRandomizationBySample(
+  explainer: Explainer,
+  originals: AttributionMap[],
+  options: RandomizationOptions,
+): Promise<SampleRandomizationStage[]> {
   const model = explainer.model;
   const all = weightedLayers(model.model).map((l) => l.name);
   const walk = options.layers ?? [...all].reverse();
@@ -116,7 +161,7 @@ export async function parameterRandomization(
     throw new Error(`no weighted layer named ${unknown.join(', ')}; weighted layers: ${all.join(', ')}`);
   if (walk.length === 0) throw new Error('the model has no weighted layers to randomise');
   const fixed = await fixedTarget(explainer, options.target);
-  const stages: RandomizationStage[] = [];
+  const stages: SampleRandomizationStage[] = [];
   for (const [k, layer] of walk.entries()) {
     const randomized = options.mode === 'cascading' ? walk.slice(0, k + 1) : [layer];
     const changed = new ConvlensModel(
@@ -127,7 +172,7 @@ export async function parameterRandomization(
     try {
       stages.push({
         randomized,
-        methods: await similarityOfMaps(explainer, originals, changed, { ...options, target: fixed }),
+        methods: await similarityOfMapsBySample(explainer, originals, changed, { ...options, target: fixed }),
       });
     } finally {
       await changed.release();
@@ -160,6 +205,16 @@ export async function similarityOfMaps(
   other: ConvlensModel,
   options: { target?: Target; layer?: string; params?: Record<string, object> } = {},
 ): Promise<Record<string, Similarity>> {
+  return meanSimilarities(await similarityOfMapsBySample(explainer, originals, other, options));
+}
+
+/** similarityOfMaps with every similarity per sample. */
+export async function similarityOfMapsBySample(
+  explainer: Explainer,
+  originals: AttributionMap[],
+  other: ConvlensModel,
+  options: { target?: Target; layer?: string; params?: Record<string, object> } = {},
+): Promise<Record<string, SampleSimilarities>> {
   const [, , height, width] = explainer.input.dims;
   const e = new Explainer(other, explainer.input, { ...explainer.options, onProgress: undefined });
   const { maps } = await explain(e, {
@@ -168,7 +223,8 @@ export async function similarityOfMaps(
     layer: options.layer ?? originals.find((m) => m.layer)?.layer,
     params: options.params,
   });
-  const similarity: Record<string, Similarity> = {};
-  for (const [j, m] of maps.entries()) similarity[m.method] = mapSimilarity(originals[j], m, height, width);
+  const similarity: Record<string, SampleSimilarities> = {};
+  for (const [j, m] of maps.entries())
+    similarity[m.method] = sampleSimilarities(originals[j], m, height, width);
   return similarity;
 }

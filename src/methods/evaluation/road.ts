@@ -5,7 +5,7 @@
  * target's score. A faithful map makes MoRF fall fast and LeRF stay high; `gap` = mean over p of
  * (LeRF − MoRF), as pytorch-grad-cam's ROADCombined up to its factor ½ (higher is better).
  */
-import { Random } from '../../maths/random.js';
+import { indexSeed, Random } from '../../maths/random.js';
 import type { Explainer } from '../attribution/pipeline.js';
 import type { BoundTarget } from '../attribution/target.js';
 import { noisyLinearImputation } from './imputation.js';
@@ -63,14 +63,15 @@ export async function road(
   const { fractions, noise } = checkRoadOptions(options);
   const score = checkScore(options.score ?? 'probability', target);
   const seed = options.seed ?? 0;
-  const random = new Random(seed);
   const area = h * w;
   const per = c * area;
   const x = explainer.input.data as Float32Array;
-  const orders = Array.from({ length: n }, (_, i) => rankPixels(planeAt(planes, i), random));
+  const sampleSeeds = Array.from({ length: n }, (_, i) => explainer.sampleSeed(i, seed));
+  const orders = sampleSeeds.map((s, i) => rankPixels(planeAt(planes, i), new Random(s)));
   const f = fractions.length;
   // Row (i·2 + side)·f + k: sample i, side 0 = MoRF / 1 = LeRF, fraction k; each row's noise is
-  // seeded by its index, so a row's image does not depend on batching.
+  // seeded by its sample's seed and its place among the sample's rows, so a row's image depends
+  // neither on batching nor on which samples share the batch.
   const sampleOf = (r: number) => Math.floor(r / (2 * f));
   const removed = new Uint8Array(area);
   const values = await scoreRows(
@@ -86,7 +87,18 @@ export async function road(
       removed.fill(0);
       for (let j = 0; j < count; j++) removed[order[side === 0 ? j : area - 1 - j]] = 1;
       const image = x.subarray(i * per, (i + 1) * per);
-      out.set(noisyLinearImputation(image, c, h, w, removed, noise, new Random(seed * 7919 + r + 1)), offset);
+      out.set(
+        noisyLinearImputation(
+          image,
+          c,
+          h,
+          w,
+          removed,
+          noise,
+          new Random(indexSeed(sampleSeeds[i], r % (2 * f))),
+        ),
+        offset,
+      );
     },
     sampleOf,
     options.onProgress,
