@@ -8,7 +8,7 @@ import { attributeReader } from '../onnx/attributes.js';
 import { nearestNames, tensorNames, topologicalOrder } from '../onnx/graph.js';
 import { cloneModel, defaultOpset, type Model, type Node } from '../onnx/model.js';
 import { pruneDeadNodes, type StaticModel } from '../onnx/static.js';
-import type { Tensor } from '../onnx/tensor.js';
+import { float32, type Tensor } from '../onnx/tensor.js';
 import { Emitter } from './emitter.js';
 import { type GradientRule, RELU_RULES, type ReluRule, type RuleContext } from './rule.js';
 import { GRADIENT_RULES } from './rules/index.js';
@@ -16,11 +16,13 @@ import { GRADIENT_RULES } from './rules/index.js';
 /**
  * One term of the objective: Σ_i w_i · t_i (`power` 1) or Σ_i w_i · t_i² (`power` 2).
  * `weights` 'feed' makes the weights a graph input named `seedName(tensor)` (fed at run time, so
- * one compiled graph serves every class or channel); a Tensor bakes them in.
+ * one compiled graph serves every class or channel); a Tensor bakes them in; 'argmax' computes
+ * them in the graph as the one-hot of each row's largest entry over the last axis (the top-1
+ * class of logits, first index on ties), so explaining the prediction needs no earlier run.
  */
 export interface ObjectiveTerm {
   tensor: string;
-  weights?: 'feed' | Tensor;
+  weights?: 'feed' | 'argmax' | Tensor;
   power?: 1 | 2;
 }
 
@@ -129,7 +131,14 @@ export function buildGradientGraph(source: StaticModel, spec: GradientSpec): Mod
   for (const term of spec.objective) {
     const dims = types.get(term.tensor)!.dims;
     let w: string;
-    if (term.weights === undefined || term.weights === 'feed') {
+    if (term.weights === 'argmax') {
+      // w = OneHot(ArgMax(t, axis −1), K): a constant of the backward pass (no gradient flows through it).
+      const k = dims[dims.length - 1];
+      const top = emit.op('ArgMax', [term.tensor], { axis: -1, keepdims: 0 });
+      w = emit.op('OneHot', [top, emit.ints([k]), emit.constant(float32([0, 1], [2]), 'offOn')], {
+        axis: -1,
+      });
+    } else if (term.weights === undefined || term.weights === 'feed') {
       w = seedName(term.tensor);
       if (!g.inputs.some((i) => i.name === w)) g.inputs.push({ name: w, dtype: 'float32', shape: dims });
     } else {

@@ -23,8 +23,11 @@ export interface LayerInfo {
 
 export interface ObjectiveWeights {
   tensor: string;
-  /** Weights with the tensor's shape (see classSeed, channelSeed, onesSeed). */
-  weights: Tensor;
+  /**
+   * Weights with the tensor's shape (see classSeed, channelSeed, onesSeed), or 'argmax': per row,
+   * one-hot at the tensor's largest entry, computed in the same run (the top-1 class of logits).
+   */
+  weights: Tensor | 'argmax';
   power?: 1 | 2;
 }
 
@@ -165,7 +168,11 @@ export class ConvlensModel {
     const wrt = request.wrt ?? [this.inputNames[0]];
     const outputs = request.outputs ?? this.outputNames;
     const spec: GradientSpec = {
-      objective: request.objective.map((o) => ({ tensor: o.tensor, weights: 'feed', power: o.power ?? 1 })),
+      objective: request.objective.map((o) => ({
+        tensor: o.tensor,
+        weights: o.weights === 'argmax' ? 'argmax' : 'feed',
+        power: o.power ?? 1,
+      })),
       wrt,
       outputs,
       reluRule: request.reluRule ?? 'vanilla',
@@ -173,6 +180,7 @@ export class ConvlensModel {
     const s = await this.prepare(shapes);
     const seedFeeds: Record<string, Tensor> = {};
     for (const o of request.objective) {
+      if (o.weights === 'argmax') continue;
       // Unknown tensors are reported by buildGradientGraph, with the nearest names.
       const dims = s.types.get(o.tensor)?.dims;
       if (dims && (o.weights.dims.length !== dims.length || o.weights.dims.some((d, i) => d !== dims[i]))) {

@@ -11,6 +11,7 @@ export const counterfactual: AttributionMethod = {
   reference: 'Selvaraju et al. 2017, eq. 4',
   resolution: 'layer',
   needsLayer: true,
+  samplesOnly: true,
   defaults: {},
   run: (run) => gradientCam(run, (_a, g, k, area) => channelMeans(g, k, area, -1)),
 };

@@ -12,6 +12,7 @@ export const deconvnet: AttributionMethod = {
   reference: 'Zeiler & Fergus 2014, §2.1; Springenberg et al. 2015, fig. 1',
   resolution: 'input',
   needsLayer: false,
+  samplesOnly: true,
   defaults: {},
   run: (run) => inputGradient(run, 'deconvnet'),
 };

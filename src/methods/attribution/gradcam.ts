@@ -8,6 +8,7 @@ export const gradCam: AttributionMethod = {
   reference: 'Selvaraju et al. 2017, eqs. 1–2',
   resolution: 'layer',
   needsLayer: true,
+  samplesOnly: true,
   defaults: {},
   run: (run) => gradientCam(run, (_a, g, k, area) => channelMeans(g, k, area)),
 };

@@ -12,6 +12,7 @@ export const gradCamPlusPlus: AttributionMethod = {
   reference: 'Chattopadhyay et al. 2018, eqs. 10, 19',
   resolution: 'layer',
   needsLayer: true,
+  samplesOnly: true,
   defaults: {},
   run: (run) =>
     gradientCam(run, (a, g, channels, area) => {

@@ -11,6 +11,7 @@ export const guidedBackprop: AttributionMethod = {
   reference: 'Springenberg et al. 2015, §3.4, fig. 1',
   resolution: 'input',
   needsLayer: false,
+  samplesOnly: true,
   defaults: {},
   run: (run) => inputGradient(run, 'guided'),
 };

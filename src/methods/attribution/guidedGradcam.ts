@@ -13,6 +13,7 @@ export const guidedGradCam: AttributionMethod = {
   reference: 'Selvaraju et al. 2017, §3',
   resolution: 'input',
   needsLayer: true,
+  samplesOnly: true,
   defaults: {},
   async run(run) {
     const guided = await inputGradient(run, 'guided');

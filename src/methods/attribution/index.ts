@@ -97,16 +97,20 @@ export async function explain(explainer: Explainer, request: ExplainRequest): Pr
   const attention = methods.some((m) => m.name === 'scouter')
     ? scouterOf(explainer.model.model)?.attention
     : undefined;
-  const read = [...(needsLayer ? [layer!] : []), ...(attention ? [attention] : [])];
+  // Methods that run over the samples unchanged read the layer from their own gradient run.
+  const readsLayer = methods.some((m) => m.needsLayer && !m.samplesOnly);
+  const read = [...(readsLayer ? [layer!] : []), ...(attention ? [attention] : [])];
   if (read.length > 0) await explainer.prefetch([explainer.logits, ...read]);
-  const target = await explainer.bind(request.target ?? { kind: 'top' });
+  const target = await explainer.bindLazily(request.target ?? { kind: 'top' });
+  // A deferred 'top' target can only be a class target.
+  const explainsClasses = target.deferredTop || target.classes !== undefined;
   const skipped: Record<string, string> = {};
   const runnable = methods.filter((m) => {
     if (!all) return true;
     if (m.name === 'cam') {
       const head = findGapLinearHead(explainer.model.model.graph, layer!, explainer.logits);
       if ('reason' in head) skipped.cam = `no GAP → linear head on "${layer}": ${head.reason}`;
-      else if (!target.classes) skipped.cam = 'CAM explains classes only';
+      else if (!explainsClasses) skipped.cam = 'CAM explains classes only';
     }
     // SCOUTER applies to SCOUTER models only: left out of 'all' elsewhere without a note.
     if (m.name === 'scouter') return scouterOf(explainer.model.model) !== undefined;
@@ -115,6 +119,7 @@ export async function explain(explainer: Explainer, request: ExplainRequest): Pr
   const maps: AttributionMap[] = [];
   for (const m of runnable) {
     const started = performance.now();
+    if (!m.samplesOnly) await explainer.resolve(target);
     const out = await m.run(
       {
         explainer,
@@ -145,6 +150,7 @@ export async function explain(explainer: Explainer, request: ExplainRequest): Pr
       ms: performance.now() - started,
     });
   }
+  await explainer.resolve(target);
   return { maps, layer, skipped };
 }
 

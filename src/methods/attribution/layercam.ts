@@ -8,6 +8,7 @@ export const layerCam: AttributionMethod = {
   reference: 'Jiang et al. 2021, eqs. 4–5',
   resolution: 'layer',
   needsLayer: true,
+  samplesOnly: true,
   defaults: {},
   run: (run) => gradientCam(run, (_a, g) => g.map((v) => Math.max(0, v))),
 };

@@ -20,6 +20,11 @@ export interface AttributionMethod<P extends object = object> {
   /** 'input': a signed [N, C, H, W] map; 'layer': an [N, 1, h, w] map at a feature map's resolution. */
   readonly resolution: 'input' | 'layer';
   readonly needsLayer: boolean;
+  /**
+   * Whether its only runs are gradients over the unchanged samples (Explainer.sampleGradients):
+   * then a 'top' target is chosen inside its run, and its feature map comes from that run too.
+   */
+  readonly samplesOnly?: boolean;
   readonly defaults: P;
   /** Checks parameters; throws naming the bad one and its allowed values. */
   validate?(params: P): void;

@@ -85,6 +85,11 @@ export class Explainer {
   readonly warnings: string[] = [];
   private layerList?: LayerInfo[];
   private readonly forwardCache = new Map<string, Promise<Tensor>>();
+  /** Gradients over the samples, per target and request (see sampleGradients). */
+  private readonly gradientCache = new WeakMap<
+    BoundTarget,
+    Map<string, Promise<{ gradients: Record<string, Float32Array>; outputs: Record<string, Float32Array> }>>
+  >();
   /** Free row buffers by length (see acquireRows). */
   private readonly rowPool = new Map<number, Float32Array[]>();
 
@@ -207,6 +212,64 @@ export class Explainer {
   }
 
   /**
+   * Bind a target as `bind` does, except that a 'top' target whose prediction is not known yet is
+   * left deferred: the first gradient run over the samples chooses each row's top class in the
+   * graph (ArgMax → one-hot seed) and returns the logits, so explaining the prediction costs no
+   * separate forward pass. Call `resolve` before using a deferred target's classes or weights.
+   */
+  async bindLazily(target: Target): Promise<BoundTarget> {
+    const logitDims = (await this.layers()).find((l) => l.tensor === this.logits)?.shape;
+    if (target.kind !== 'top' || this.forwardCache.has(this.logits) || logitDims?.length !== 2)
+      return this.bind(target);
+    const unresolved = () => {
+      throw new Error('the top target was used before the prediction was known (call resolve first)');
+    };
+    return {
+      tensor: this.logits,
+      sampleDims: logitDims.slice(1),
+      labels: [],
+      weights: unresolved,
+      deferredTop: true,
+    };
+  }
+
+  /** Fill in a deferred 'top' target's classes from the batch's prediction (one forward pass when not yet known). */
+  async resolve(target: BoundTarget): Promise<BoundTarget> {
+    if (target.deferredTop) Object.assign(target, await this.bind({ kind: 'top' }), { deferredTop: false });
+    return target;
+  }
+
+  /**
+   * Gradients over the samples themselves (row i = sample i), cached per target and request, so
+   * methods that need the same gradient (Grad-CAM, Grad-CAM++, Layer-CAM, the counterfactual;
+   * guided backprop and guided Grad-CAM) share one run. A deferred 'top' target is resolved by it.
+   */
+  sampleGradients(
+    target: BoundTarget,
+    request: { wrt: string[]; outputs?: string[]; reluRule?: ReluRule },
+    progress?: (done: number, total: number) => void,
+  ): Promise<{ gradients: Record<string, Float32Array>; outputs: Record<string, Float32Array> }> {
+    const key = JSON.stringify([request.wrt, request.outputs ?? [], request.reluRule ?? 'vanilla']);
+    let cache = this.gradientCache.get(target);
+    if (!cache) this.gradientCache.set(target, (cache = new Map()));
+    let r = cache.get(key);
+    if (!r) {
+      r = this.gradientRows(
+        this.n,
+        this.copyOf(this.input, (i) => i),
+        (i) => i,
+        target,
+        request,
+        progress,
+        true,
+      );
+      r.catch(() => cache.delete(key));
+      cache.set(key, r);
+    } else progress?.(this.n, this.n);
+    return r;
+  }
+
+  /**
    * Feature maps [1, C, h, w] the logits depend on, in topological order: axes laid out by the
    * convolutions and pools (channel axis 1), h and w ≥ 2 (see featureMapsOf).
    */
@@ -264,15 +327,19 @@ export class Explainer {
     target: BoundTarget,
     request: { wrt: string[]; outputs?: string[]; reluRule?: ReluRule },
     progress?: (done: number, total: number) => void,
+    rowsAreSamples = false,
   ): Promise<{ gradients: Record<string, Float32Array>; outputs: Record<string, Float32Array> }> {
-    const outputs = request.outputs ?? [];
+    // A deferred 'top' target is chosen in the graph when row i is sample i unchanged; else resolved first.
+    const inGraph = !!target.deferredTop && rowsAreSamples && rows === this.n;
+    if (target.deferredTop && !inGraph) await this.resolve(target);
+    const requested = request.outputs ?? [];
+    const outputs = inGraph && !requested.includes(this.logits) ? [...requested, this.logits] : requested;
     const gradients: Record<string, Float32Array> = {};
     const fetched: Record<string, Float32Array> = {};
     await this.chunks(rows, fill, progress, async (x, start, count, size) => {
       const sampleRows = Array.from({ length: size }, (_, i) => (i < count ? sampleOf(start + i) : -1));
-      const weights = target.weights(sampleRows);
       const r = await this.model.gradients(x, {
-        objective: [{ tensor: target.tensor, weights }],
+        objective: [{ tensor: target.tensor, weights: inGraph ? 'argmax' : target.weights(sampleRows) }],
         wrt: request.wrt,
         outputs,
         reluRule: request.reluRule,
@@ -280,6 +347,17 @@ export class Explainer {
       for (const w of request.wrt) copyRows(gradients, w, r.gradients[w], start, count, rows);
       for (const o of outputs) copyRows(fetched, o, r.outputs[o], start, count, rows);
     });
+    if (inGraph) {
+      const logits = fetched[this.logits];
+      const k = logits.length / this.n;
+      if (!this.forwardCache.has(this.logits))
+        this.forwardCache.set(
+          this.logits,
+          Promise.resolve({ dtype: 'float32', dims: [this.n, k], data: logits }),
+        );
+      await this.resolve(target);
+      if (!requested.includes(this.logits)) delete fetched[this.logits];
+    }
     return { gradients, outputs: fetched };
   }
 

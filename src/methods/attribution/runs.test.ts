@@ -47,19 +47,45 @@ describe('onnxruntime runs per explanation', () => {
   const input = float32(new Float32Array(2 * 3 * 64).fill(0.3), [2, 3, 8, 8]);
 
   /** Runs of one call, after a first call has made the sessions and found the shapes. */
-  async function runsOf(method: string, target: Target): Promise<number> {
-    await explain(new Explainer(model, input), { methods: [method], target });
+  async function runsOf(methods: string[], target: Target): Promise<number> {
+    await explain(new Explainer(model, input), { methods, target });
     counter.reset();
-    await explain(new Explainer(model, input), { methods: [method], target });
+    await explain(new Explainer(model, input), { methods, target });
     return counter.runs();
   }
 
+  const top: Target = { kind: 'top' };
   it.each([
-    ['saliency', { kind: 'class', index: 1 } as Target, 1],
-    ['saliency', { kind: 'top' } as Target, 2],
-    ['guided-backprop', { kind: 'class', index: 2 } as Target, 1],
-  ])('%s with target %o: %i run(s)', async (method, target, expected) => {
-    // A given class needs no prediction pass: the gradient graph's run is the explanation.
-    expect(await runsOf(method, target)).toBe(expected);
+    // One explanation is one run: a given class is fed as the seed; the top class is chosen in the
+    // graph (ArgMax → one-hot) and the logits come back from the same run.
+    [['saliency'], { kind: 'class', index: 1 } as Target, 1],
+    [['saliency'], top, 1],
+    [['guided-backprop'], top, 1],
+    [['deconvnet'], { kind: 'class', index: 2 } as Target, 1],
+    // The CAM family reads the feature map from its gradient run, and shares that run.
+    [['gradcam'], top, 1],
+    [['gradcam', 'gradcam++', 'layercam', 'counterfactual'], top, 1],
+    // Guided Grad-CAM needs two ReLU rules (two graphs); guided backprop shares its guided run.
+    [['guided-backprop', 'guided-gradcam', 'gradcam'], top, 2],
+    // CAM reads the feature map of a forward pass, which also gives the prediction.
+    [['cam'], top, 1],
+    // Integrated Gradients explains the prediction of the image, not of its path points: one
+    // forward pass for the class, then 2 × 50 path rows in 4 batches of ≤ 32, and the end points.
+    [['ig'], top, 1 + 4 + 1],
+  ])('%j with target %o: %i run(s)', async (methods, target, expected) => {
+    expect(await runsOf(methods, target)).toBe(expected);
+  });
+
+  it('the top class chosen in the graph is the prediction, and the map equals the one for that class given', async () => {
+    const e = new Explainer(model, input);
+    const lazy = await explain(e, { methods: ['saliency', 'gradcam'] });
+    const predicted = await new Explainer(model, input).predicted();
+    expect(lazy.maps[0].target.classes).toEqual(predicted);
+    const given = await explain(new Explainer(model, input), {
+      methods: ['saliency', 'gradcam'],
+      target: { kind: 'classes', indices: predicted },
+    });
+    for (const [k, map] of lazy.maps.entries()) expect(map.data).toEqual(given.maps[k].data);
+    expect(await e.predicted()).toEqual(predicted);
   });
 });

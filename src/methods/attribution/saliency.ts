@@ -10,17 +10,18 @@ import type { MethodRun } from './pipeline.js';
 export async function inputGradient(run: MethodRun, reluRule: ReluRule): Promise<MethodOutput> {
   const e = run.explainer;
   const n = run.input.dims[0];
-  const r = await e.gradientRows(
-    n,
-    e.copyOf(run.input, (i) => i),
-    (i) => i,
-    run.target,
-    {
-      wrt: [e.inputName],
-      reluRule,
-    },
-    run.progress,
-  );
+  const request = { wrt: [e.inputName], reluRule };
+  const r =
+    run.input === e.input
+      ? await e.sampleGradients(run.target, request, run.progress)
+      : await e.gradientRows(
+          n,
+          e.copyOf(run.input, (i) => i),
+          (i) => i,
+          run.target,
+          request,
+          run.progress,
+        );
   return { data: r.gradients[e.inputName], dims: [...run.input.dims] };
 }
 
@@ -30,6 +31,7 @@ export const saliency: AttributionMethod = {
   reference: 'Simonyan, Vedaldi & Zisserman 2014, §3.1 eq. 2',
   resolution: 'input',
   needsLayer: false,
+  samplesOnly: true,
   defaults: {},
   run: (run) => inputGradient(run, 'vanilla'),
 };

@@ -77,6 +77,12 @@ export interface BoundTarget {
   labels: string[];
   /** Seed weights for a batch whose row r explains original sample rows[r] (-1: a padding row, zero weight). */
   weights(rows: readonly number[]): Tensor;
+  /**
+   * The 'top' target before the prediction is known (see Explainer.bindLazily): a gradient run over
+   * the samples themselves picks each row's class in the graph and fills in classes and labels;
+   * anything else resolves it first (Explainer.resolve).
+   */
+  deferredTop?: boolean;
 }
 
 /**

@@ -12,7 +12,7 @@ import { Random } from '../../maths/random.js';
 import { applyWarp, similarity, warpAdjoint, warpPlan } from '../../maths/warp.js';
 import { nearestNames, tensorNames } from '../../onnx/graph.js';
 import { truncate } from '../../onnx/static.js';
-import { float32 } from '../../onnx/tensor.js';
+import { float32, type Tensor } from '../../onnx/tensor.js';
 import { ConvlensModel, type LayerInfo, type ObjectiveWeights } from '../../runtime/model.js';
 import { Adam, NormalizedGradient, type Optimizer, Sgd } from '../../train/optimizers.js';
 import { type BoundTerm, bindObjective, type ObjectiveTerm, termValues } from './objective.js';
@@ -412,7 +412,7 @@ export function mergeTerms(bound: readonly BoundTerm[]): ObjectiveWeights[] {
       });
       continue;
     }
-    const w = hit.weights.data as Float32Array;
+    const w = (hit.weights as Tensor).data as Float32Array;
     for (let i = 0; i < w.length; i++) w[i] += b.weights[i];
   }
   return [...byTensor.values()];
