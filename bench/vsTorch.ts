@@ -1,0 +1,185 @@
+/**
+ * convlens against plain PyTorch autograd on the same torchvision networks (seeded random weights,
+ * exported to ONNX), the same 224 px input and the same thread count. Paired rounds: a long-lived
+ * Python worker and this process run each method back to back, alternating which goes first, with
+ * a 0.3 s pause between (idle threads of one library slow the other); the figure is the median
+ * over rounds of convlens / PyTorch. Beside it, each method's time over its floor: the plain
+ * forward and forward+backward graphs it cannot avoid, timed here in the same run.
+ *
+ * Optional (needs Debian's python3-torch and python3-torchvision): npm run bench:vs-torch
+ *   [-- --nets resnet18,mobilenet_v2] [--batches 1,8] [--rounds 5] [--threads 2] [--methods a,b]
+ *   [--spinning] [--full]   (--spinning: onnxruntime's intra-op threads spin between runs)
+ * Without --full, occlusion, IG and SmoothGrad run at batch 1 only.
+ */
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { classSeed } from '../src/autodiff/seeds.js';
+import { Explainer, explain } from '../src/methods/attribution/index.js';
+import { readModelFile } from '../src/node.js';
+import { float32, type Tensor } from '../src/onnx/tensor.js';
+import { ConvlensModel } from '../src/runtime/model.js';
+import { nodeBackend } from '../src/runtime/node.js';
+
+const { values: args } = parseArgs({
+  options: {
+    nets: { type: 'string', default: 'resnet18,mobilenet_v2' },
+    batches: { type: 'string', default: '1,8' },
+    rounds: { type: 'string', default: '5' },
+    threads: { type: 'string', default: '2' },
+    full: { type: 'boolean', default: false },
+    spinning: { type: 'boolean', default: false },
+    methods: { type: 'string' },
+  },
+});
+const threads = Number(args.threads);
+const rounds = Number(args.rounds);
+const ROWS = 32;
+
+/** The method's convlens parameters (the PyTorch side uses the same). */
+const METHODS: Record<string, object> = {
+  forward: {},
+  saliency: {},
+  'guided-backprop': {},
+  deconvnet: {},
+  gradcam: {},
+  ig: { steps: 50, baseline: 'zero' },
+  smoothgrad: { samples: 25, sigma: 0.15, base: 'saliency' },
+  occlusion: { window: 15, stride: 8, baseline: 0 },
+};
+const SLOW = new Set(['ig', 'smoothgrad', 'occlusion']);
+
+class PythonWorker {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly lines: AsyncIterableIterator<string>;
+  constructor() {
+    this.child = spawn('/usr/bin/python3', ['scripts/bench/vs_torch.py', String(threads)]);
+    this.child.stderr.on('data', (d) => process.stderr.write(d));
+    this.lines = createInterface({ input: this.child.stdout })[Symbol.asyncIterator]();
+  }
+  async ask(request: object): Promise<{ ms?: number }> {
+    this.child.stdin.write(`${JSON.stringify(request)}\n`);
+    const { value, done } = await this.lines.next();
+    if (done) throw new Error('the PyTorch worker exited (is python3-torch installed for /usr/bin/python3?)');
+    return JSON.parse(value);
+  }
+  close() {
+    this.child.stdin.end();
+  }
+}
+
+const pause = () => new Promise((r) => setTimeout(r, 300));
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+const timeMs = async (f: () => Promise<unknown>) => {
+  const t = performance.now();
+  await f();
+  return performance.now() - t;
+};
+
+/** Rows a method runs through the forward graph (f) and the forward+backward graph (g), per image. */
+function floorRows(method: string): { f: number; g: number } {
+  if (method === 'forward') return { f: 1, g: 0 };
+  if (method === 'ig') return { f: 2, g: 50 };
+  if (method === 'smoothgrad') return { f: 1, g: 25 };
+  if (method === 'occlusion') return { f: 1 + 27 * 27, g: 0 };
+  return { f: 0, g: 1 };
+}
+
+async function main() {
+  const dir = mkdtempSync(join(tmpdir(), 'convlens-vs-torch-'));
+  const py = new PythonWorker();
+  const lines: string[] = [];
+  try {
+    for (const net of args.nets.split(',')) {
+      const path = join(dir, `${net}.onnx`);
+      await py.ask({ cmd: 'export', net, path });
+      const model = new ConvlensModel(readModelFile(path), nodeBackend(), {
+        threads,
+        spinning: args.spinning,
+      });
+      for (const batch of args.batches.split(',').map(Number)) {
+        const inputPath = join(dir, `input-${batch}.bin`);
+        await py.ask({ cmd: 'input', batch, path: inputPath });
+        const bytes = readFileSync(inputPath);
+        const x = float32(new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4), [
+          batch,
+          3,
+          224,
+          224,
+        ]);
+        // Floors: plain forward and forward+backward graphs at this batch and at 32 rows.
+        const floorOf = async (rows: number) => {
+          const t: Tensor = float32(new Float32Array(rows * 3 * 224 * 224).fill(0.1), [rows, 3, 224, 224]);
+          const seed = classSeed([rows, 1000], 0);
+          const forward = () => model.run(t, { outputs: ['logits'] });
+          const gradient = () =>
+            model.gradients(t, { objective: [{ tensor: 'logits', weights: seed }], wrt: ['input'] });
+          await forward();
+          await gradient();
+          const f: number[] = [];
+          const g: number[] = [];
+          for (let r = 0; r < 3; r++) {
+            f.push(await timeMs(forward));
+            g.push(await timeMs(gradient));
+          }
+          return { f: median(f), g: median(g) };
+        };
+        const small = await floorOf(batch);
+        const big = await floorOf(ROWS);
+        const floor = (rows: number, kind: 'f' | 'g') =>
+          rows === 0 ? 0 : rows <= batch ? small[kind] * (rows / batch) : Math.ceil(rows / ROWS) * big[kind];
+        for (const [method, params] of Object.entries(METHODS)) {
+          if (batch > 1 && SLOW.has(method) && !args.full) continue;
+          if (args.methods && !args.methods.split(',').includes(method)) continue;
+          const convlens = () =>
+            method === 'forward'
+              ? model.run(x, { outputs: ['logits'] })
+              : explain(new Explainer(model, x, { logits: 'logits', batch: ROWS }), {
+                  methods: [method],
+                  params: { [method]: params },
+                });
+          const torch = () => py.ask({ cmd: 'time', net, method, path: inputPath });
+          await convlens();
+          await torch();
+          const ratios: number[] = [];
+          const ours: number[] = [];
+          const theirs: number[] = [];
+          for (let r = 0; r < rounds; r++) {
+            let a = 0;
+            let b = 0;
+            if (r % 2 === 0) {
+              a = await timeMs(convlens);
+              await pause();
+              b = (await torch()).ms!;
+            } else {
+              b = (await torch()).ms!;
+              await pause();
+              a = await timeMs(convlens);
+            }
+            await pause();
+            ours.push(a);
+            theirs.push(b);
+            ratios.push(a / b);
+          }
+          const rows = floorRows(method);
+          const least = floor(rows.f * batch, 'f') + floor(rows.g * batch, 'g');
+          const line = `| ${net} | ${batch} | ${method} | ${median(ours).toFixed(1)} | ${median(theirs).toFixed(1)} | **${median(ratios).toFixed(2)}** | ${(median(ours) / least).toFixed(2)} |`;
+          lines.push(line);
+          console.log(line);
+        }
+      }
+      await model.release();
+    }
+  } finally {
+    py.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(
+    `\n| network | images | method | convlens ms | PyTorch ms | convlens / PyTorch | convlens / floor |\n|---|---|---|---|---|---|---|\n${lines.join('\n')}`,
+  );
+}
+
+await main();
