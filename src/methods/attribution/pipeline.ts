@@ -250,8 +250,8 @@ export class Explainer {
     progress?: (done: number, total: number) => void,
   ): Promise<{ gradients: Record<string, Float32Array>; outputs: Record<string, Float32Array> }> {
     const key = JSON.stringify([request.wrt, request.outputs ?? [], request.reluRule ?? 'vanilla']);
-    let cache = this.gradientCache.get(target);
-    if (!cache) this.gradientCache.set(target, (cache = new Map()));
+    const cache = this.gradientCache.get(target) ?? new Map();
+    this.gradientCache.set(target, cache);
     let r = cache.get(key);
     if (!r) {
       r = this.gradientRows(
