@@ -35,17 +35,7 @@ export async function gradientCam(run: MethodRun, weigh: CamWeighting): Promise<
   const layer = run.layer!;
   const n = run.input.dims[0];
   const request = { wrt: [layer], outputs: [layer] };
-  const r =
-    run.input === e.input
-      ? await e.sampleGradients(run.target, request, run.progress)
-      : await e.gradientRows(
-          n,
-          e.copyOf(run.input, (i) => i),
-          (i) => i,
-          run.target,
-          request,
-          run.progress,
-        );
+  const r = await e.batchGradients(run.input, run.target, request, run.progress);
   const [channels, h, w] = await e.sampleDims(layer);
   const area = h * w;
   const per = channels * area;

@@ -270,6 +270,22 @@ export class Explainer {
   }
 
   /**
+   * Gradients over the rows of `input`, a batch of the explainer's shape whose row i explains sample
+   * i: the explainer's own batch goes through `sampleGradients` (shared, top chosen in the run),
+   * another (SmoothGrad's noisy copies) through `gradientRows`.
+   */
+  batchGradients(
+    input: Tensor,
+    target: BoundTarget,
+    request: { wrt: string[]; outputs?: string[]; reluRule?: ReluRule },
+    progress?: (done: number, total: number) => void,
+  ): Promise<{ gradients: Record<string, Float32Array>; outputs: Record<string, Float32Array> }> {
+    if (input === this.input) return this.sampleGradients(target, request, progress);
+    const copy = this.copyOf(input, (i) => i);
+    return this.gradientRows(input.dims[0], copy, (i) => i, target, request, progress);
+  }
+
+  /**
    * Feature maps [1, C, h, w] the logits depend on, in topological order: axes laid out by the
    * convolutions and pools (channel axis 1), h and w ≥ 2 (see featureMapsOf).
    */

@@ -9,19 +9,8 @@ import type { MethodRun } from './pipeline.js';
 /** The input gradient of the bound target for every sample, with a ReLU backward rule. */
 export async function inputGradient(run: MethodRun, reluRule: ReluRule): Promise<MethodOutput> {
   const e = run.explainer;
-  const n = run.input.dims[0];
   const request = { wrt: [e.inputName], reluRule };
-  const r =
-    run.input === e.input
-      ? await e.sampleGradients(run.target, request, run.progress)
-      : await e.gradientRows(
-          n,
-          e.copyOf(run.input, (i) => i),
-          (i) => i,
-          run.target,
-          request,
-          run.progress,
-        );
+  const r = await e.batchGradients(run.input, run.target, request, run.progress);
   return { data: r.gradients[e.inputName], dims: [...run.input.dims] };
 }
 

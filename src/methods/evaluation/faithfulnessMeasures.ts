@@ -56,15 +56,20 @@ export interface MethodFaithfulness {
   road?: { fractions: number[]; morf: number[]; lerf: number[] };
 }
 
-export interface FaithfulnessReport {
+/** What a report and its per-sample measures both say of the evaluation. */
+interface FaithfulnessSettings {
   samples: number;
   methods: string[];
   metrics: MetricName[];
   /** Metrics left out of 'all', and why. */
   skipped: Record<string, string>;
   layer?: string;
+  /** The target's label per sample. */
   target: string[];
   params: Record<string, unknown>;
+}
+
+export interface FaithfulnessReport extends FaithfulnessSettings {
   rows: MethodFaithfulness[];
   cascading?: RandomizationStage[];
   independent?: RandomizationStage[];
@@ -93,15 +98,7 @@ export interface MethodMeasures {
   pointing?: { hits: number[]; energy: number[] };
 }
 
-export interface FaithfulnessMeasures {
-  samples: number;
-  methods: string[];
-  metrics: MetricName[];
-  skipped: Record<string, string>;
-  layer?: string;
-  /** The target's label per sample. */
-  target: string[];
-  params: Record<string, unknown>;
+export interface FaithfulnessMeasures extends FaithfulnessSettings {
   rows: MethodMeasures[];
   cascading?: SampleRandomizationStage[];
   independent?: SampleRandomizationStage[];
