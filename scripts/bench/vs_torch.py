@@ -6,7 +6,6 @@ PyTorch autograd, one JSON request per line on stdin, one JSON answer per line o
 Needs Debian's python3-torch and python3-torchvision (for /usr/bin/python3). Nothing is downloaded.
 """
 import json
-import math
 import sys
 import time
 import warnings

@@ -37,10 +37,8 @@ import { nodeBackend } from '../runtime/node.js';
 import { findRecipe, RECIPES, type Recipe } from '../train/recipes.js';
 import { train } from '../train/trainer.js';
 import {
-  cardFor,
   parseNonNegativeInt,
   parsePositiveInt,
-  resolveModel,
   stepProgress,
   trainingProgress,
   withCardFlags,
@@ -233,10 +231,10 @@ export function addFaithfulnessCommands(program: Command): void {
     ),
   ).action(async (flags: FaithfulnessFlags) => {
     // A model without a recipe is refused before any sample is read.
-    const recipe = flags.dataRandomization
-      ? recipeOf(cardFor(resolveModel(flags.model).model, flags))
-      : undefined;
-    const { model, card, inputs, request } = await openFaithfulness(flags);
+    let recipe: Recipe | undefined;
+    const { model, card, inputs, request } = await openFaithfulness(flags, (c) => {
+      if (flags.dataRandomization) recipe = recipeOf(c);
+    });
     const quiet = !!(flags.quiet || flags.json);
     const shuffled =
       recipe && flags.dataRandomization
@@ -286,47 +284,45 @@ export function addFaithfulnessCommands(program: Command): void {
         await noise?.release();
       }
     }
-    {
-      const charts = faithfulnessCharts(report);
-      const svgs = await Promise.all(charts.map((c) => chartSvg(c.spec)));
-      const files = new Map<string, Uint8Array | string>();
-      const json = `${JSON.stringify(
-        {
-          model: card.name,
-          sources: inputs.sources,
-          ...report,
-          ...(shuffled ? { dataRandomizationTraining: shuffled.training } : {}),
-        },
-        null,
-        2,
-      )}\n`;
-      files.set('faithfulness.json', json);
-      files.set('faithfulness.md', `${faithfulnessMarkdown(report)}\n`);
-      for (const [k, c] of charts.entries()) {
-        files.set(`${c.name}.svg`, svgs[k]);
-        files.set(`${c.name}.png`, await svgPng(svgs[k]));
-      }
-      const facts: [string, string][] = [
-        ['model', card.name],
-        ['images', `${report.samples} (${flags.data ?? card.dataset ?? 'given'})`],
-        ['score', String(report.params.score)],
-        ['time', `${(report.ms / 1000).toFixed(1)} s`],
-      ];
-      if (report.layer) facts.splice(2, 0, ['CAM layer', report.layer]);
-      files.set(
-        'faithfulness.html',
-        faithfulnessHtml(`convlens faithfulness: ${card.name}`, facts, report, svgs),
+    const charts = faithfulnessCharts(report);
+    const svgs = await Promise.all(charts.map((c) => chartSvg(c.spec)));
+    const files = new Map<string, Uint8Array | string>();
+    const json = `${JSON.stringify(
+      {
+        model: card.name,
+        sources: inputs.sources,
+        ...report,
+        ...(shuffled ? { dataRandomizationTraining: shuffled.training } : {}),
+      },
+      null,
+      2,
+    )}\n`;
+    files.set('faithfulness.json', json);
+    files.set('faithfulness.md', `${faithfulnessMarkdown(report)}\n`);
+    for (const [k, c] of charts.entries()) {
+      files.set(`${c.name}.svg`, svgs[k]);
+      files.set(`${c.name}.png`, await svgPng(svgs[k]));
+    }
+    const facts: [string, string][] = [
+      ['model', card.name],
+      ['images', `${report.samples} (${flags.data ?? card.dataset ?? 'given'})`],
+      ['score', String(report.params.score)],
+      ['time', `${(report.ms / 1000).toFixed(1)} s`],
+    ];
+    if (report.layer) facts.splice(2, 0, ['CAM layer', report.layer]);
+    files.set(
+      'faithfulness.html',
+      faithfulnessHtml(`convlens faithfulness: ${card.name}`, facts, report, svgs),
+    );
+    writeAll(flags.out, files);
+    rmSync(partialFile, { force: true });
+    if (flags.json) process.stdout.write(json);
+    else {
+      process.stdout.write(`${faithfulnessText(report)}\n`);
+      for (const [k, v] of Object.entries(report.skipped)) process.stdout.write(`skipped ${k}: ${v}\n`);
+      process.stdout.write(
+        `${report.samples} images, ${(report.ms / 1000).toFixed(1)} s → ${flags.out}/faithfulness.{json,md,html} and ${charts.length} charts\n`,
       );
-      writeAll(flags.out, files);
-      rmSync(partialFile, { force: true });
-      if (flags.json) process.stdout.write(json);
-      else {
-        process.stdout.write(`${faithfulnessText(report)}\n`);
-        for (const [k, v] of Object.entries(report.skipped)) process.stdout.write(`skipped ${k}: ${v}\n`);
-        process.stdout.write(
-          `${report.samples} images, ${(report.ms / 1000).toFixed(1)} s → ${flags.out}/faithfulness.{json,md,html} and ${charts.length} charts\n`,
-        );
-      }
     }
   });
 }

@@ -123,13 +123,15 @@ export const explainerOptions = (card: ModelCard, batch?: number, seed?: number)
 
 /**
  * Everything a faithfulness evaluation needs before it runs, checked: the model, its card, the
- * samples, maps made elsewhere and the request (without the shuffled-label model).
+ * samples, maps made elsewhere and the request (without the shuffled-label model). `checkCard`
+ * runs on the model's card before any sample is read.
  */
-export async function openFaithfulness(flags: FaithfulnessJobFlags) {
+export async function openFaithfulness(flags: FaithfulnessJobFlags, checkCard?: (card: ModelCard) => void) {
   const metrics = list(flags.metrics);
   parseMetrics(metrics);
   const { model } = resolveModel(flags.model);
   const card = cardFor(model, flags);
+  checkCard?.(card);
   const target = parseTarget(flags.target, card.classes);
   const inputs = await inputsFrom(flags, card, card.dataset);
   const external = flags.maps

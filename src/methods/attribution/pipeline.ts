@@ -53,6 +53,19 @@ export interface ExplainerOptions {
   onWarning?: (message: string) => void;
 }
 
+/** Which gradients and forward tensors a row-batched gradient pass returns, under which ReLU rule. */
+export interface GradientRowsRequest {
+  wrt: string[];
+  outputs?: string[];
+  reluRule?: ReluRule;
+}
+
+/** Each `wrt` tensor's gradient and each requested output, concatenated over rows. */
+export interface RowGradients {
+  gradients: Record<string, Float32Array>;
+  outputs: Record<string, Float32Array>;
+}
+
 /** What a method's strategy receives. */
 export interface MethodRun {
   explainer: Explainer;
@@ -86,10 +99,7 @@ export class Explainer {
   private layerList?: LayerInfo[];
   private readonly forwardCache = new Map<string, Promise<Tensor>>();
   /** Gradients over the samples, per target and request (see sampleGradients). */
-  private readonly gradientCache = new WeakMap<
-    BoundTarget,
-    Map<string, Promise<{ gradients: Record<string, Float32Array>; outputs: Record<string, Float32Array> }>>
-  >();
+  private readonly gradientCache = new WeakMap<BoundTarget, Map<string, Promise<RowGradients>>>();
   /** Free row buffers by length (see acquireRows). */
   private readonly rowPool = new Map<number, Float32Array[]>();
 
@@ -246,23 +256,24 @@ export class Explainer {
    */
   sampleGradients(
     target: BoundTarget,
-    request: { wrt: string[]; outputs?: string[]; reluRule?: ReluRule },
+    request: GradientRowsRequest,
     progress?: (done: number, total: number) => void,
-  ): Promise<{ gradients: Record<string, Float32Array>; outputs: Record<string, Float32Array> }> {
+  ): Promise<RowGradients> {
     const key = JSON.stringify([request.wrt, request.outputs ?? [], request.reluRule ?? 'vanilla']);
-    const cache = this.gradientCache.get(target) ?? new Map();
+    const cache = this.gradientCache.get(target) ?? new Map<string, Promise<RowGradients>>();
     this.gradientCache.set(target, cache);
     let r = cache.get(key);
     if (!r) {
-      r = this.gradientRows(
-        this.n,
-        this.copyOf(this.input, (i) => i),
-        (i) => i,
-        target,
-        request,
-        progress,
-        true,
-      );
+      r = target.deferredTop
+        ? this.gradientsChoosingTop(target, request, progress)
+        : this.gradientRows(
+            this.n,
+            this.copyOf(this.input, (i) => i),
+            (i) => i,
+            target,
+            request,
+            progress,
+          );
       r.catch(() => cache.delete(key));
       cache.set(key, r);
     } else progress?.(this.n, this.n);
@@ -277,9 +288,9 @@ export class Explainer {
   batchGradients(
     input: Tensor,
     target: BoundTarget,
-    request: { wrt: string[]; outputs?: string[]; reluRule?: ReluRule },
+    request: GradientRowsRequest,
     progress?: (done: number, total: number) => void,
-  ): Promise<{ gradients: Record<string, Float32Array>; outputs: Record<string, Float32Array> }> {
+  ): Promise<RowGradients> {
     if (input === this.input) return this.sampleGradients(target, request, progress);
     const copy = this.copyOf(input, (i) => i);
     return this.gradientRows(input.dims[0], copy, (i) => i, target, request, progress);
@@ -334,28 +345,68 @@ export class Explainer {
   /**
    * Gradients of the bound objective over `rows` rows (row r is a copy of sample sampleOf(r),
    * filled by `fill`), in chunks of `batch`. Returns each `wrt` tensor's gradient and each
-   * requested output, concatenated over rows.
+   * requested output, concatenated over rows. A deferred 'top' target is resolved first.
    */
   async gradientRows(
     rows: number,
     fill: RowSource,
     sampleOf: (row: number) => number,
     target: BoundTarget,
-    request: { wrt: string[]; outputs?: string[]; reluRule?: ReluRule },
+    request: GradientRowsRequest,
     progress?: (done: number, total: number) => void,
-    rowsAreSamples = false,
-  ): Promise<{ gradients: Record<string, Float32Array>; outputs: Record<string, Float32Array> }> {
-    // A deferred 'top' target is chosen in the graph when row i is sample i unchanged; else resolved first.
-    const inGraph = !!target.deferredTop && rowsAreSamples && rows === this.n;
-    if (target.deferredTop && !inGraph) await this.resolve(target);
+  ): Promise<RowGradients> {
+    await this.resolve(target);
+    return this.gradientPasses(rows, fill, target.tensor, request, progress, (start, count, size) =>
+      target.weights(Array.from({ length: size }, (_, i) => (i < count ? sampleOf(start + i) : -1))),
+    );
+  }
+
+  /**
+   * Gradients over the samples with each row's top class chosen in the graph (ArgMax → one-hot
+   * seed); the run's logits become the batch's prediction, which resolves the deferred target.
+   */
+  private async gradientsChoosingTop(
+    target: BoundTarget,
+    request: GradientRowsRequest,
+    progress?: (done: number, total: number) => void,
+  ): Promise<RowGradients> {
     const requested = request.outputs ?? [];
-    const outputs = inGraph && !requested.includes(this.logits) ? [...requested, this.logits] : requested;
+    const outputs = requested.includes(this.logits) ? requested : [...requested, this.logits];
+    const samples = this.copyOf(this.input, (i) => i);
+    const r = await this.gradientPasses(
+      this.n,
+      samples,
+      target.tensor,
+      { ...request, outputs },
+      progress,
+      () => 'argmax',
+    );
+    const logits = r.outputs[this.logits];
+    if (!this.forwardCache.has(this.logits))
+      this.forwardCache.set(
+        this.logits,
+        Promise.resolve({ dtype: 'float32', dims: [this.n, logits.length / this.n], data: logits }),
+      );
+    await this.resolve(target);
+    if (!requested.includes(this.logits)) delete r.outputs[this.logits];
+    return r;
+  }
+
+  /** Forward+backward passes over `rows` filled rows in chunks of `batch`, the objective on `tensor` seeded by `seed(start, count, size)`. */
+  private async gradientPasses(
+    rows: number,
+    fill: RowSource,
+    tensor: string,
+    request: GradientRowsRequest,
+    progress: ((done: number, total: number) => void) | undefined,
+    seed: (start: number, count: number, size: number) => Tensor | 'argmax',
+  ): Promise<RowGradients> {
+    const outputs = request.outputs ?? [];
     const gradients: Record<string, Float32Array> = {};
     const fetched: Record<string, Float32Array> = {};
     await this.chunks(rows, fill, progress, async (x, start, count, size) => {
-      const sampleRows = Array.from({ length: size }, (_, i) => (i < count ? sampleOf(start + i) : -1));
       const r = await this.model.gradients(x, {
-        objective: [{ tensor: target.tensor, weights: inGraph ? 'argmax' : target.weights(sampleRows) }],
+        objective: [{ tensor, weights: seed(start, count, size) }],
         wrt: request.wrt,
         outputs,
         reluRule: request.reluRule,
@@ -363,17 +414,6 @@ export class Explainer {
       for (const w of request.wrt) copyRows(gradients, w, r.gradients[w], start, count, rows);
       for (const o of outputs) copyRows(fetched, o, r.outputs[o], start, count, rows);
     });
-    if (inGraph) {
-      const logits = fetched[this.logits];
-      const k = logits.length / this.n;
-      if (!this.forwardCache.has(this.logits))
-        this.forwardCache.set(
-          this.logits,
-          Promise.resolve({ dtype: 'float32', dims: [this.n, k], data: logits }),
-        );
-      await this.resolve(target);
-      if (!requested.includes(this.logits)) delete fetched[this.logits];
-    }
     return { gradients, outputs: fetched };
   }
 
