@@ -8,7 +8,7 @@
  *
  * Optional (needs Debian's python3-torch and python3-torchvision): npm run bench:vs-torch
  *   [-- --nets resnet18,mobilenet_v2] [--batches 1,8] [--rounds 5] [--threads 2] [--methods a,b]
- *   [--spinning] [--full]   (--spinning: onnxruntime's intra-op threads spin between runs)
+ *   [--spinning within-run|always|never] [--full]   (how onnxruntime's intra-op threads wait)
  * Without --full, occlusion, IG and SmoothGrad run at batch 1 only.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
@@ -21,6 +21,7 @@ import { classSeed } from '../src/autodiff/seeds.js';
 import { Explainer, explain } from '../src/methods/attribution/index.js';
 import { readModelFile } from '../src/node.js';
 import { float32, type Tensor } from '../src/onnx/tensor.js';
+import type { Spinning } from '../src/runtime/backend.js';
 import { ConvlensModel } from '../src/runtime/model.js';
 import { nodeBackend } from '../src/runtime/node.js';
 
@@ -31,7 +32,7 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '5' },
     threads: { type: 'string', default: '2' },
     full: { type: 'boolean', default: false },
-    spinning: { type: 'boolean', default: false },
+    spinning: { type: 'string', default: 'never' },
     methods: { type: 'string' },
   },
 });
@@ -46,11 +47,15 @@ const METHODS: Record<string, object> = {
   'guided-backprop': {},
   deconvnet: {},
   gradcam: {},
+  'gradcam++': {},
+  layercam: {},
+  'guided-gradcam': {},
+  'score-cam': {},
   ig: { steps: 50, baseline: 'zero' },
   smoothgrad: { samples: 25, sigma: 0.15, base: 'saliency' },
   occlusion: { window: 15, stride: 8, baseline: 0 },
 };
-const SLOW = new Set(['ig', 'smoothgrad', 'occlusion']);
+const SLOW = new Set(['ig', 'smoothgrad', 'occlusion', 'score-cam']);
 
 class PythonWorker {
   private readonly child: ChildProcessWithoutNullStreams;
@@ -79,13 +84,24 @@ const timeMs = async (f: () => Promise<unknown>) => {
   return performance.now() - t;
 };
 
-/** Rows a method runs through the forward graph (f) and the forward+backward graph (g), per image. */
-function floorRows(method: string): { f: number; g: number } {
-  if (method === 'forward') return { f: 1, g: 0 };
-  if (method === 'ig') return { f: 2, g: 50 };
-  if (method === 'smoothgrad') return { f: 1, g: 25 };
-  if (method === 'occlusion') return { f: 1 + 27 * 27, g: 0 };
-  return { f: 0, g: 1 };
+/**
+ * Rows a method cannot avoid running per image, by graph: the forward graph (f), the
+ * forward+backward graph to the input (g) and to the explained layer (l), and the input-gradient
+ * graph with the guided ReLU rule (guided). `live` is the number of channels of the layer that are
+ * not zero everywhere (Score-CAM's masked copies).
+ */
+type Floor = { f: number; g: number; l: number; guided: number };
+function floorRows(method: string, live: number): Floor {
+  const none = { f: 0, g: 0, l: 0, guided: 0 };
+  if (method === 'forward') return { ...none, f: 1 };
+  if (method === 'ig') return { ...none, f: 2, g: 50 };
+  if (method === 'smoothgrad') return { ...none, f: 1, g: 25 };
+  if (method === 'occlusion') return { ...none, f: 1 + 27 * 27 };
+  if (method === 'score-cam') return { ...none, f: 1 + live };
+  if (method === 'guided-backprop') return { ...none, guided: 1 };
+  if (method === 'guided-gradcam') return { ...none, guided: 1, l: 1 };
+  if (['gradcam', 'gradcam++', 'layercam'].includes(method)) return { ...none, l: 1 };
+  return { ...none, g: 1 };
 }
 
 async function main() {
@@ -98,7 +114,7 @@ async function main() {
       await py.ask({ cmd: 'export', net, path });
       const model = new ConvlensModel(readModelFile(path), nodeBackend(), {
         threads,
-        spinning: args.spinning,
+        spinning: args.spinning as Spinning,
       });
       for (const batch of args.batches.split(',').map(Number)) {
         const inputPath = join(dir, `input-${batch}.bin`);
@@ -110,26 +126,33 @@ async function main() {
           224,
           224,
         ]);
-        // Floors: plain forward and forward+backward graphs at this batch and at 32 rows.
-        const floorOf = async (rows: number) => {
+        const layer = await new Explainer(model, x, { logits: 'logits' }).resolveLayer();
+        const activations = (await model.run(x, { outputs: [layer] }))[layer];
+        const [, channels, h, w] = activations.dims;
+        const act = activations.data as Float32Array;
+        let liveChannels = 0;
+        for (let k = 0; k < batch * channels; k++)
+          if (act.subarray(k * h * w, (k + 1) * h * w).some((v) => v !== 0)) liveChannels++;
+        // Floors: each graph a method needs, timed plain at this batch and at 32 rows.
+        const floorOf = async (rows: number): Promise<Floor> => {
           const t: Tensor = float32(new Float32Array(rows * 3 * 224 * 224).fill(0.1), [rows, 3, 224, 224]);
-          const seed = classSeed([rows, 1000], 0);
-          const forward = () => model.run(t, { outputs: ['logits'] });
-          const gradient = () =>
-            model.gradients(t, { objective: [{ tensor: 'logits', weights: seed }], wrt: ['input'] });
-          await forward();
-          await gradient();
-          const f: number[] = [];
-          const g: number[] = [];
-          for (let r = 0; r < 3; r++) {
-            f.push(await timeMs(forward));
-            g.push(await timeMs(gradient));
-          }
-          return { f: median(f), g: median(g) };
+          const objective = [{ tensor: 'logits', weights: classSeed([rows, 1000], 0) }];
+          const graphs: Record<keyof Floor, () => Promise<unknown>> = {
+            f: () => model.run(t, { outputs: ['logits'] }),
+            g: () => model.gradients(t, { objective, wrt: ['input'] }),
+            l: () => model.gradients(t, { objective, wrt: [layer] }),
+            guided: () => model.gradients(t, { objective, wrt: ['input'], reluRule: 'guided' }),
+          };
+          const times = { f: [], g: [], l: [], guided: [] } as Record<keyof Floor, number[]>;
+          for (const run of Object.values(graphs)) await run();
+          for (let r = 0; r < 3; r++)
+            for (const [kind, run] of Object.entries(graphs))
+              times[kind as keyof Floor].push(await timeMs(run));
+          return { f: median(times.f), g: median(times.g), l: median(times.l), guided: median(times.guided) };
         };
         const small = await floorOf(batch);
         const big = await floorOf(ROWS);
-        const floor = (rows: number, kind: 'f' | 'g') =>
+        const floor = (rows: number, kind: keyof Floor) =>
           rows === 0 ? 0 : rows <= batch ? small[kind] * (rows / batch) : Math.ceil(rows / ROWS) * big[kind];
         for (const [method, params] of Object.entries(METHODS)) {
           if (batch > 1 && SLOW.has(method) && !args.full) continue;
@@ -164,8 +187,11 @@ async function main() {
             theirs.push(b);
             ratios.push(a / b);
           }
-          const rows = floorRows(method);
-          const least = floor(rows.f * batch, 'f') + floor(rows.g * batch, 'g');
+          const rows = floorRows(method, liveChannels / batch);
+          const least = (Object.keys(rows) as (keyof Floor)[]).reduce(
+            (sum, k) => sum + floor(rows[k] * batch, k),
+            0,
+          );
           const line = `| ${net} | ${batch} | ${method} | ${median(ours).toFixed(1)} | ${median(theirs).toFixed(1)} | **${median(ratios).toFixed(2)}** | ${(median(ours) / least).toFixed(2)} |`;
           lines.push(line);
           console.log(line);

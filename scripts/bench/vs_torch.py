@@ -84,13 +84,65 @@ def rows_gradient(model, hooks, rows, classes):
     return torch.cat(grads)
 
 
-def gradcam(model, hooks, x):
+def layer_gradient(model, hooks, x):
+    """The hooked layer's activation A and d S_c / d A for the top class c, in one forward and backward."""
     hooks.act = True  # arm the forward hook
     out = model(x)
     a = hooks.act
     hooks.act = None
     (g,) = torch.autograd.grad(out, a, one_hot(out, out.argmax(1)))
+    return a.detach(), g
+
+
+def gradcam(model, hooks, x):
+    a, g = layer_gradient(model, hooks, x)
     return torch.relu((g.mean((2, 3), keepdim=True) * a).sum(1))
+
+
+def gradcam_plus_plus(model, hooks, x):
+    """Chattopadhyay et al. 2018, eqs. 10 and 19: alpha = g^2 / (2 g^2 + sum_ab A * g^3), 0 where g = 0."""
+    a, g = layer_gradient(model, hooks, x)
+    g2 = g * g
+    denominator = 2 * g2 + a.sum((2, 3), keepdim=True) * g2 * g
+    alpha = torch.where(denominator != 0, g2 / torch.where(denominator != 0, denominator, torch.ones_like(g)), 0.0)
+    w = (alpha * torch.relu(g)).sum((2, 3), keepdim=True)
+    return torch.relu((w * a).sum(1))
+
+
+def layercam(model, hooks, x):
+    a, g = layer_gradient(model, hooks, x)
+    return torch.relu((torch.relu(g) * a).sum(1))
+
+
+def guided_gradcam(model, hooks, x):
+    guided = input_gradient(model, hooks, x, "guided")
+    cam = gradcam(model, hooks, x)
+    up = torch.nn.functional.interpolate(cam.unsqueeze(1), size=x.shape[2:], mode="bilinear", align_corners=False)
+    return guided * up
+
+
+def score_cam(model, hooks, x):
+    """Wang et al. 2020: s_k = softmax(f(x * norm(up(A_k))))_c; map = ReLU(sum_k s_k A_k). Channels whose
+    map is zero everywhere are skipped (their term is 0), masked copies run ROWS at a time."""
+    with torch.no_grad():
+        hooks.act = True
+        out = model(x)
+        a = hooks.act
+        hooks.act = None
+        classes = out.argmax(1)
+        maps = []
+        for i in range(x.shape[0]):
+            live = (a[i].abs().amax((1, 2)) > 0).nonzero().flatten()
+            up = torch.nn.functional.interpolate(a[i : i + 1, live], size=x.shape[2:], mode="bilinear", align_corners=False)[0]
+            lo = up.amin((1, 2), keepdim=True)
+            span = up.amax((1, 2), keepdim=True) - lo
+            masks = torch.where(span > 0, (up - lo) / torch.where(span > 0, span, torch.ones_like(span)), 0.0)
+            scores = torch.zeros(a.shape[1])
+            for s in range(0, live.numel(), ROWS):
+                rows = x[i : i + 1] * masks[s : s + ROWS].unsqueeze(1)
+                scores[live[s : s + ROWS]] = torch.softmax(model(rows), 1)[:, classes[i]]
+            maps.append(torch.relu((scores.view(-1, 1, 1) * a[i]).sum(0)))
+        return torch.stack(maps)
 
 
 def integrated_gradients(model, hooks, x, steps=50):
@@ -131,6 +183,15 @@ def occlusion(model, x, window=15, stride=8):
         return maps
 
 
+CAMS = {
+    "gradcam": gradcam,
+    "gradcam++": gradcam_plus_plus,
+    "layercam": layercam,
+    "guided-gradcam": guided_gradcam,
+    "score-cam": score_cam,
+}
+
+
 def main():
     warnings.filterwarnings("ignore")
     torch.set_num_threads(int(sys.argv[1]) if len(sys.argv) > 1 else 2)
@@ -159,8 +220,8 @@ def main():
                     model(x)
             elif m in ("saliency", "guided-backprop", "deconvnet"):
                 input_gradient(model, hooks, x, {"saliency": "vanilla", "guided-backprop": "guided"}.get(m, m))
-            elif m == "gradcam":
-                gradcam(model, hooks, x)
+            elif m in CAMS:
+                CAMS[m](model, hooks, x)
             elif m == "ig":
                 integrated_gradients(model, hooks, x)
             elif m == "smoothgrad":

@@ -4,6 +4,10 @@
  */
 import type { Tensor } from '../onnx/tensor.js';
 
+/** Intra-op thread waiting, see {@link SessionOptions.spinning}. */
+export type Spinning = 'within-run' | 'always' | 'never';
+export const SPINNING: readonly Spinning[] = ['within-run', 'always', 'never'];
+
 export interface SessionOptions {
   /** Intra-op threads (default: the backend's choice). */
   threads?: number;
@@ -11,8 +15,14 @@ export interface SessionOptions {
   executionProviders?: string[];
   /** onnxruntime graph optimisation level (default 'all'). */
   graphOptimization?: 'disabled' | 'basic' | 'extended' | 'all';
-  /** Let idle worker threads spin (onnxruntime's default); convlens turns it off because it alternates sessions. */
-  spinning?: boolean;
+  /**
+   * How onnxruntime's intra-op worker threads wait for work: 'never' (convlens's default) sleeps
+   * between operators; 'within-run' spins between the operators of one run and stops when the run
+   * returns, so a session never starves the next session's threads; 'always' keeps spinning after a
+   * run (onnxruntime's own default). Measured per kind of call by `npm run bench:threading`:
+   * 'within-run' pays on 224 px networks at batch 1 and costs up to 2× on sub-millisecond runs.
+   */
+  spinning?: Spinning;
 }
 
 export interface InferenceSession {

@@ -4,6 +4,7 @@ import { loadModel } from '../node.js';
 import { GraphBuilder } from '../onnx/builder.js';
 import { encodeModel } from '../onnx/model.js';
 import { float32 } from '../onnx/tensor.js';
+import { SPINNING } from './backend.js';
 import { ConvlensModel } from './model.js';
 import { nodeBackend } from './node.js';
 
@@ -45,6 +46,19 @@ describe('ConvlensModel', () => {
     expect(() => new ConvlensModel(model, nodeBackend(), {}, 0)).toThrow(
       /maxSessions must be a positive integer, got 0/,
     );
+  });
+
+  it('runs with every spinning mode in onnxruntime-node, giving the same gradient', async () => {
+    const { model, w, logits } = linearModel();
+    const x = float32(new Float32Array(8).fill(0.5), [1, 2, 2, 2]);
+    for (const spinning of SPINNING) {
+      const m = new ConvlensModel(model, nodeBackend(), { spinning, threads: 2 });
+      const r = await m.gradients(x, { objective: [{ tensor: logits, weights: classSeed([1, 3], 2) }] });
+      expect(Array.from(r.gradients.image.data as Float32Array), spinning).toEqual(
+        Array.from(w.slice(16, 24)),
+      );
+      await m.release();
+    }
   });
 
   it('a linear model’s input gradient equals its weight row, per sample and class', async () => {

@@ -28,6 +28,24 @@ describe('OrtBackend', () => {
     });
   });
 
+  it.each([
+    ['within-run', { intra_op: { allow_spinning: '1' }, force_spinning_stop: '1' }],
+    ['always', { intra_op: { allow_spinning: '1' } }],
+    ['never', { intra_op: { allow_spinning: '0' } }],
+  ] as const)('passes spinning %s to onnxruntime as its session config', async (spinning, config) => {
+    const seen: Record<string, unknown>[] = [];
+    const b = new OrtBackend('fake', failingOrt(seen), ['cpu']);
+    await expect(b.createSession(new Uint8Array(), { spinning })).rejects.toThrow(/Failed to load/);
+    expect((seen[0].extra as { session: unknown }).session).toEqual(config);
+  });
+
+  it('refuses an unknown spinning mode, naming the allowed ones', async () => {
+    const b = new OrtBackend('fake', failingOrt([]), ['cpu']);
+    await expect(
+      b.createSession(new Uint8Array(), { spinning: 'sometimes' as unknown as 'never' }),
+    ).rejects.toThrow('spinning must be one of within-run, always, never; got "sometimes"');
+  });
+
   it('gives sessions that choose no thread count the backend default, and lets them override it', async () => {
     const seen: Record<string, unknown>[] = [];
     const b = new OrtBackend('fake', failingOrt(seen), ['cpu'], 1);

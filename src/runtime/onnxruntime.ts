@@ -3,7 +3,13 @@
  * both share onnxruntime-common's API, so only the module differs.
  */
 import type { DType, Tensor, TensorData } from '../onnx/tensor.js';
-import type { InferenceBackend, InferenceSession, SessionOptions } from './backend.js';
+import {
+  type InferenceBackend,
+  type InferenceSession,
+  type SessionOptions,
+  SPINNING,
+  type Spinning,
+} from './backend.js';
 
 /** The part of onnxruntime-common's API convlens uses. */
 export interface OrtModule {
@@ -49,6 +55,21 @@ const PROVIDER_NEEDS: Record<string, string> = {
   webnn: 'a browser with WebNN',
 };
 
+/**
+ * onnxruntime's session config for `spinning`: `force_spinning_stop` ends the spin when the last
+ * concurrent run returns, so idle threads of one session do not busy-wait through the next
+ * session's run (convlens alternates sessions: forward, then gradient).
+ */
+function spinningConfig(spinning: Spinning): Record<string, unknown> {
+  if (!SPINNING.includes(spinning)) {
+    throw new Error(`spinning must be one of ${SPINNING.join(', ')}; got ${JSON.stringify(spinning)}`);
+  }
+  return {
+    intra_op: { allow_spinning: spinning === 'never' ? '0' : '1' },
+    ...(spinning === 'within-run' ? { force_spinning_stop: '1' } : {}),
+  };
+}
+
 export class OrtBackend implements InferenceBackend {
   readonly availableProviders: readonly string[];
 
@@ -79,9 +100,7 @@ export class OrtBackend implements InferenceBackend {
         executionProviders: providers,
         graphOptimizationLevel: options.graphOptimization ?? 'all',
         ...(threads ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {}),
-        // Idle worker threads of one session busy-wait by default and starve the next session's
-        // threads when convlens alternates sessions (forward, then gradient): off unless asked for.
-        extra: { session: { intra_op: { allow_spinning: options.spinning ? '1' : '0' } } },
+        extra: { session: spinningConfig(options.spinning ?? 'never') },
       });
     } catch (err) {
       if (accelerators.length === 0) throw err;
