@@ -1,6 +1,6 @@
 /**
  * bench/threading: how onnxruntime's intra-op threads should wait, per kind of call convlens makes.
- * Each spinning mode ('within-run', 'always', 'never') gets its own model and sessions; every round
+ * Each spinning mode ('auto', 'within-run', 'always', 'never') gets its own model and sessions; every round
  * runs each mode once, in an order that rotates per round, with a 0.3 s pause after each call (a
  * session whose threads still spin slows whoever runs next). Printed: the median time per mode and
  * the median over rounds of its time over 'never''s in the same round.
@@ -9,6 +9,7 @@
  * alternating (forward, then gradient: IG's baseline and path, faithfulness's curves), batched
  * rows with JavaScript work between runs (occlusion), and whole explanations.
  * Run: npm run bench:threading [-- --threads 1,2] [--rounds 7] [--nets resnet18,mobilenet_v2,shapes-gap]
+ *   [--modes auto,within-run,always,never] [--calls saliency,grad-cam]   (calls: names starting so)
  */
 import { parseArgs } from 'node:util';
 import { classSeed } from '../src/autodiff/seeds.js';
@@ -26,8 +27,17 @@ const { values: args } = parseArgs({
     threads: { type: 'string', default: '1,2' },
     rounds: { type: 'string', default: '7' },
     nets: { type: 'string', default: 'resnet18,mobilenet_v2,shapes-gap' },
+    modes: { type: 'string', default: SPINNING.join(',') },
+    calls: { type: 'string' },
   },
 });
+const modes = args.modes.split(',') as Spinning[];
+for (const m of modes) {
+  if (!SPINNING.includes(m)) throw new Error(`--modes: unknown mode "${m}"; known: ${SPINNING.join(', ')}`);
+}
+if (!modes.includes('never')) throw new Error("--modes must include 'never', the reference of the ratios");
+const wantedCall = (call: string) =>
+  !args.calls || args.calls.split(',').some((prefix) => call.startsWith(prefix));
 const rounds = Number(args.rounds);
 
 interface Net {
@@ -100,7 +110,7 @@ async function main() {
       if (!NETS[name])
         throw new Error(`--nets: unknown network "${name}"; known: ${Object.keys(NETS).join(', ')}`);
       const net = NETS[name]();
-      const models = SPINNING.map(
+      const models = modes.map(
         (spinning) => new ConvlensModel(net.model, nodeBackend(), { threads, spinning }),
       );
       for (const batch of net.batches) {
@@ -113,20 +123,20 @@ async function main() {
         );
         const classes = (await models[0].run(x, { outputs: [net.logits] }))[net.logits].dims.at(-1)!;
         const byModel = models.map((m) => calls(m, net.logits, x, classes));
-        for (const call of Object.keys(byModel[0])) {
+        for (const call of Object.keys(byModel[0]).filter(wantedCall)) {
           for (const c of byModel) await c[call]();
-          const ms: number[][] = SPINNING.map(() => []);
+          const ms: number[][] = modes.map(() => []);
           for (let r = 0; r < rounds; r++) {
-            for (let k = 0; k < SPINNING.length; k++) {
-              const j = (k + r) % SPINNING.length;
+            for (let k = 0; k < modes.length; k++) {
+              const j = (k + r) % modes.length;
               const t = performance.now();
               await byModel[j][call]();
               ms[j].push(performance.now() - t);
               await pause();
             }
           }
-          const never = SPINNING.indexOf('never');
-          const cells = SPINNING.map((s: Spinning, j) => {
+          const never = modes.indexOf('never');
+          const cells = modes.map((s: Spinning, j) => {
             const ratio = median(ms[j].map((t, r) => t / ms[never][r]));
             return s === 'never'
               ? median(ms[j]).toFixed(1)
@@ -141,7 +151,7 @@ async function main() {
     }
   }
   console.log(
-    `\n| threads | network | images | call | ${SPINNING.map((s) => `${s} ms${s === 'never' ? '' : ' (/ never)'}`).join(' | ')} |\n|---|---|---|---|${SPINNING.map(() => '---|').join('')}\n${lines.join('\n')}`,
+    `\n| threads | network | images | call | ${modes.map((s) => `${s} ms${s === 'never' ? '' : ' (/ never)'}`).join(' | ')} |\n|---|---|---|---|${modes.map(() => '---|').join('')}\n${lines.join('\n')}`,
   );
 }
 

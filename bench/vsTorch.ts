@@ -4,11 +4,12 @@
  * Python worker and this process run each method back to back, alternating which goes first, with
  * a 0.3 s pause between (idle threads of one library slow the other); the figure is the median
  * over rounds of convlens / PyTorch. Beside it, each method's time over its floor: the plain
- * forward and forward+backward graphs it cannot avoid, timed here in the same run.
+ * forward and forward+backward graphs it cannot avoid, timed here in the same run, each call after
+ * the same pause.
  *
  * Optional (needs Debian's python3-torch and python3-torchvision): npm run bench:vs-torch
- *   [-- --nets resnet18,mobilenet_v2] [--batches 1,8] [--rounds 5] [--threads 2] [--methods a,b]
- *   [--spinning within-run|always|never] [--full]   (how onnxruntime's intra-op threads wait)
+ *   [-- --nets resnet18,resnet50,mobilenet_v2] [--batches 1,8] [--rounds 5] [--threads 2] [--methods a,b]
+ *   [--spinning auto|within-run|always|never] [--full]   (how onnxruntime's intra-op threads wait)
  * Without --full, occlusion, IG and SmoothGrad run at batch 1 only.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
@@ -27,12 +28,12 @@ import { nodeBackend } from '../src/runtime/node.js';
 
 const { values: args } = parseArgs({
   options: {
-    nets: { type: 'string', default: 'resnet18,mobilenet_v2' },
+    nets: { type: 'string', default: 'resnet18,resnet50,mobilenet_v2' },
     batches: { type: 'string', default: '1,8' },
     rounds: { type: 'string', default: '5' },
     threads: { type: 'string', default: '2' },
     full: { type: 'boolean', default: false },
-    spinning: { type: 'string', default: 'never' },
+    spinning: { type: 'string', default: 'auto' },
     methods: { type: 'string' },
   },
 });
@@ -145,9 +146,12 @@ async function main() {
           };
           const times = { f: [], g: [], l: [], guided: [] } as Record<keyof Floor, number[]>;
           for (const run of Object.values(graphs)) await run();
+          // Each after the same pause as the paired calls, so the floor pays the same thread wake-up.
           for (let r = 0; r < 3; r++)
-            for (const [kind, run] of Object.entries(graphs))
+            for (const [kind, run] of Object.entries(graphs)) {
+              await pause();
               times[kind as keyof Floor].push(await timeMs(run));
+            }
           return { f: median(times.f), g: median(times.g), l: median(times.l), guided: median(times.guided) };
         };
         const small = await floorOf(batch);

@@ -85,12 +85,12 @@ describe('convlens CLI', () => {
     expect(top[0].probability + top[1].probability).toBeCloseTo(1, 5);
   });
 
-  it('--threads and --provider reach the session: the same prediction on 1 thread and on cpu', async () => {
+  it('--threads, --provider and --spinning reach the session: the same prediction on 1 thread and on cpu', async () => {
     const image = join(folder, 'circle', readdirSync(join(folder, 'circle'))[0]);
     const base = await cli('predict', '--model', model, '--image', image, '--json');
     const sessions = vi.spyOn(nodeBackend(), 'createSession');
     try {
-      const flags = ['--threads', '1', '--provider', 'cpu'];
+      const flags = ['--threads', '1', '--provider', 'cpu', '--spinning', 'within-run'];
       const pinned = await cli(...flags, 'predict', '--model', model, '--image', image, '--json');
       expect(pinned.code).toBe(0);
       expect(JSON.parse(pinned.out).predictions).toEqual(JSON.parse(base.out).predictions);
@@ -98,6 +98,7 @@ describe('convlens CLI', () => {
       expect(sessions.mock.calls.map(([, o]) => o)).toContainEqual({
         threads: 1,
         executionProviders: ['cpu'],
+        spinning: 'within-run',
       });
     } finally {
       sessions.mockRestore();
@@ -249,6 +250,11 @@ describe('convlens CLI', () => {
         'a thread count of 0',
         () => ['--threads', '0', 'predict', '--model', model],
         /--threads must be a positive integer, got "0"/,
+      ],
+      [
+        'an unknown spinning mode',
+        () => ['--spinning', 'often', 'predict', '--model', model],
+        /--spinning must be one of auto, within-run, always, never, got "often"/,
       ],
       [
         'a missing image',

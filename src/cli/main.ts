@@ -4,6 +4,7 @@ import { checkGradients } from '../autodiff/gradcheck.js';
 import { describeField, receptiveFields } from '../methods/inspect/receptiveField.js';
 import { imageAxes, inputLayout, LAYOUTS, type Layout, parseLayout } from '../onnx/layout.js';
 import type { Model } from '../onnx/model.js';
+import { SPINNING, type Spinning } from '../runtime/backend.js';
 import type { ConvlensModel } from '../runtime/model.js';
 import { nodeBackend } from '../runtime/node.js';
 import { smallFamilies } from '../zoo/families.js';
@@ -55,6 +56,12 @@ function parseCount(value: string): number {
   return n;
 }
 
+function parseSpinning(value: string): Spinning {
+  if (!SPINNING.includes(value as Spinning))
+    throw new Error(`--spinning must be one of ${SPINNING.join(', ')}, got "${value}"`);
+  return value as Spinning;
+}
+
 export function buildProgram(): Command {
   const program = new Command('convlens')
     .description(
@@ -67,12 +74,17 @@ export function buildProgram(): Command {
       `execution providers in order of preference (available here: ${nodeBackend().availableProviders.join(', ')})`,
       (v: string) => v.split(',').map((p) => p.trim()),
     )
+    .option(
+      '--spinning <mode>',
+      `how onnxruntime's threads wait between operators: ${SPINNING.join(', ')} (default auto: spin within runs of 0.5 G multiply-accumulates or more)`,
+      parseSpinning,
+    )
     .showHelpAfterError()
     // Global flags come before the verb, so a verb's subcommands (`style train`) own what follows them.
     .enablePositionalOptions()
     .hook('preAction', (cmd) => {
-      const o = cmd.opts<{ threads?: number; provider?: string[] }>();
-      setSessionOptions({ threads: o.threads, executionProviders: o.provider });
+      const o = cmd.opts<{ threads?: number; provider?: string[]; spinning?: Spinning }>();
+      setSessionOptions({ threads: o.threads, executionProviders: o.provider, spinning: o.spinning });
     });
 
   program

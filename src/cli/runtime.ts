@@ -1,4 +1,4 @@
-/** The CLI's session options, from the global --threads and --provider flags (set by main before each command). */
+/** The CLI's session options, from the global --threads, --provider and --spinning flags (set by main before each command). */
 import { type Layout, withNchwInput } from '../onnx/layout.js';
 import type { Model } from '../onnx/model.js';
 import type { SessionOptions } from '../runtime/backend.js';

@@ -4,7 +4,7 @@ import { loadModel } from '../node.js';
 import { GraphBuilder } from '../onnx/builder.js';
 import { encodeModel } from '../onnx/model.js';
 import { float32 } from '../onnx/tensor.js';
-import { SPINNING } from './backend.js';
+import { type InferenceBackend, SPIN_WITHIN_RUN_FROM, SPINNING } from './backend.js';
 import { ConvlensModel } from './model.js';
 import { nodeBackend } from './node.js';
 
@@ -59,6 +59,62 @@ describe('ConvlensModel', () => {
       );
       await m.release();
     }
+  });
+
+  describe("'auto' spinning: within-run from SPIN_WITHIN_RUN_FROM multiply-accumulates per run", () => {
+    // x [n,64,32,32] → Conv 64→64 k3 'features': 64·32·32·(64·9) = 37.7 M per sample
+    //   → Relu → GlobalAveragePool → Flatten → Gemm 64→10 'logits' (640 per sample).
+    const perSample = 64 * 32 * 32 * 64 * 9;
+    const b = new GraphBuilder({ seed: 3 });
+    const input = b.input('x', ['n', 64, 32, 32]);
+    const features = b.named(b.conv(input, { in: 64, out: 64, kernel: 3, pads: 1 }), 'features');
+    const logitsName = b.named(
+      b.gemm(b.flatten(b.globalAveragePool(b.relu(features))), { in: 64, out: 10 }),
+      'logits',
+    );
+    const cnn = b.build([logitsName]);
+
+    /** The spinning mode of each session a model opens (probe sessions, with none, left out). */
+    function recordingBackend(modes: (string | undefined)[]): InferenceBackend {
+      const inner = nodeBackend();
+      return {
+        name: 'recording',
+        availableProviders: inner.availableProviders,
+        createSession: (bytes, options) => {
+          if (options?.spinning) modes.push(options.spinning);
+          return inner.createSession(bytes, options);
+        },
+      };
+    }
+    const fill = (n: number) => float32(new Float32Array(n * 64 * 32 * 32).fill(0.1), [n, 64, 32, 32]);
+    /** The largest batch whose run stays under the threshold at `cost` per sample. */
+    const below = (cost: number) => Math.ceil(SPIN_WITHIN_RUN_FROM / cost) - 1;
+    const forward = below(perSample + 640);
+    const inputGradient = below(2 * (perSample + 640));
+    const featuresGradient = below(perSample + 2 * 640);
+
+    it.each([
+      // forward: the Conv and the Gemm once per sample
+      ['auto', 'forward', forward, 'never'],
+      ['auto', 'forward', forward + 1, 'within-run'],
+      // input gradient: forward and backward, twice per sample
+      ['auto', 'input gradient', inputGradient, 'never'],
+      ['auto', 'input gradient', inputGradient + 1, 'within-run'],
+      // gradient at the features: the forward, and the Gemm's backward
+      ['auto', 'features gradient', featuresGradient, 'never'],
+      ['auto', 'features gradient', featuresGradient + 1, 'within-run'],
+      ['never', 'forward', forward + 1, 'never'],
+      ['always', 'input gradient', 1, 'always'],
+    ] as const)('%s: %s of %i images runs with %s', async (spinning, call, n, expected) => {
+      const modes: (string | undefined)[] = [];
+      const m = new ConvlensModel(cnn, recordingBackend(modes), { spinning });
+      const x = fill(n);
+      const objective = [{ tensor: logitsName, weights: classSeed([n, 10], 1) }];
+      if (call === 'forward') await m.run(x);
+      else await m.gradients(x, { objective, wrt: call === 'input gradient' ? undefined : [features] });
+      expect(modes).toEqual([expected]);
+      await m.release();
+    });
   });
 
   it('a linear model’s input gradient equals its weight row, per sample and class', async () => {

@@ -5,11 +5,18 @@
  */
 import { buildGradientGraph, type GradientSpec, gradName, seedName } from '../autodiff/engine.js';
 import type { ReluRule } from '../autodiff/rule.js';
+import { backwardMultiplyAccumulates, forwardMultiplyAccumulates } from '../onnx/cost.js';
 import { nearestNames, tensorNames, topologicalOrder } from '../onnx/graph.js';
 import { cloneModel, encodeModel, type Model } from '../onnx/model.js';
 import { makeStatic, pruneDeadNodes, type StaticModel } from '../onnx/static.js';
 import type { DType, Tensor } from '../onnx/tensor.js';
-import type { InferenceBackend, InferenceSession, SessionOptions } from './backend.js';
+import {
+  autoSpinning,
+  type InferenceBackend,
+  type InferenceSession,
+  type SessionOptions,
+  type Spinning,
+} from './backend.js';
 
 /** A tensor a user can target: a graph input or a node output. */
 export interface LayerInfo {
@@ -47,6 +54,12 @@ export interface GradientResult {
 
 type Feeds = Tensor | Record<string, Tensor>;
 
+/** A session's graph and how its threads wait. */
+interface SessionPlan {
+  bytes: Uint8Array;
+  spinning: Spinning;
+}
+
 /** Sessions a model keeps open by default before it releases the least recently used. */
 export const MAX_SESSIONS = 32;
 
@@ -57,6 +70,8 @@ export class ConvlensModel {
   /** Runs in progress per session key: such a session is never released. */
   private readonly running = new Map<string, number>();
   private readonly derivedModels = new Map<string, ConvlensModel>();
+  /** Multiply-accumulates of one sample's forward pass, per input shape and outputs. */
+  private readonly forwardCosts = new Map<string, Promise<number>>();
 
   /**
    * `maxSessions` bounds the open onnxruntime sessions (one per graph kind and input shape, e.g.
@@ -134,7 +149,8 @@ export class ConvlensModel {
     const feeds = this.feeds(input);
     const outputs = options.outputs ?? this.outputNames;
     this.checkTensors(outputs);
-    const key = `forward|${JSON.stringify(outputs)}`;
+    const spinning = await this.forwardSpinning(feeds, outputs);
+    const key = `forward|${spinning}|${JSON.stringify(outputs)}`;
     // onnxruntime runs every node of a graph, needed or not: drop those the outputs do not need.
     return this.runSession(
       key,
@@ -142,11 +158,37 @@ export class ConvlensModel {
         const m = cloneModel(this.model);
         m.graph.outputs = outputs.map((name) => m.graph.outputs.find((o) => o.name === name) ?? { name });
         pruneDeadNodes(m);
-        return encodeModel(m).bytes;
+        return { bytes: encodeModel(m).bytes, spinning };
       },
       feeds,
       outputs,
     );
+  }
+
+  /**
+   * How the threads of a forward run wait: the chosen mode, or for 'auto' the mode that fits the
+   * run's multiply-accumulates, counted once per sample shape (a symbolic batch scales them).
+   */
+  private async forwardSpinning(feeds: Record<string, Tensor>, outputs: string[]): Promise<Spinning> {
+    const chosen = this.sessionOptions.spinning ?? 'auto';
+    if (chosen !== 'auto') return chosen;
+    const leading = new Set(Object.values(feeds).map((t) => t.dims[0]));
+    const symbolicBatch = this.model.graph.inputs.every((i) => typeof i.shape?.[0] !== 'number');
+    const batch = symbolicBatch && leading.size === 1 ? (Object.values(feeds)[0].dims[0] ?? 1) : 1;
+    const shapes = Object.fromEntries(
+      Object.entries(feeds).map(([k, t]) => [k, batch > 1 ? [1, ...t.dims.slice(1)] : t.dims]),
+    );
+    const key = `${JSON.stringify(shapes)}|${JSON.stringify(outputs)}`;
+    let macs = this.forwardCosts.get(key);
+    if (!macs) {
+      // A model that cannot be made static runs anyway (its error comes from the run itself), sleeping.
+      macs = this.prepare(shapes).then(
+        (s) => forwardMultiplyAccumulates(s, outputs),
+        () => 0,
+      );
+      this.forwardCosts.set(key, macs);
+    }
+    return autoSpinning((await macs) * batch);
   }
 
   /**
@@ -191,9 +233,20 @@ export class ConvlensModel {
       seedFeeds[seedName(o.tensor)] = o.weights;
     }
     const key = `grad|${JSON.stringify(shapes)}|${JSON.stringify(spec)}`;
+    const chosen = this.sessionOptions.spinning ?? 'auto';
     const result = await this.runSession(
       key,
-      async () => encodeModel(buildGradientGraph(s, spec)).bytes,
+      async () => {
+        const objective = spec.objective.map((o) => o.tensor);
+        const spinning =
+          chosen === 'auto'
+            ? autoSpinning(
+                forwardMultiplyAccumulates(s, [...objective, ...outputs]) +
+                  backwardMultiplyAccumulates(s, wrt, objective),
+              )
+            : chosen;
+        return { bytes: encodeModel(buildGradientGraph(s, spec)).bytes, spinning };
+      },
       { ...feeds, ...seedFeeds },
       [...outputs, ...wrt.map(gradName)],
     );
@@ -242,6 +295,7 @@ export class ConvlensModel {
     const derived = [...this.derivedModels.values()];
     this.sessions.clear();
     this.statics.clear();
+    this.forwardCosts.clear();
     this.derivedModels.clear();
     await Promise.all([...all.map(async (s) => (await s).release()), ...derived.map((d) => d.release())]);
   }
@@ -249,7 +303,7 @@ export class ConvlensModel {
   /** Run the session `key` (built on first use), marked busy so that it is not released meanwhile. */
   private async runSession(
     key: string,
-    build: () => Promise<Uint8Array>,
+    build: () => Promise<SessionPlan>,
     feeds: Record<string, Tensor>,
     outputs: string[],
   ): Promise<Record<string, Tensor>> {
@@ -263,7 +317,7 @@ export class ConvlensModel {
     }
   }
 
-  private session(key: string, build: () => Promise<Uint8Array>): Promise<InferenceSession> {
+  private session(key: string, build: () => Promise<SessionPlan>): Promise<InferenceSession> {
     let s = this.sessions.get(key);
     if (s) {
       // Most recently used last.
@@ -271,8 +325,8 @@ export class ConvlensModel {
       this.sessions.set(key, s);
       return s;
     }
-    s = build().then((bytes) =>
-      this.backend.createSession(bytes, this.sessionOptions).catch((e: Error) => {
+    s = build().then(({ bytes, spinning }) =>
+      this.backend.createSession(bytes, { ...this.sessionOptions, spinning }).catch((e: Error) => {
         throw new Error(`onnxruntime cannot load ${this.model.source ?? 'the model'}: ${e.message}`);
       }),
     );

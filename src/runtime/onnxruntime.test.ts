@@ -32,6 +32,8 @@ describe('OrtBackend', () => {
     ['within-run', { intra_op: { allow_spinning: '1' }, force_spinning_stop: '1' }],
     ['always', { intra_op: { allow_spinning: '1' } }],
     ['never', { intra_op: { allow_spinning: '0' } }],
+    // A bare session has no run size to choose by: 'auto' sleeps (ConvlensModel resolves it first).
+    ['auto', { intra_op: { allow_spinning: '0' } }],
   ] as const)('passes spinning %s to onnxruntime as its session config', async (spinning, config) => {
     const seen: Record<string, unknown>[] = [];
     const b = new OrtBackend('fake', failingOrt(seen), ['cpu']);
@@ -43,7 +45,7 @@ describe('OrtBackend', () => {
     const b = new OrtBackend('fake', failingOrt([]), ['cpu']);
     await expect(
       b.createSession(new Uint8Array(), { spinning: 'sometimes' as unknown as 'never' }),
-    ).rejects.toThrow('spinning must be one of within-run, always, never; got "sometimes"');
+    ).rejects.toThrow('spinning must be one of auto, within-run, always, never; got "sometimes"');
   });
 
   it('gives sessions that choose no thread count the backend default, and lets them override it', async () => {

@@ -65,7 +65,7 @@ function spinningConfig(spinning: Spinning): Record<string, unknown> {
     throw new Error(`spinning must be one of ${SPINNING.join(', ')}; got ${JSON.stringify(spinning)}`);
   }
   return {
-    intra_op: { allow_spinning: spinning === 'never' ? '0' : '1' },
+    intra_op: { allow_spinning: spinning === 'never' || spinning === 'auto' ? '0' : '1' },
     ...(spinning === 'within-run' ? { force_spinning_stop: '1' } : {}),
   };
 }
@@ -100,7 +100,7 @@ export class OrtBackend implements InferenceBackend {
         executionProviders: providers,
         graphOptimizationLevel: options.graphOptimization ?? 'all',
         ...(threads ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {}),
-        extra: { session: spinningConfig(options.spinning ?? 'never') },
+        extra: { session: spinningConfig(options.spinning ?? 'auto') },
       });
     } catch (err) {
       if (accelerators.length === 0) throw err;
