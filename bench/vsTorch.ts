@@ -134,15 +134,22 @@ async function main() {
         let liveChannels = 0;
         for (let k = 0; k < batch * channels; k++)
           if (act.subarray(k * h * w, (k + 1) * h * w).some((v) => v !== 0)) liveChannels++;
-        // Floors: each graph a method needs, timed plain at this batch and at 32 rows.
+        const selected = Object.keys(METHODS).filter(
+          (method) =>
+            !(batch > 1 && SLOW.has(method) && !args.full) &&
+            !(args.methods && !args.methods.split(',').includes(method)),
+        );
+        // Floors: each graph a method needs, timed plain at this batch and at 32 rows, on sessions
+        // of their own released after (ResNet-50's 32-row gradient graphs hold gigabytes).
+        const floorModel = new ConvlensModel(model.model, nodeBackend(), { ...model.sessionOptions });
         const floorOf = async (rows: number): Promise<Floor> => {
           const t: Tensor = float32(new Float32Array(rows * 3 * 224 * 224).fill(0.1), [rows, 3, 224, 224]);
           const objective = [{ tensor: 'logits', weights: classSeed([rows, 1000], 0) }];
           const graphs: Record<keyof Floor, () => Promise<unknown>> = {
-            f: () => model.run(t, { outputs: ['logits'] }),
-            g: () => model.gradients(t, { objective, wrt: ['input'] }),
-            l: () => model.gradients(t, { objective, wrt: [layer] }),
-            guided: () => model.gradients(t, { objective, wrt: ['input'], reluRule: 'guided' }),
+            f: () => floorModel.run(t, { outputs: ['logits'] }),
+            g: () => floorModel.gradients(t, { objective, wrt: ['input'] }),
+            l: () => floorModel.gradients(t, { objective, wrt: [layer] }),
+            guided: () => floorModel.gradients(t, { objective, wrt: ['input'], reluRule: 'guided' }),
           };
           const times = { f: [], g: [], l: [], guided: [] } as Record<keyof Floor, number[]>;
           for (const run of Object.values(graphs)) await run();
@@ -155,12 +162,12 @@ async function main() {
           return { f: median(times.f), g: median(times.g), l: median(times.l), guided: median(times.guided) };
         };
         const small = await floorOf(batch);
-        const big = await floorOf(ROWS);
+        const big = selected.some((m) => SLOW.has(m)) ? await floorOf(ROWS) : small;
+        await floorModel.release();
         const floor = (rows: number, kind: keyof Floor) =>
           rows === 0 ? 0 : rows <= batch ? small[kind] * (rows / batch) : Math.ceil(rows / ROWS) * big[kind];
-        for (const [method, params] of Object.entries(METHODS)) {
-          if (batch > 1 && SLOW.has(method) && !args.full) continue;
-          if (args.methods && !args.methods.split(',').includes(method)) continue;
+        for (const method of selected) {
+          const params = METHODS[method];
           const convlens = () =>
             method === 'forward'
               ? model.run(x, { outputs: ['logits'] })
