@@ -97,11 +97,14 @@ export async function explain(explainer: Explainer, request: ExplainRequest): Pr
   const attention = methods.some((m) => m.name === 'scouter')
     ? scouterOf(explainer.model.model)?.attention
     : undefined;
-  // Methods that run over the samples unchanged read the layer from their own gradient run.
+  // Methods that run over the samples unchanged read the layer from their own gradient run; with
+  // one of them asked for, that run also serves the others' reading of the layer (CAM).
   const readsLayer = methods.some((m) => m.needsLayer && !m.samplesOnly);
-  const read = [...(readsLayer ? [layer!] : []), ...(attention ? [attention] : [])];
+  const layerGradientRun = readsLayer && methods.some((m) => m.needsLayer && m.samplesOnly);
+  const read = [...(readsLayer && !layerGradientRun ? [layer!] : []), ...(attention ? [attention] : [])];
   if (read.length > 0) await explainer.prefetch([explainer.logits, ...read]);
   const target = await explainer.bindLazily(request.target ?? { kind: 'top' });
+  if (layerGradientRun) await explainer.sampleGradients(target, { wrt: [layer!], outputs: [layer!] });
   // A deferred 'top' target can only be a class target.
   const explainsClasses = target.deferredTop || target.classes !== undefined;
   const skipped: Record<string, string> = {};

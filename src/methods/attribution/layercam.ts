@@ -2,6 +2,13 @@
 import { gradientCam } from './camPipeline.js';
 import type { AttributionMethod } from './method.js';
 
+/** ReLU(g) element by element: Layer-CAM's weights (eq. 4). */
+function positivePart(g: Float32Array): Float32Array {
+  const out = new Float32Array(g.length);
+  for (let i = 0; i < g.length; i++) out[i] = Math.max(0, g[i]);
+  return out;
+}
+
 export const layerCam: AttributionMethod = {
   name: 'layercam',
   title: 'Layer-CAM',
@@ -10,5 +17,5 @@ export const layerCam: AttributionMethod = {
   needsLayer: true,
   samplesOnly: true,
   defaults: {},
-  run: (run) => gradientCam(run, (_a, g) => g.map((v) => Math.max(0, v))),
+  run: (run) => gradientCam(run, (_a, g) => positivePart(g)),
 };

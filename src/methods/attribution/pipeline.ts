@@ -274,10 +274,25 @@ export class Explainer {
             request,
             progress,
           );
-      r.catch(() => cache.delete(key));
+      r.then(
+        (g) => this.keepForward(g.outputs),
+        () => cache.delete(key),
+      );
       cache.set(key, r);
     } else progress?.(this.n, this.n);
     return r;
+  }
+
+  /** Forward tensors of the batch that a gradient run over the samples returned, for `activations` to read. */
+  private keepForward(outputs: Record<string, Float32Array>): void {
+    for (const [name, data] of Object.entries(outputs)) {
+      const shape = this.layerList?.find((l) => l.tensor === name)?.shape;
+      if (this.forwardCache.has(name) || !shape) continue;
+      this.forwardCache.set(
+        name,
+        Promise.resolve({ dtype: 'float32', dims: [this.n, ...shape.slice(1)], data }),
+      );
+    }
   }
 
   /**

@@ -67,8 +67,11 @@ describe('onnxruntime runs per explanation', () => {
     [['gradcam', 'gradcam++', 'layercam', 'counterfactual'], top, 1],
     // Guided Grad-CAM needs two ReLU rules (two graphs); guided backprop shares its guided run.
     [['guided-backprop', 'guided-gradcam', 'gradcam'], top, 2],
-    // CAM reads the feature map of a forward pass, which also gives the prediction.
+    // CAM reads the feature map of a forward pass, which also gives the prediction; beside a
+    // gradient method at the layer it reads the map from that method's run.
     [['cam'], top, 1],
+    [['cam', 'gradcam'], top, 1],
+    [['gradcam++', 'cam', 'layercam'], { kind: 'class', index: 0 } as Target, 1],
     // Integrated Gradients explains the prediction of the image, not of its path points: one
     // forward pass for the class, then 2 × 50 path rows in 4 batches of ≤ 32, and the end points.
     [['ig'], top, 1 + 4 + 1],
