@@ -52,7 +52,11 @@ export async function runShardedVerb<P>(
   // BullMQ and its Redis client load only for queued runs (a fifth of a second at start-up).
   const executor = flags.queue
     ? (await import('../jobs/queue.js')).queueExecutor(flags.queue, { attempts: flags.attempts })
-    : threadExecutor(flags.workers, Math.max(1, Math.floor(threads / flags.workers)));
+    : threadExecutor(
+        flags.workers,
+        Math.max(1, Math.floor(threads / flags.workers)),
+        cliSessionOptions().spinning,
+      );
   const pass = datasetPass(kind.name, run.what, flags.quiet);
   try {
     const { result, finished } = await runSharded({

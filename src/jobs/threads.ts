@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { Spinning } from '../runtime/backend.js';
 import type { ShardExecutor } from './coordinator.js';
 import type { Shard } from './shards.js';
 
@@ -20,20 +21,21 @@ function startThread(workerData: unknown): Worker {
 }
 
 /**
- * Run shards on `workers` threads with `threads` onnxruntime threads each; a shard that fails
- * stops the job (shards already running finish and are reported first).
+ * Run shards on `workers` threads with `threads` onnxruntime threads each, waiting as `spinning`
+ * says (default 'auto'); a shard that fails stops the job (shards already running finish and are
+ * reported first).
  *
  * @example
  * ```ts
  * await runSharded({ kind: scanKind, options, executor: threadExecutor(2, 1), shardSize: 256 });
  * ```
  */
-export function threadExecutor(workers: number, threads: number): ShardExecutor {
+export function threadExecutor(workers: number, threads: number, spinning?: Spinning): ShardExecutor {
   return {
     async run(spec, shards, onResult, signal) {
       const pending = [...shards];
       const pool = Array.from({ length: Math.min(workers, shards.length) }, (_, id) =>
-        startThread({ spec, threads, id: id + 1 }),
+        startThread({ spec, threads, spinning, id: id + 1 }),
       );
       let failure: Error | undefined;
       try {
