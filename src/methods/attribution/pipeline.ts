@@ -102,6 +102,9 @@ export class Explainer {
   private readonly gradientCache = new WeakMap<BoundTarget, Map<string, Promise<RowGradients>>>();
   /** Free row buffers by length (see acquireRows). */
   private readonly rowPool = new Map<number, Float32Array[]>();
+  /** The samples themselves as rows: run as the input tensor when they fit one chunk (see chunks). */
+  private readonly samples: RowSource = (r, out, offset) =>
+    out.set((this.input.data as Float32Array).subarray(r * this.rowSize, (r + 1) * this.rowSize), offset);
 
   constructor(
     readonly model: ConvlensModel,
@@ -266,14 +269,7 @@ export class Explainer {
     if (!r) {
       r = target.deferredTop
         ? this.gradientsChoosingTop(target, request, progress)
-        : this.gradientRows(
-            this.n,
-            this.copyOf(this.input, (i) => i),
-            (i) => i,
-            target,
-            request,
-            progress,
-          );
+        : this.gradientRows(this.n, this.samples, (i) => i, target, request, progress);
       r.then(
         (g) => this.keepForward(g.outputs),
         () => cache.delete(key),
@@ -387,7 +383,7 @@ export class Explainer {
   ): Promise<RowGradients> {
     const requested = request.outputs ?? [];
     const outputs = requested.includes(this.logits) ? requested : [...requested, this.logits];
-    const samples = this.copyOf(this.input, (i) => i);
+    const samples = this.samples;
     const r = await this.gradientPasses(
       this.n,
       samples,
@@ -491,6 +487,11 @@ export class Explainer {
         : feeds;
     // Equal chunks (the last one padded), so padding wastes fewer than one row per chunk.
     const size = Math.ceil(rows / Math.ceil(rows / this.batch));
+    if (feeds === this.samples && rows === this.n && size === rows) {
+      await step({ [this.inputName]: this.input }, 0, rows, rows);
+      progress?.(rows, rows);
+      return;
+    }
     const buffers = list.map((f) => ({
       ...f,
       per: elementCount(f.dims),
@@ -544,8 +545,14 @@ function copyRows(
   rows: number,
 ): void {
   const per = elementCount(t.dims) / t.dims[0];
+  const data = t.data as Float32Array;
+  // One run over exactly these rows: its output is the result, uncopied.
+  if (start === 0 && count === rows && data.length === rows * per && !into[name]) {
+    into[name] = data;
+    return;
+  }
   into[name] ??= new Float32Array(rows * per);
-  into[name].set((t.data as Float32Array).subarray(0, count * per), start * per);
+  into[name].set(data.subarray(0, count * per), start * per);
 }
 
 /** Sample i's parameters: the map's, with its per-sample ones reduced to sample i's value. */
