@@ -336,7 +336,7 @@ export class ConvlensModel {
     return s;
   }
 
-  /** Release the least recently used idle sessions past `maxSessions` (and static models past it). */
+  /** Release the least recently used idle sessions past `maxSessions` (and static models and run sizes past it). */
   private evict(): void {
     for (const [key, s] of this.sessions) {
       if (this.sessions.size <= this.maxSessions) break;
@@ -347,6 +347,10 @@ export class ConvlensModel {
     for (const key of this.statics.keys()) {
       if (this.statics.size <= this.maxSessions) break;
       this.statics.delete(key);
+    }
+    for (const key of this.forwardCosts.keys()) {
+      if (this.forwardCosts.size <= this.maxSessions) break;
+      this.forwardCosts.delete(key);
     }
   }
 
