@@ -103,8 +103,7 @@ export class Explainer {
   /** Free row buffers by length (see acquireRows). */
   private readonly rowPool = new Map<number, Float32Array[]>();
   /** The samples themselves as rows: run as the input tensor when they fit one chunk (see chunks). */
-  private readonly samples: RowSource = (r, out, offset) =>
-    out.set((this.input.data as Float32Array).subarray(r * this.rowSize, (r + 1) * this.rowSize), offset);
+  private readonly samples: RowSource;
 
   constructor(
     readonly model: ConvlensModel,
@@ -125,6 +124,7 @@ export class Explainer {
     if (!Number.isInteger(this.firstSample) || this.firstSample < 0)
       throw new Error(`firstSample must be an integer ≥ 0, got ${this.firstSample}`);
     this.inputName = model.inputNames[0];
+    this.samples = this.copyOf(input, (i) => i);
   }
 
   /** The seed of sample i's random stream: `seed` (default the explainer's) hashed with the sample's index in the whole batch. */
@@ -383,10 +383,9 @@ export class Explainer {
   ): Promise<RowGradients> {
     const requested = request.outputs ?? [];
     const outputs = requested.includes(this.logits) ? requested : [...requested, this.logits];
-    const samples = this.samples;
     const r = await this.gradientPasses(
       this.n,
-      samples,
+      this.samples,
       target.tensor,
       { ...request, outputs },
       progress,
