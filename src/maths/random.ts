@@ -1,3 +1,7 @@
+import { LAYERS, TAIL_START, zigguratTables } from './ziggurat.js';
+
+const ziggurat = zigguratTables();
+
 /** Seeded pseudo-random numbers (mulberry32), so every random choice in convlens is reproducible. */
 export class Random {
   private state: number;
@@ -33,6 +37,58 @@ export class Random {
     const r = Math.sqrt(-2 * Math.log(u));
     this.spare = r * Math.sin(2 * Math.PI * v);
     return r * Math.cos(2 * Math.PI * v);
+  }
+
+  /**
+   * Fill out[start, end) with normal draws N(0, std²) by the ziggurat method: one 32-bit draw per value
+   * in ~99% of cases (7 bits pick the layer, 25 give the signed position), several times faster than
+   * normal(). A different sequence from normal()'s Box–Muller.
+   * @example
+   * const noise = new Float32Array(1000);
+   * new Random(7).fillNormal(noise, 0.1); // the same 1000 values for seed 7 on every machine
+   */
+  fillNormal(out: Float32Array, std = 1, start = 0, end = out.length): void {
+    const { edge, inner, height } = ziggurat;
+    let state = this.state;
+    for (let k = start; k < end; k++) {
+      for (;;) {
+        state = (state + 0x6d2b79f5) | 0;
+        let t = Math.imul(state ^ (state >>> 15), state | 1);
+        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+        t ^= t >>> 14;
+        const layer = t & (LAYERS - 1);
+        // u in (−1, 1), symmetric, never 0.
+        const u = ((t >>> 7) - 16777215.5) / 16777216;
+        if (Math.abs(u) < inner[layer]) {
+          out[k] = std * u * edge[layer];
+          break;
+        }
+        this.state = state >>> 0;
+        if (layer === 0) {
+          const z = this.normalTail();
+          out[k] = std * (u < 0 ? -z : z);
+          state = this.state;
+          break;
+        }
+        const x = u * edge[layer];
+        const y = height[layer] + this.next() * (height[layer + 1] - height[layer]);
+        state = this.state;
+        if (y < Math.exp(-0.5 * x * x)) {
+          out[k] = std * x;
+          break;
+        }
+      }
+    }
+    this.state = state >>> 0;
+  }
+
+  /** |z| conditioned on |z| > R (Marsaglia 1964): x = −ln(U₁)/R, accepted when −2 ln U₂ > x². */
+  private normalTail(): number {
+    for (;;) {
+      const x = -Math.log(1 - this.next()) / TAIL_START;
+      const y = -Math.log(1 - this.next());
+      if (2 * y > x * x) return TAIL_START + x;
+    }
   }
 
   /** n normal samples scaled by std. */

@@ -58,7 +58,8 @@ export function smoothGrad(
         noiseStd.push(sd);
         for (let s = 0; s < p.samples; s++) {
           const o = (i * p.samples + s) * per;
-          for (let j = 0; j < per; j++) noisy[o + j] = x[i * per + j] + sd * rng.normal();
+          rng.fillNormal(noisy, sd, o, o + per);
+          for (let j = 0; j < per; j++) noisy[o + j] += x[i * per + j];
         }
       }
       const copies: Tensor = { dtype: 'float32', dims: [n * p.samples, ...rest], data: noisy };
