@@ -100,7 +100,8 @@ function floorRows(method: string, live: number): Floor {
   if (method === 'occlusion') return { ...none, f: 1 + 27 * 27 };
   if (method === 'score-cam') return { ...none, f: 1 + live };
   if (method === 'guided-backprop') return { ...none, guided: 1 };
-  if (method === 'guided-gradcam') return { ...none, guided: 1, l: 1 };
+  // Its Grad-CAM gradient rides on the guided run (no ReLU above the explained layer).
+  if (method === 'guided-gradcam') return { ...none, guided: 1 };
   if (['gradcam', 'gradcam++', 'layercam'].includes(method)) return { ...none, l: 1 };
   return { ...none, g: 1 };
 }

@@ -6,7 +6,7 @@
  */
 import { attributeReader } from '../onnx/attributes.js';
 import { nearestNames, tensorNames, topologicalOrder } from '../onnx/graph.js';
-import { cloneModel, defaultOpset, type Model, type Node } from '../onnx/model.js';
+import { cloneModel, defaultOpset, type Graph, type Model, type Node } from '../onnx/model.js';
 import { pruneDeadNodes, type StaticModel } from '../onnx/static.js';
 import { float32, type Tensor } from '../onnx/tensor.js';
 import { Emitter } from './emitter.js';
@@ -46,6 +46,8 @@ const FLOAT = new Set(['float32']);
 export const MIN_OPSET = 10;
 
 const RULES = new Map<string, GradientRule>(GRADIENT_RULES.map((r) => [r.opType, r]));
+
+const ruleFor = (node: Node) => RULES.get(node.domain ? `${node.domain}::${node.opType}` : node.opType);
 
 /** Op types that have a gradient rule. */
 export function supportedOps(): string[] {
@@ -96,18 +98,12 @@ export function buildGradientGraph(source: StaticModel, spec: GradientSpec): Mod
   const order = topologicalOrder(g);
   const isFloat = (t: string) => !!t && FLOAT.has(types.get(t)?.dtype ?? '');
 
-  // Tensors that depend on a wrt tensor, and tensors the objective depends on.
-  const fromWrt = new Set(spec.wrt);
-  for (const n of order) {
-    if (n.inputs.some((i) => fromWrt.has(i))) for (const o of n.outputs) if (isFloat(o)) fromWrt.add(o);
-  }
-  const toObjective = new Set(spec.objective.map((o) => o.tensor));
-  for (let k = order.length - 1; k >= 0; k--) {
-    const n = order[k];
-    if (n.outputs.some((o) => toObjective.has(o)))
-      for (const i of n.inputs) if (isFloat(i)) toObjective.add(i);
-  }
-  const active = (t: string) => fromWrt.has(t) && toObjective.has(t);
+  const active = pathTensors(
+    order,
+    spec.wrt,
+    spec.objective.map((o) => o.tensor),
+    isFloat,
+  );
 
   const emit = new Emitter(opset);
   const contributions = new Map<string, string[]>();
@@ -154,15 +150,17 @@ export function buildGradientGraph(source: StaticModel, spec: GradientSpec): Mod
   for (let k = order.length - 1; k >= 0; k--) {
     const node = order[k];
     if (!node.outputs.some(active) || !node.inputs.some(active)) continue;
-    const rule = RULES.get(node.domain ? `${node.domain}::${node.opType}` : node.opType);
+    const rule = ruleFor(node);
     if (!rule) {
       throw new Error(
         `no gradient rule for op ${node.opType}${node.domain ? ` (domain ${node.domain})` : ''} at node "${node.name}"; ` +
           `supported ops: ${supportedOps().join(', ')}`,
       );
     }
+    // Only a rule that declares it may read the ReLU rule (reluRuleMatters relies on it).
+    const ruleOption = rule.followsReluRule ? reluRule : undefined;
     rule.emit(
-      makeContext(node, emit, opset, reluRule, types, g.initializers, active, gradientOf, contribute),
+      makeContext(node, emit, opset, ruleOption, types, g.initializers, active, gradientOf, contribute),
     );
   }
 
@@ -188,11 +186,48 @@ export function buildGradientGraph(source: StaticModel, spec: GradientSpec): Mod
   return model;
 }
 
+/** A test for the tensors that depend on a `wrt` tensor and that the objective depends on, through `kept` tensors. */
+function pathTensors(
+  order: Node[],
+  wrt: readonly string[],
+  objective: readonly string[],
+  kept: (t: string) => boolean,
+): (t: string) => boolean {
+  const fromWrt = new Set(wrt);
+  for (const n of order) {
+    if (n.inputs.some((i) => fromWrt.has(i))) for (const o of n.outputs) if (kept(o)) fromWrt.add(o);
+  }
+  const toObjective = new Set(objective);
+  for (let k = order.length - 1; k >= 0; k--) {
+    const n = order[k];
+    if (n.outputs.some((o) => toObjective.has(o))) for (const i of n.inputs) if (kept(i)) toObjective.add(i);
+  }
+  return (t) => fromWrt.has(t) && toObjective.has(t);
+}
+
+/**
+ * Whether the ReLU rule can change the gradient of the `wrt` tensors: an op that follows it (Relu,
+ * LeakyRelu, Clip) lies between them and the objective. Where none does, a run under any rule gives
+ * their vanilla gradients, so one run can serve a guided input gradient and a Grad-CAM layer gradient.
+ *
+ * @example
+ * ```ts
+ * // The last block's output feeds only GlobalAveragePool → Gemm: no ReLU above it.
+ * reluRuleMatters(model.graph, ['layer4_out'], ['logits']); // false
+ * reluRuleMatters(model.graph, ['input'], ['logits']);      // true
+ * ```
+ */
+export function reluRuleMatters(graph: Graph, wrt: readonly string[], objective: readonly string[]): boolean {
+  const order = topologicalOrder(graph);
+  const onPath = pathTensors(order, wrt, objective, () => true);
+  return order.some((n) => ruleFor(n)?.followsReluRule && n.inputs.some(onPath) && n.outputs.some(onPath));
+}
+
 function makeContext(
   node: Node,
   emit: Emitter,
   opset: number,
-  reluRule: ReluRule,
+  reluRule: ReluRule | undefined,
   types: StaticModel['types'],
   initializers: Map<string, Tensor>,
   active: (t: string) => boolean,
@@ -210,7 +245,10 @@ function makeContext(
     node,
     emit,
     opset,
-    reluRule,
+    get reluRule(): ReluRule {
+      if (!reluRule) throw fail('the rule reads the ReLU rule option without declaring followsReluRule');
+      return reluRule;
+    },
     x: (i) => node.inputs[i],
     y: (i) => node.outputs[i],
     hasInput: (i) => !!node.inputs[i],

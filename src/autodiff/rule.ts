@@ -44,5 +44,10 @@ export interface RuleContext extends AttributeReader {
 
 export interface GradientRule {
   readonly opType: string;
+  /**
+   * Whether the backward pass depends on the ReLU rule (Relu, LeakyRelu, Clip): only such rules may
+   * read `ctx.reluRule`, so a gradient reached through none of them is the same under every rule.
+   */
+  readonly followsReluRule?: boolean;
   emit(ctx: RuleContext): void;
 }

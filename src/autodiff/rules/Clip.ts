@@ -5,6 +5,7 @@ import { belowMask, positiveMask, reluFamilyBackward } from './shared/reluFamily
 
 export const Clip: GradientRule = {
   opType: 'Clip',
+  followsReluRule: true,
   emit(c) {
     if (!c.needsDx(0)) return;
     const e = c.emit;

@@ -3,6 +3,7 @@ import type { GradientRule } from '../rule.js';
 
 export const LeakyRelu: GradientRule = {
   opType: 'LeakyRelu',
+  followsReluRule: true,
   emit(c) {
     if (!c.needsDx(0)) return;
     const e = c.emit;

@@ -4,6 +4,7 @@ import { positiveMask, reluFamilyBackward } from './shared/reluFamily.js';
 
 export const Relu: GradientRule = {
   opType: 'Relu',
+  followsReluRule: true,
   emit(c) {
     if (!c.needsDx(0)) return;
     // Mask from the output, so onnxruntime keeps fusing Conv+Relu in the forward pass.

@@ -4,7 +4,7 @@
  * ReLU(Σ_k W_k ⊙ A_k) at the layer's resolution, one [1, h, w] map per sample.
  */
 import type { MethodOutput } from './method.js';
-import type { MethodRun } from './pipeline.js';
+import type { GradientRowsRequest, MethodRun } from './pipeline.js';
 
 /** Channel weights (length K) or element weights (length K·h·w) from one sample's A and G. */
 export type CamWeighting = (a: Float32Array, g: Float32Array, channels: number, area: number) => Float32Array;
@@ -30,11 +30,17 @@ export function weightedSum(
   return out;
 }
 
+/** The run the CAM family shares: the gradient at the feature map and the map itself. */
+export const layerGradientRequest = (layer: string): GradientRowsRequest => ({
+  wrt: [layer],
+  outputs: [layer],
+});
+
 export async function gradientCam(run: MethodRun, weigh: CamWeighting): Promise<MethodOutput> {
   const e = run.explainer;
   const layer = run.layer!;
   const n = run.input.dims[0];
-  const request = { wrt: [layer], outputs: [layer] };
+  const request = layerGradientRequest(layer);
   const r = await e.batchGradients(run.input, run.target, request, run.progress);
   const [channels, h, w] = await e.sampleDims(layer);
   const area = h * w;

@@ -4,7 +4,7 @@
  * Springenberg et al. 2015, §3.4, fig. 1).
  */
 import type { AttributionMethod } from './method.js';
-import { inputGradient } from './saliency.js';
+import { inputGradient, inputGradientRequest } from './saliency.js';
 
 export const deconvnet: AttributionMethod = {
   name: 'deconvnet',
@@ -12,7 +12,7 @@ export const deconvnet: AttributionMethod = {
   reference: 'Zeiler & Fergus 2014, §2.1; Springenberg et al. 2015, fig. 1',
   resolution: 'input',
   needsLayer: false,
-  samplesOnly: true,
+  sampleRuns: (input) => [inputGradientRequest(input, 'deconvnet')],
   defaults: {},
   run: (run) => inputGradient(run, 'deconvnet'),
 };

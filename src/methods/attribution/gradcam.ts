@@ -1,5 +1,5 @@
 /** Grad-CAM: ReLU(Σ_k α_k A_k), α_k = (1/Z) Σ_ij ∂y_c/∂A_k,ij (Selvaraju et al. 2017, eqs. 1–2). */
-import { channelMeans, gradientCam } from './camPipeline.js';
+import { channelMeans, gradientCam, layerGradientRequest } from './camPipeline.js';
 import type { AttributionMethod } from './method.js';
 
 export const gradCam: AttributionMethod = {
@@ -8,7 +8,7 @@ export const gradCam: AttributionMethod = {
   reference: 'Selvaraju et al. 2017, eqs. 1–2',
   resolution: 'layer',
   needsLayer: true,
-  samplesOnly: true,
+  sampleRuns: (_input, layer) => [layerGradientRequest(layer!)],
   defaults: {},
   run: (run) => gradientCam(run, (_a, g, k, area) => channelMeans(g, k, area)),
 };

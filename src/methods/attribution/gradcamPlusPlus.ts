@@ -3,7 +3,7 @@
  * α = g² / (2g² + Σ_ab A_k,ab · g³) (zero where g = 0), taking the exponential of the score so the
  * higher derivatives are powers of the first (Chattopadhyay et al. 2018, eqs. 10 and 19).
  */
-import { gradientCam } from './camPipeline.js';
+import { gradientCam, layerGradientRequest } from './camPipeline.js';
 import type { AttributionMethod } from './method.js';
 
 export const gradCamPlusPlus: AttributionMethod = {
@@ -12,7 +12,7 @@ export const gradCamPlusPlus: AttributionMethod = {
   reference: 'Chattopadhyay et al. 2018, eqs. 10, 19',
   resolution: 'layer',
   needsLayer: true,
-  samplesOnly: true,
+  sampleRuns: (_input, layer) => [layerGradientRequest(layer!)],
   defaults: {},
   run: (run) =>
     gradientCam(run, (a, g, channels, area) => {

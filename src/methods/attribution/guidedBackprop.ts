@@ -3,7 +3,7 @@
  * (Springenberg et al. 2015, "Striving for Simplicity", §3.4, fig. 1).
  */
 import type { AttributionMethod } from './method.js';
-import { inputGradient } from './saliency.js';
+import { inputGradient, inputGradientRequest } from './saliency.js';
 
 export const guidedBackprop: AttributionMethod = {
   name: 'guided-backprop',
@@ -11,7 +11,7 @@ export const guidedBackprop: AttributionMethod = {
   reference: 'Springenberg et al. 2015, §3.4, fig. 1',
   resolution: 'input',
   needsLayer: false,
-  samplesOnly: true,
+  sampleRuns: (input) => [inputGradientRequest(input, 'guided')],
   defaults: {},
   run: (run) => inputGradient(run, 'guided'),
 };

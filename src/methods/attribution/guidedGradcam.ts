@@ -3,9 +3,10 @@
  * (bilinear) (Selvaraju et al. 2017, §3 "Guided Grad-CAM").
  */
 import { resizeImage } from '../../data/dataset.js';
+import { layerGradientRequest } from './camPipeline.js';
 import { gradCam } from './gradcam.js';
 import type { AttributionMethod } from './method.js';
-import { inputGradient } from './saliency.js';
+import { inputGradient, inputGradientRequest } from './saliency.js';
 
 export const guidedGradCam: AttributionMethod = {
   name: 'guided-gradcam',
@@ -13,7 +14,7 @@ export const guidedGradCam: AttributionMethod = {
   reference: 'Selvaraju et al. 2017, §3',
   resolution: 'input',
   needsLayer: true,
-  samplesOnly: true,
+  sampleRuns: (input, layer) => [inputGradientRequest(input, 'guided'), layerGradientRequest(layer!)],
   defaults: {},
   async run(run) {
     const guided = await inputGradient(run, 'guided');

@@ -97,14 +97,18 @@ export async function explain(explainer: Explainer, request: ExplainRequest): Pr
   const attention = methods.some((m) => m.name === 'scouter')
     ? scouterOf(explainer.model.model)?.attention
     : undefined;
-  // Methods that run over the samples unchanged read the layer from their own gradient run; with
-  // one of them asked for, that run also serves the others' reading of the layer (CAM).
-  const readsLayer = methods.some((m) => m.needsLayer && !m.samplesOnly);
-  const layerGradientRun = readsLayer && methods.some((m) => m.needsLayer && m.samplesOnly);
-  const read = [...(readsLayer && !layerGradientRun ? [layer!] : []), ...(attention ? [attention] : [])];
+  // Methods that run over the samples unchanged share their gradient runs and read the layer from
+  // them; a run that returns the layer also serves the others' reading of it (CAM).
+  const sampleRuns = methods.flatMap(
+    (m) => m.sampleRuns?.(explainer.inputName, m.needsLayer ? layer : undefined) ?? [],
+  );
+  const readsLayer = methods.some((m) => m.needsLayer && !m.sampleRuns);
+  const layerRun = readsLayer ? sampleRuns.find((r) => r.outputs?.includes(layer!)) : undefined;
+  const read = [...(readsLayer && !layerRun ? [layer!] : []), ...(attention ? [attention] : [])];
   if (read.length > 0) await explainer.prefetch([explainer.logits, ...read]);
   const target = await explainer.bindLazily(request.target ?? { kind: 'top' });
-  if (layerGradientRun) await explainer.sampleGradients(target, { wrt: [layer!], outputs: [layer!] });
+  await explainer.shareSampleGradients(target, sampleRuns);
+  if (layerRun) await explainer.sampleGradients(target, layerRun);
   // A deferred 'top' target can only be a class target.
   const explainsClasses = target.deferredTop || target.classes !== undefined;
   const skipped: Record<string, string> = {};
@@ -122,7 +126,7 @@ export async function explain(explainer: Explainer, request: ExplainRequest): Pr
   const maps: AttributionMap[] = [];
   for (const m of runnable) {
     const started = performance.now();
-    if (!m.samplesOnly) await explainer.resolve(target);
+    if (!m.sampleRuns) await explainer.resolve(target);
     const out = await m.run(
       {
         explainer,

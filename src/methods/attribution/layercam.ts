@@ -1,5 +1,5 @@
 /** Layer-CAM: ReLU(Σ_k ReLU(g_k) ⊙ A_k), element-wise weights (Jiang et al. 2021, eqs. 4–5). */
-import { gradientCam } from './camPipeline.js';
+import { gradientCam, layerGradientRequest } from './camPipeline.js';
 import type { AttributionMethod } from './method.js';
 
 /** ReLU(g) element by element: Layer-CAM's weights (eq. 4). */
@@ -15,7 +15,7 @@ export const layerCam: AttributionMethod = {
   reference: 'Jiang et al. 2021, eqs. 4–5',
   resolution: 'layer',
   needsLayer: true,
-  samplesOnly: true,
+  sampleRuns: (_input, layer) => [layerGradientRequest(layer!)],
   defaults: {},
   run: (run) => gradientCam(run, (_a, g) => positivePart(g)),
 };

@@ -1,5 +1,5 @@
 /** The strategy every attribution method implements (see pipeline.ts for the shared passes). */
-import type { MethodRun } from './pipeline.js';
+import type { GradientRowsRequest, MethodRun } from './pipeline.js';
 
 export interface MethodOutput {
   data: Float32Array;
@@ -21,10 +21,11 @@ export interface AttributionMethod<P extends object = object> {
   readonly resolution: 'input' | 'layer';
   readonly needsLayer: boolean;
   /**
-   * Whether its only runs are gradients over the unchanged samples (Explainer.sampleGradients):
-   * then a 'top' target is chosen inside its run, and its feature map comes from that run too.
+   * The gradient runs over the unchanged samples it makes (Explainer.sampleGradients), given only
+   * when those are its only runs: then explain() shares them among the methods asked for, a 'top'
+   * target is chosen inside the run, and the feature map comes from the run too.
    */
-  readonly samplesOnly?: boolean;
+  sampleRuns?(input: string, layer?: string): GradientRowsRequest[];
   readonly defaults: P;
   /** Checks parameters; throws naming the bad one and its allowed values. */
   validate?(params: P): void;

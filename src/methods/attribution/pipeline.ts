@@ -4,12 +4,14 @@
  * samples: noisy, interpolated, occluded, masked), chunked to a fixed batch size so one compiled
  * session serves every chunk. Methods (one file each) are strategies on top; none renders.
  */
+import { reluRuleMatters } from '../../autodiff/engine.js';
 import type { ReluRule } from '../../autodiff/rule.js';
 import { indexSeed } from '../../maths/random.js';
 import { ancestors, nearestNames } from '../../onnx/graph.js';
 import { elementCount, type Tensor } from '../../onnx/tensor.js';
 import type { ConvlensModel, LayerInfo } from '../../runtime/model.js';
 import { featureMapsOf, notAFeatureMap } from './featureMaps.js';
+import { memberResult, requestKey, shareRuns } from './sharedRuns.js';
 import { type BoundTarget, bindTarget, objectiveValues, type Target } from './target.js';
 
 /** A raw attribution map with what made it. */
@@ -262,9 +264,8 @@ export class Explainer {
     request: GradientRowsRequest,
     progress?: (done: number, total: number) => void,
   ): Promise<RowGradients> {
-    const key = JSON.stringify([request.wrt, request.outputs ?? [], request.reluRule ?? 'vanilla']);
-    const cache = this.gradientCache.get(target) ?? new Map<string, Promise<RowGradients>>();
-    this.gradientCache.set(target, cache);
+    const key = requestKey(request);
+    const cache = this.gradientCacheOf(target);
     let r = cache.get(key);
     if (!r) {
       r = target.deferredTop
@@ -277,6 +278,34 @@ export class Explainer {
       cache.set(key, r);
     } else progress?.(this.n, this.n);
     return r;
+  }
+
+  /**
+   * Run the gradients over the samples that several methods ask for as few runs (see shareRuns: one
+   * per ReLU rule, a gradient the rule cannot change joining another rule's run); each request is
+   * then served by `sampleGradients` from the shared run. Runs that serve one request are left to it.
+   */
+  async shareSampleGradients(target: BoundTarget, requests: readonly GradientRowsRequest[]): Promise<void> {
+    const graph = this.model.model.graph;
+    const runs = shareRuns(requests, (r) => !reluRuleMatters(graph, r.wrt, [target.tensor]));
+    const cache = this.gradientCacheOf(target);
+    const shared = runs.filter((s) => s.members.length > 1);
+    for (const s of shared) {
+      const all = this.sampleGradients(target, s.request);
+      for (const m of s.members)
+        if (!cache.has(requestKey(m)))
+          cache.set(
+            requestKey(m),
+            all.then((g) => memberResult(g, m)),
+          );
+    }
+    await Promise.all(shared.map((s) => this.sampleGradients(target, s.request)));
+  }
+
+  private gradientCacheOf(target: BoundTarget): Map<string, Promise<RowGradients>> {
+    const cache = this.gradientCache.get(target) ?? new Map<string, Promise<RowGradients>>();
+    this.gradientCache.set(target, cache);
+    return cache;
   }
 
   /** Forward tensors of the batch that a gradient run over the samples returned, for `activations` to read. */

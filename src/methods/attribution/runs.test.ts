@@ -4,6 +4,7 @@ import { float32 } from '../../onnx/tensor.js';
 import type { InferenceBackend } from '../../runtime/backend.js';
 import { ConvlensModel } from '../../runtime/model.js';
 import { nodeBackend } from '../../runtime/node.js';
+import { guidedTimesCam } from './guidedGradcam.js';
 import { Explainer, explain } from './index.js';
 import type { Target } from './target.js';
 
@@ -40,17 +41,17 @@ describe('onnxruntime runs per explanation', () => {
   const counter = countingBackend();
   const b = new GraphBuilder({ seed: 2 });
   const x = b.input('x', ['n', 3, 8, 8]);
-  const a = b.named(b.relu(b.conv(x, { in: 3, out: 4, kernel: 3, pads: 1 })), 'features');
+  const a = b.named(b.relu(b.named(b.conv(x, { in: 3, out: 4, kernel: 3, pads: 1 }), 'conv')), 'features');
   const logits = b.named(b.gemm(b.flatten(b.globalAveragePool(a)), { in: 4, out: 3 }), 'logits');
   const model = new ConvlensModel(b.build([logits]), counter.backend);
   afterAll(() => model.release());
   const input = float32(new Float32Array(2 * 3 * 64).fill(0.3), [2, 3, 8, 8]);
 
   /** Runs of one call, after a first call has made the sessions and found the shapes. */
-  async function runsOf(methods: string[], target: Target): Promise<number> {
-    await explain(new Explainer(model, input), { methods, target });
+  async function runsOf(methods: string[], target: Target, layer?: string): Promise<number> {
+    await explain(new Explainer(model, input), { methods, target, layer });
     counter.reset();
-    await explain(new Explainer(model, input), { methods, target });
+    await explain(new Explainer(model, input), { methods, target, layer });
     return counter.runs();
   }
 
@@ -65,8 +66,13 @@ describe('onnxruntime runs per explanation', () => {
     // The CAM family reads the feature map from its gradient run, and shares that run.
     [['gradcam'], top, 1],
     [['gradcam', 'gradcam++', 'layercam', 'counterfactual'], top, 1],
-    // Guided Grad-CAM needs two ReLU rules (two graphs); guided backprop shares its guided run.
-    [['guided-backprop', 'guided-gradcam', 'gradcam'], top, 2],
+    // No ReLU lies above the feature map, so the guided run gives Grad-CAM's gradient too: guided
+    // Grad-CAM is one run, and shares it with guided backprop and Grad-CAM.
+    [['guided-gradcam'], top, 1],
+    [['guided-backprop', 'guided-gradcam', 'gradcam'], top, 1],
+    // One run per ReLU rule: saliency and the CAM family share the vanilla run.
+    [['saliency', 'gradcam'], top, 1],
+    [['saliency', 'guided-backprop', 'deconvnet', 'gradcam', 'guided-gradcam', 'cam'], top, 3],
     // CAM reads the feature map of a forward pass, which also gives the prediction; beside a
     // gradient method at the layer it reads the map from that method's run.
     [['cam'], top, 1],
@@ -77,6 +83,23 @@ describe('onnxruntime runs per explanation', () => {
     [['ig'], top, 1 + 4 + 1],
   ])('%j with target %o: %i run(s)', async (methods, target, expected) => {
     expect(await runsOf(methods, target)).toBe(expected);
+  });
+
+  it('at a layer below a ReLU, guided Grad-CAM takes a guided and a vanilla run', async () => {
+    expect(await runsOf(['guided-gradcam'], top, 'conv')).toBe(2);
+    expect(await runsOf(['saliency', 'gradcam'], top, 'conv')).toBe(1);
+  });
+
+  it('guided Grad-CAM from the shared run equals guided backprop times Grad-CAM run apart', async () => {
+    const shared = await explain(new Explainer(model, input), { methods: ['guided-gradcam'] });
+    const guided = await explain(new Explainer(model, input), { methods: ['guided-backprop'] });
+    const cam = await explain(new Explainer(model, input), { methods: ['gradcam'] });
+    const apart = guidedTimesCam(guided.maps[0].data, cam.maps[0].data, input.dims, cam.maps[0].dims);
+    const scale = Math.max(...apart.map(Math.abs));
+    expect(scale).toBeGreaterThan(0);
+    // The layer gradient comes from the same backward nodes in both runs: equal up to float32 rounding.
+    for (let i = 0; i < apart.length; i++)
+      expect(Math.abs(shared.maps[0].data[i] - apart[i])).toBeLessThan(1e-6 * scale);
   });
 
   it('the top class chosen in the graph is the prediction, and the map equals the one for that class given', async () => {
